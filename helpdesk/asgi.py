@@ -1,0 +1,29 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+The console socket rides on the agent's session cookie and checks the Origin; the chat widget's
+socket has its own route and middleware (a signed visitor token, never cookies), defined in
+livechat.routing."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from livechat.routing import websocket_urlpatterns as livechat_routes  # noqa: E402
+from tickets.console.consumers import ConsoleConsumer  # noqa: E402
+
+console = AllowedHostsOriginValidator(AuthMiddlewareStack(ConsoleConsumer.as_asgi()))
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": URLRouter([path("ws/console/", console), *livechat_routes]),
+    }
+)

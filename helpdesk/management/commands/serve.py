@@ -1,0 +1,66 @@
+"""Serve the console (Daphne) and run the task worker in one process; one Ctrl-C stops both.
+
+The worker runs in a thread of the server's process on purpose: in the embedded default the
+channel layer is in-memory, so events published by the worker (delivery status) must come from
+the same process to reach the consoles. Scaled deployments run `serve --no-worker` several times
+plus `manage.py db_worker` processes, with REDIS_URL set."""
+
+import logging
+
+from django.core.management.base import BaseCommand
+
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Serve the helpdesk (HTTP + websockets) with Daphne, plus a background task worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-worker", action="store_true", help="Do not run the task worker here.")
+        parser.add_argument("--worker-interval", type=float, default=0.5)
+
+    def handle(self, *args, host, port, no_worker, worker_interval, **options):
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        from helpdesk.asgi import application
+
+        worker = None if no_worker else self._worker(worker_interval)
+        server = Server(
+            application=ASGIStaticFilesHandler(application) if self._serve_static() else application,
+            endpoints=build_endpoint_description_strings(host=host, port=port),
+            ready_callable=lambda: self._started(host, port, worker),
+            signal_handlers=True,
+        )
+        try:
+            server.run()  # returns after SIGINT/SIGTERM
+        finally:
+            if worker is not None:
+                worker.running = False
+                self.stdout.write("Stopping the task worker...")
+
+    def _serve_static(self):
+        return True  # one process, no proxy in front: serve /static/ ourselves
+
+    def _worker(self, interval):
+        from django.utils.crypto import get_random_string
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        return Worker(queue_names=["*"], interval=interval, batch=False, backend_name="default",
+                      startup_delay=False, max_tasks=None, worker_id=f"serve-{get_random_string(8)}",
+                      excluded_queue_names=[])
+
+    def _started(self, host, port, worker):
+        if worker is not None:
+            # Run the worker through sync_to_async from the server's loop: publishes from its
+            # thread then reach the in-memory channel layer on that loop.
+            from asgiref.sync import sync_to_async
+            from daphne.server import twisted_loop
+
+            twisted_loop.create_task(sync_to_async(worker.run, thread_sensitive=False)())
+        self.stdout.write(self.style.SUCCESS(
+            f"Helpdesk serving on http://{host}:{port}/ " + ("with a task worker" if worker else "(no worker)")
+        ))

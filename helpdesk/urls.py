@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from tickets.console import views as console_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="console:queue", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("console/", include("tickets.console.urls")),
+    path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
+    path("", include("channels_email.urls")),
+    path("", include("channels_sms.urls")),
+    path("", include("channels_social.urls")),
+    path("", include("livechat.urls")),
+]

@@ -1,0 +1,70 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tickets import testing
+
+
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    on_pg = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    scaled = on_pg and bool(os.environ.get("REDIS_URL"))
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    for item in items:
+        if "postgres" in item.keywords and not on_pg:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://... (run by .ci/run)"))
+        if "scaled" in item.keywords and not scaled:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL and REDIS_URL (run by .ci/run)"))
+        if "browser" in item.keywords and not chromium:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium (make browser)"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_fake_channel():
+    testing.outbox.clear()
+    testing.failures.clear()
+    yield
+    testing.outbox.clear()
+    testing.failures.clear()
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Every doorbell rung, as (group, seq), instead of going to the channel layer."""
+    rung = []
+    from tickets import events
+
+    monkeypatch.setattr(events, "publish", lambda groups, seq: rung.extend((g, seq) for g in groups))
+    return rung
+
+
+@pytest.fixture
+def agent(django_user_model):
+    from tickets.management.commands.seed_demo import ensure_agents_group
+
+    user = django_user_model.objects.create_user("agent", password="pw", first_name="Agnes")
+    user.groups.add(ensure_agents_group())
+    return user
+
+
+@pytest.fixture
+def run_tasks():
+    """Run every task that is due with the real django-tasks-db worker, then return."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    def run():
+        Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+               max_tasks=None, worker_id="pytest", excluded_queue_names=[]).run()
+
+    return run
+
+
+@pytest.fixture
+def media_root():
+    return settings.MEDIA_ROOT

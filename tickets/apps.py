@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.core.signals import setting_changed
+from django.utils.translation import gettext_lazy as _
+
+
+def _reset_adapters(setting, **kwargs):
+    if setting == "HELPDESK_CHANNELS":
+        from tickets.channels import clear_adapter_cache
+
+        clear_adapter_cache()
+
+
+class TicketsConfig(AppConfig):
+    name = "tickets"
+    verbose_name = _("Tickets")
+
+    def ready(self):
+        # Tests override HELPDESK_CHANNELS; adapters are cached instances, so drop them then.
+        setting_changed.connect(_reset_adapters)

@@ -1,0 +1,131 @@
+"""The event log: every visible change is an Event row, and all pushes go out from here.
+
+The channel layer delivers at most once and drops under load, so it is a doorbell, not a
+mailbox: after commit we ring small groups with the new sequence number only, and a consumer
+that hears the bell reads what it has not yet rendered from the Event table (authorised event
+by event). A client reconnecting says "I have rendered up to N" and gets the rest replayed the
+same way, or "reload" when N is older than the table remembers. This is Zulip's
+queue_id/last_event_id idea on our own database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+
+from tickets.models import Event, EventCounter
+
+log = logging.getLogger(__name__)
+
+AGENTS_GROUP = "agents"
+
+
+def ticket_group(ticket_id: int) -> str:
+    return f"ticket-{ticket_id}"
+
+
+def customer_group(customer_id: int) -> str:
+    return f"customer-{customer_id}"
+
+
+def chat_group(session: str) -> str:
+    return f"chat-{session}"
+
+
+def _allocate(count: int = 1) -> int:
+    """Reserve `count` sequence numbers; returns the last. The UPDATE holds the counter row's
+    lock until commit, which makes seq order equal commit order (see EventCounter)."""
+    table = connection.ops.quote_name(EventCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET value = value + %s WHERE id = 1 RETURNING value", [count])  # noqa: S608
+        row = cursor.fetchone()
+        if row is None:  # first use of a fresh database (the migration normally creates it)
+            EventCounter.objects.get_or_create(id=1, defaults={"value": 0})
+            return _allocate(count)
+    return row[0]
+
+
+def record(kind: str, *, ticket=None, customer=None, message=None, public=False, data=None,
+           extra_groups: Iterable[str] = ()) -> Event:
+    """Write one Event in the caller's transaction and ring its groups after commit.
+
+    Call it last in a service's transaction: from here to commit every other writer of events
+    waits on the counter row."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("events.record() must run inside the transaction of the change.")
+    if customer is None and ticket is not None:
+        customer = ticket.customer
+    seq = _allocate()
+    event = Event.objects.create(
+        seq=seq, kind=kind, ticket=ticket, customer=customer, message=message,
+        public=public, data=data or {},
+    )
+    groups = [AGENTS_GROUP]
+    if ticket is not None:
+        groups.append(ticket_group(ticket.pk))
+    if customer is not None:
+        groups.append(customer_group(customer.pk))
+    groups.extend(extra_groups)
+    transaction.on_commit(lambda: publish(groups, seq), robust=True)
+    return event
+
+
+def publish(groups: Iterable[str], seq: int) -> None:
+    """Ring the doorbell. Runs after commit; a lost ring is recovered on the next one or on
+    reconnect, so failures are logged, never raised into the request."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    for group in groups:
+        try:
+            send(group, {"type": "events.ring", "seq": seq})
+        except Exception:
+            log.exception("could not ring group %s for event %s", group, seq)
+
+
+def current_seq() -> int:
+    """The highest committed sequence number. Render pages with this, read *before* the data,
+    so a client resuming from it misses nothing (and drops what it already has)."""
+    return EventCounter.objects.filter(id=1).values_list("value", flat=True).first() or 0
+
+
+def oldest_seq() -> int | None:
+    return Event.objects.order_by("seq").values_list("seq", flat=True).first()
+
+
+def serialise(event: Event) -> dict:
+    return {"type": "event", "seq": event.seq, "kind": event.kind, "ticket": event.ticket_id,
+            "customer": event.customer_id, "data": event.data}
+
+
+class Gap(Exception):
+    """The client is further behind than the log can replay: it must reload."""
+
+
+def events_since(last_seq: int, scope: Q, authorise: Callable[[Event], bool],
+                 limit: int | None = None) -> tuple[list[dict], int]:
+    """The events in `scope` after `last_seq`, authorised one by one, oldest first, and the new
+    cursor. Raises Gap when events the client needs were pruned or there are too many to replay.
+
+    The cursor is the committed high-water mark read *before* the query: everything at or below
+    it is committed (seq order is commit order), so the client may resume from it safely."""
+    limit = limit or settings.HELPDESK_EVENT_REPLAY_LIMIT
+    high_water = current_seq()
+    if last_seq >= high_water:
+        return [], max(last_seq, high_water)
+    oldest = oldest_seq()
+    if oldest is not None and last_seq < oldest - 1 and last_seq > 0:
+        raise Gap(f"events after {last_seq} were pruned (oldest is {oldest})")
+    rows = list(
+        Event.objects.filter(scope, seq__gt=last_seq, seq__lte=high_water).order_by("seq")[: limit + 1]
+    )
+    if len(rows) > limit:
+        raise Gap(f"more than {limit} events to replay")
+    return [serialise(e) for e in rows if authorise(e)], high_water

@@ -1,0 +1,33 @@
+"""Process stored webhook payloads again (after a fix, or after the database came back).
+Ingest is idempotent, so replaying a payload that half-succeeded stores nothing twice."""
+
+from django.core.management.base import BaseCommand
+
+from tickets import services
+from tickets.models import InboundPayload
+
+
+class Command(BaseCommand):
+    help = "Replay stored inbound payloads (default: the failed and unprocessed ones)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("ids", nargs="*", type=int, help="Payload ids (default: all failed/received).")
+        parser.add_argument("--adapter", help="Only payloads of this HELPDESK_CHANNELS key.")
+
+    def handle(self, *args, ids, adapter, **options):
+        payloads = InboundPayload.objects.order_by("pk")
+        if ids:
+            payloads = payloads.filter(pk__in=ids)
+        else:
+            payloads = payloads.filter(state__in=[InboundPayload.State.FAILED, InboundPayload.State.RECEIVED])
+        if adapter:
+            payloads = payloads.filter(adapter=adapter)
+        ok = failed = 0
+        for payload in payloads.iterator():
+            try:
+                services.process_payload(payload)
+                ok += 1
+            except Exception as exc:  # noqa: BLE001 - reported; the payload keeps its error
+                failed += 1
+                self.stderr.write(f"payload {payload.pk}: {exc}")
+        self.stdout.write(f"{ok} replayed, {failed} failed")

@@ -1,0 +1,71 @@
+"""Seed a demo: two agents, an admin, customers reachable on several channels, tickets with
+messages. Every message enters through services.ingest(), exactly as real traffic does."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from tickets import services
+from tickets.channels import InboundMessage, ThreadHints
+from tickets.models import Team, Ticket
+
+DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the local demo only
+
+CUSTOMERS = [
+    ("Ada Lovelace", [("email", "ada@example.com", "Invoice question", "Hello, I was charged twice for March. Can you check?"),
+                      ("sms", "+14155550101", "", "Also: can you call me back today?")]),
+    ("Grace Hopper", [("whatsapp", "+447700900123", "", "Hi! My order #4411 hasn't shipped yet."),
+                      ("email", "grace@example.org", "Order 4411", "Following up by email on my WhatsApp message.")]),
+    ("Alan Turing", [("chat", "visitor-demo-alan", "", "Is there a student discount?")]),
+    ("Katherine Johnson", [("telegram", "100200300", "", "The app crashes when I upload a photo."),
+                           ("messenger", "psid-5550001", "", "Sent you the screenshot on Telegram.")]),
+]
+
+
+def ensure_agents_group():
+    group, _ = Group.objects.get_or_create(name="Agents")
+    group.permissions.set(Permission.objects.filter(content_type__app_label="tickets"))
+    return group
+
+
+class Command(BaseCommand):
+    help = "Create demo agents, an admin, customers and tickets (use --if-empty to run once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when tickets exist.")
+
+    def handle(self, *args, if_empty=False, **options):
+        if if_empty and Ticket.objects.exists():
+            self.stdout.write("Demo data already present.")
+            return
+        with transaction.atomic():
+            agents = ensure_agents_group()
+            team, _ = Team.objects.get_or_create(name="Support")
+            User = get_user_model()
+            for username, first, superuser in [("admin", "Admin", True), ("alice", "Alice", False), ("bob", "Bob", False)]:
+                user, created = User.objects.get_or_create(
+                    username=username, defaults={"first_name": first, "is_staff": True, "is_superuser": superuser,
+                                                 "email": f"{username}@example.com"})
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                user.groups.add(agents)
+                team.members.add(user)
+        start = timezone.now() - timedelta(hours=6)
+        count = 0
+        for name, messages in CUSTOMERS:
+            for n, (channel, address, subject, text) in enumerate(messages):
+                count += 1
+                services.ingest(InboundMessage(
+                    channel=channel, external_id=f"demo-{channel}-{address}-{n}", sender=address,
+                    sender_name=name, subject=subject, text=text,
+                    hints=ThreadHints(), timestamp=start + timedelta(minutes=37 * count),
+                    # Demo people wrote from several channels: seed them as one customer each.
+                    linked_identities=((messages[0][0], messages[0][1]),) if n else (),
+                ))
+        self.stdout.write(self.style.SUCCESS(f"Seeded {count} messages. Log in as alice / {DEMO_PASSWORD} "
+                                             f"(agent) or admin / {DEMO_PASSWORD} (admin)."))

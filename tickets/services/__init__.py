@@ -1,0 +1,31 @@
+"""All writes to the conversation model go through here; each ends by recording its Event(s).
+
+Views, consumers, tasks and channel adapters parse and authorise, then call one function of this
+package. Every function runs in one transaction and publishes only after commit
+(tickets.events). Split by topic: inbound, outbound, delivery, workflow, customers.
+"""
+
+from tickets.services.customers import merge_customers, undo_merge
+from tickets.services.delivery import (
+    apply_delivery_update,
+    mark_failed,
+    mark_sent,
+    record_attempt,
+    retry_delivery,
+)
+from tickets.services.inbound import (
+    IngestResult,
+    ingest,
+    resolve_identity,
+    store_attachment_content,
+)
+from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
+from tickets.services.webhooks import process_payload, receive_webhook
+from tickets.services.workflow import assign, set_priority, set_status
+
+__all__ = [
+    "IngestResult", "ReplyRefused", "StaleReply", "apply_delivery_update", "assign", "ingest",
+    "mark_failed", "mark_sent", "merge_customers", "note", "process_payload", "receive_webhook",
+    "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
+    "set_priority", "set_status", "store_attachment_content", "undo_merge",
+]

@@ -1,0 +1,95 @@
+"""Delivery status of outbound messages. Status only moves forward:
+queued -> sent -> delivered -> read, or failed (from queued or sent) with the provider's error.
+Repeated or out-of-order provider callbacks therefore never move a message backward."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from tickets import events
+from tickets.channels import DeliveryUpdate
+from tickets.models import Message
+
+log = logging.getLogger(__name__)
+
+S = Message.Status
+RANK = {S.QUEUED: 0, S.SENT: 1, S.DELIVERED: 2, S.FAILED: 2, S.READ: 3}
+
+
+def _advance(message_id: int, status: str, *, external_id: str | None = None, error_code: str = "",
+             error_message: str = "", timestamp=None) -> Message | None:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message_id)
+        if message.direction != Message.Direction.OUTBOUND:
+            return None
+        changed = []
+        if external_id and not message.external_id:
+            message.external_id, changed = external_id, ["external_id"]
+        if RANK.get(status, -1) > RANK.get(message.status, 0):
+            message.status = status
+            changed.append("status")
+            if status == S.FAILED:
+                message.error_code, message.error_message = str(error_code)[:64], error_message
+                changed += ["error_code", "error_message"]
+            if timestamp is not None:
+                message.meta.setdefault("status_times", {})[status] = timestamp.isoformat()
+                changed.append("meta")
+        if not changed:
+            return message
+        message.save(update_fields=changed)
+        if "status" in changed:
+            events.record("message.status", ticket=message.ticket, message=message, public=True,
+                          data={"id": message.pk, "client_id": message.client_id, "status": message.status,
+                                "error": message.error_message, "error_code": message.error_code})
+    return message
+
+
+def mark_sent(message_id: int, provider_id: str) -> Message | None:
+    return _advance(message_id, S.SENT, external_id=provider_id or None)
+
+
+def mark_failed(message_id: int, code: str, reason: str) -> Message | None:
+    return _advance(message_id, S.FAILED, error_code=code, error_message=reason)
+
+
+def record_attempt(message_id: int, error: str) -> int:
+    """Count a failed delivery attempt (the agent sees the last error while it retries)."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        attempts = int(message.meta.get("attempts", 0)) + 1
+        message.meta["attempts"], message.meta["last_error"] = attempts, error
+        message.save(update_fields=["meta"])
+    return attempts
+
+
+def apply_delivery_update(update: DeliveryUpdate) -> Message | None:
+    """A provider's status callback, receipt or bounce. Unknown ids are logged and ignored:
+    the payload itself stays stored, so it can be replayed once the send is recorded."""
+    message_id = (Message.objects.filter(channel=update.channel, external_id=update.external_id,
+                                         direction=Message.Direction.OUTBOUND)
+                  .values_list("pk", flat=True).first())
+    if message_id is None:
+        log.info("delivery update for unknown %s message %s", update.channel, update.external_id)
+        return None
+    return _advance(message_id, update.status, error_code=update.error_code,
+                    error_message=update.error_message, timestamp=update.timestamp)
+
+
+def retry_delivery(message: Message, *, actor=None) -> Message:
+    """The agent's retry button: the one move backward, failed -> queued, by explicit action."""
+    from tickets.tasks import deliver_message
+
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
+        if message.status != S.FAILED:
+            return message
+        message.status, message.error_code, message.error_message = S.QUEUED, "", ""
+        message.meta["attempts"] = 0
+        message.save(update_fields=["status", "error_code", "error_message", "meta"])
+        events.record("message.status", ticket=message.ticket, message=message, public=True,
+                      data={"id": message.pk, "client_id": message.client_id, "status": message.status,
+                            "error": "", "error_code": ""})
+        transaction.on_commit(lambda: deliver_message.enqueue(message.pk), robust=True)
+    return message

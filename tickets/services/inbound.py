@@ -1,0 +1,266 @@
+"""Inbound: a customer message enters the model (ingest), and media finishes downloading."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tickets import events
+from tickets.addresses import normalise_address
+from tickets.channels import InboundMessage
+from tickets.files import AttachmentRejected, check_size, normalise_filename
+from tickets.models import Attachment, Customer, Identity, Message, Ticket
+from tickets.payloads import message_data, ticket_data
+from tickets.sanitize import sanitize_html
+
+log = logging.getLogger(__name__)
+
+Status = Ticket.Status
+
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: Message
+    created: bool  # False: a replay of a message we already had; nothing was published
+    ticket_created: bool = False
+
+
+class _AlreadyStored(Exception):
+    """Another transaction stored this external_id first: ours rolls back, theirs wins."""
+
+
+def ingest(msg: InboundMessage) -> IngestResult:
+    """The only way a customer message enters. Idempotent on (channel, external_id)."""
+    sender = normalise_address(msg.channel, msg.sender)
+    existing = _stored(msg.channel, msg.external_id)
+    if existing is not None:
+        return IngestResult(existing, created=False)
+    try:
+        with transaction.atomic():
+            return _ingest(msg, sender)
+    except _AlreadyStored:
+        return IngestResult(_stored(msg.channel, msg.external_id), created=False)
+
+
+def _stored(channel: str, external_id: str) -> Message | None:
+    return Message.objects.filter(channel=channel, external_id=external_id).select_related("ticket").first()
+
+
+def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
+    identity = resolve_identity(msg.channel, sender, msg.sender_name, linked=msg.linked_identities)
+    # Serialise everything a customer sends: without this, two first messages arriving at once
+    # would each open a ticket. Locking the customer row makes the second wait and then see the
+    # first one's ticket.
+    customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
+    now = timezone.now()
+
+    if msg.identity_signal:
+        _apply_identity_signal(identity, msg.identity_signal, now)
+    if msg.replaces:
+        return _apply_edit(msg, customer)
+
+    ticket, ticket_created, reopened = _find_ticket(msg, identity, customer)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                ticket=ticket, customer=customer, direction=Message.Direction.INBOUND,
+                channel=msg.channel, adapter=msg.adapter_key, identity=identity,
+                author_name=msg.sender_name or identity.display_name or sender,
+                subject=msg.subject[:300], text=msg.text, html=sanitize_html(msg.html),
+                external_id=msg.external_id, status=Message.Status.RECEIVED,
+                provider_timestamp=msg.timestamp, meta=msg.meta,
+            )
+    except IntegrityError as exc:
+        raise _AlreadyStored from exc
+    attachments = store_attachments(message, msg.attachments)
+
+    ticket.last_customer_message_at = now
+    if ticket.waiting_since is None:
+        ticket.waiting_since = now
+    if not ticket_created and ticket.status in (Status.PENDING, Status.SOLVED):
+        ticket.status = Status.OPEN
+    ticket.save(update_fields=["last_customer_message_at", "waiting_since", "status", "updated_at"])
+    Identity.objects.filter(pk=identity.pk).update(last_inbound_at=now)
+
+    if ticket_created:
+        events.record("ticket.created", ticket=ticket, data=ticket_data(ticket))
+    else:
+        events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
+    events.record("message.created", ticket=ticket, message=message, public=True,
+                  data=message_data(message, attachments))
+    _fetch_later([a for a in attachments if a.state == Attachment.State.PENDING])
+    return IngestResult(message, created=True, ticket_created=ticket_created)
+
+
+def resolve_identity(channel: str, address: str, name: str = "", linked=()) -> Identity:
+    """The identity for (channel, address), creating it and its customer if new. Safe under
+    races: the loser of a concurrent insert re-reads the winner's row."""
+    identity = Identity.objects.filter(channel=channel, address=address).first()
+    if identity is not None:
+        if name and not identity.display_name:
+            Identity.objects.filter(pk=identity.pk).update(display_name=name[:200])
+        return identity
+    owner = _linked_customer(linked)
+    try:
+        with transaction.atomic():
+            customer = owner or Customer.objects.create(name=name[:200])
+            return Identity.objects.create(
+                customer=customer, channel=channel, address=address, display_name=name[:200]
+            )
+    except IntegrityError:
+        return Identity.objects.get(channel=channel, address=address)
+
+
+def _linked_customer(linked) -> Customer | None:
+    """A provider-vouched link (the WhatsApp WaId *is* the phone number): the new identity
+    joins the customer already reachable there. Never a fuzzy match."""
+    query = Q()
+    for channel, address in linked:
+        try:
+            query |= Q(channel=channel, address=normalise_address(channel, address))
+        except ValueError:
+            continue
+    if not query:
+        return None
+    found = Identity.objects.filter(query).select_related("customer").order_by("pk").first()
+    return found.customer if found else None
+
+
+def _is_participant(ticket: Ticket, identity: Identity) -> bool:
+    return ticket.customer_id == identity.customer_id or ticket.messages.filter(identity=identity).exists()
+
+
+def _find_ticket(msg: InboundMessage, identity: Identity, customer: Customer):
+    """Thread hints first, then the customer's latest ticket on this channel, else a new one.
+    Returns (ticket, created, reopened). A closed ticket is never reopened."""
+    hints = msg.hints
+    candidate = None
+    if hints.ticket_id:
+        candidate = Ticket.objects.filter(pk=hints.ticket_id).first()
+    if candidate is None and hints.reply_to_external_ids:
+        earlier = (Message.objects.filter(channel=msg.channel, external_id__in=hints.reply_to_external_ids)
+                   .select_related("ticket").order_by("-pk").first())
+        candidate = earlier.ticket if earlier else None
+    if candidate is None and hints.session:
+        candidate = (Ticket.objects.filter(customer=customer, channel=msg.channel,
+                                           meta__session=hints.session).order_by("-pk").first())
+    related = None
+    if candidate is not None and not _is_participant(candidate, identity):
+        log.warning("thread hint names ticket %s but %s is not a participant: new ticket",
+                    candidate.pk, identity)
+        related, candidate = candidate, None
+    if candidate is None and hints.join_open_ticket and not hints.session:
+        candidate = (Ticket.objects.filter(customer=customer, channel=msg.channel)
+                     .exclude(status=Status.CLOSED).order_by("-updated_at").first())
+    if candidate is not None and candidate.status == Status.CLOSED:
+        related, candidate = candidate, None
+    if candidate is not None:
+        return candidate, False, candidate.status in (Status.SOLVED, Status.PENDING)
+    if related is None and hints.related_ticket_id:
+        related = Ticket.objects.filter(pk=hints.related_ticket_id).first()
+    meta = {"session": hints.session} if hints.session else {}
+    ticket = Ticket.objects.create(
+        customer=customer, subject=(msg.subject or _first_line(msg.text))[:300],
+        channel=msg.channel, related_to=related, meta=meta,
+    )
+    return ticket, True, False
+
+
+def _first_line(text: str) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line[:80]
+
+
+def _apply_identity_signal(identity: Identity, signal: str, now) -> None:
+    if signal == "opt_out":
+        identity.opted_out_at = now
+    elif signal == "opt_in":
+        identity.opted_out_at = None
+    else:
+        return
+    identity.save(update_fields=["opted_out_at"])
+    events.record("identity.updated", customer=identity.customer,
+                  data={"identity": identity.pk, "channel": identity.channel,
+                        "opted_out": identity.opted_out_at is not None})
+
+
+def _apply_edit(msg: InboundMessage, customer: Customer) -> IngestResult:
+    original = Message.objects.select_for_update().filter(
+        channel=msg.channel, external_id=msg.replaces, customer=customer).first()
+    if original is None:
+        # The original never reached us: keep the edit as a message in its own right.
+        return _ingest(InboundMessage(**{**msg.__dict__, "replaces": ""}),
+                       normalise_address(msg.channel, msg.sender))
+    edits = original.meta.setdefault("edits", [])
+    if any(e.get("id") == msg.external_id for e in edits):
+        return IngestResult(original, created=False)
+    edits.append({"id": msg.external_id, "previous_text": original.text,
+                  "at": (msg.timestamp or timezone.now()).isoformat()})
+    original.text = msg.text
+    if msg.html:
+        original.html = sanitize_html(msg.html)
+    original.save(update_fields=["text", "html", "meta"])
+    events.record("message.updated", ticket=original.ticket, message=original, public=True,
+                  data=message_data(original))
+    return IngestResult(original, created=False)
+
+
+def store_attachments(message: Message, inbound) -> list[Attachment]:
+    stored = []
+    for item in inbound:
+        name = normalise_filename(item.filename, item.content_type)
+        attachment = Attachment(message=message, filename=name, content_type=item.content_type[:255],
+                                content_id=item.content_id.strip("<>")[:255], inline=item.inline)
+        if item.content is not None:
+            try:
+                check_size(len(item.content))
+            except AttachmentRejected as exc:
+                attachment.state, attachment.error = Attachment.State.FAILED, str(exc)
+            else:
+                attachment.size = len(item.content)
+                attachment.file.save(name, ContentFile(item.content), save=False)
+        else:
+            attachment.source_url, attachment.state = item.url, Attachment.State.PENDING
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _fetch_later(attachments: list[Attachment]) -> None:
+    if not attachments:
+        return
+    from tickets.tasks import fetch_attachment
+
+    for attachment in attachments:
+        transaction.on_commit(lambda pk=attachment.pk: fetch_attachment.enqueue(pk), robust=True)
+
+
+def store_attachment_content(attachment_id: int, content: bytes | None, error: str = "") -> Attachment:
+    """Finish a background media download (or record why it failed)."""
+    with transaction.atomic():
+        attachment = Attachment.objects.select_for_update().select_related("message__ticket").get(pk=attachment_id)
+        if attachment.state == Attachment.State.STORED:
+            return attachment
+        if content is not None:
+            try:
+                check_size(len(content))
+            except AttachmentRejected as exc:
+                content, error = None, str(exc)
+        if content is not None:
+            attachment.file.save(attachment.filename, ContentFile(content), save=False)
+            attachment.size, attachment.state, attachment.error = len(content), Attachment.State.STORED, ""
+        else:
+            attachment.state, attachment.error = Attachment.State.FAILED, error
+        attachment.save()
+        message = attachment.message
+        events.record("message.updated", ticket=message.ticket, message=message, public=True,
+                      data=message_data(message))
+    return attachment
+
+

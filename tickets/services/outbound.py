@@ -1,0 +1,151 @@
+"""Outbound: agent replies and internal notes, and the route a reply takes."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets import events
+from tickets.models import Identity, Message, Ticket
+from tickets.payloads import message_data, ticket_data
+from tickets.sanitize import sanitize_html
+from tickets.services.inbound import store_attachments
+
+log = logging.getLogger(__name__)
+
+Status = Ticket.Status
+
+
+class ReplyRefused(Exception):
+    """The reply cannot be sent as asked; `reason` is shown to the agent as is."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StaleReply(ReplyRefused):
+    """New activity landed on the ticket after the agent's view: review before sending."""
+
+    def __init__(self, events_since: list):
+        super().__init__(_("New activity on this ticket: review it before sending."))
+        self.events = events_since
+
+
+def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | None = None,
+          client_id: str | None = None, subject: str = "", attachments=(), seen_seq: int | None = None,
+          meta: dict | None = None) -> Message:
+    """Store an agent's reply as `queued` and deliver it after commit.
+
+    `client_id` makes a double-clicked or retried send one message. `seen_seq` is the last event
+    the agent's tab rendered: if the customer or another agent wrote since, the reply is held
+    (StaleReply) instead of being sent over it."""
+    from tickets.tasks import deliver_message
+
+    if client_id:
+        existing = Message.objects.filter(ticket=ticket, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    if not (text or "").strip() and not attachments and not (meta or {}).get("template"):
+        raise ReplyRefused(_("The reply is empty."))
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().select_related("customer").get(pk=ticket.pk)
+            if seen_seq is not None:
+                _check_not_stale(ticket, author, seen_seq)
+            identity, adapter_key = route_reply(ticket, channel)
+            message = Message.objects.create(
+                ticket=ticket, customer=ticket.customer, direction=Message.Direction.OUTBOUND,
+                channel=identity.channel, adapter=adapter_key, identity=identity, author=author,
+                author_name=display_name(author), subject=subject[:300], text=text,
+                html=sanitize_html(html), client_id=client_id, status=Message.Status.QUEUED,
+                meta=meta or {},
+            )
+            stored = store_attachments(message, attachments)
+            now = timezone.now()
+            ticket.waiting_since = None
+            ticket.first_response_at = ticket.first_response_at or now
+            if ticket.status == Status.NEW:
+                ticket.status = Status.OPEN
+            ticket.save(update_fields=["waiting_since", "first_response_at", "status", "updated_at"])
+            events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
+            events.record("message.created", ticket=ticket, message=message, public=True,
+                          data=message_data(message, stored))
+            transaction.on_commit(lambda: deliver_message.enqueue(message.pk), robust=True)
+    except IntegrityError:
+        # A concurrent send with the same client_id won.
+        return Message.objects.get(ticket=ticket, client_id=client_id)
+    return message
+
+
+def display_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _check_not_stale(ticket: Ticket, author, seen_seq: int) -> None:
+    newer = list(
+        events.Event.objects.filter(ticket=ticket, seq__gt=seen_seq, kind="message.created")
+        .select_related("message").order_by("seq")
+    )
+    others = [e for e in newer if e.message is None or e.message.author_id != getattr(author, "pk", None)
+              or e.message.direction == Message.Direction.INBOUND]
+    if others:
+        raise StaleReply([events.serialise(e) for e in others])
+
+
+def route_reply(ticket: Ticket, channel: str | None) -> tuple[Identity, str]:
+    """Which identity and adapter a reply goes out on: the channel asked for, else the one the
+    customer last wrote on; the adapter that carried their last message there, else the first
+    configured for that medium."""
+    from tickets.channels import adapters_for_channel
+
+    last_inbound = (Message.objects.filter(customer=ticket.customer, direction=Message.Direction.INBOUND)
+                    .filter(**({"channel": channel} if channel else {}))
+                    .select_related("identity").order_by("-created_at", "-pk").first())
+    if last_inbound is not None and last_inbound.identity is not None:
+        identity, adapter_key = last_inbound.identity, last_inbound.adapter or last_inbound.channel
+    else:
+        identity = (Identity.objects.filter(customer=ticket.customer, channel=channel or ticket.channel)
+                    .order_by("-last_inbound_at", "-pk").first())
+        if identity is None:
+            raise ReplyRefused(_("This customer has no address on %(channel)s.")
+                               % {"channel": channel or ticket.channel})
+        keys = adapters_for_channel(identity.channel)
+        adapter_key = keys[0] if keys else identity.channel
+    if identity.opted_out_at is not None:
+        raise ReplyRefused(_("%(address)s opted out of %(channel)s messages (STOP) and cannot be "
+                             "messaged until they opt back in.")
+                           % {"address": identity.address, "channel": identity.channel})
+    from tickets.channels import channel_config
+
+    if adapter_key not in channel_config():
+        raise ReplyRefused(_("No adapter is configured for the %(channel)s channel.")
+                           % {"channel": identity.channel})
+    return identity, adapter_key
+
+
+def note(ticket: Ticket, *, author, text: str, client_id: str | None = None) -> Message:
+    """An internal note: visible to agents only, never to the customer or their widget."""
+    if client_id:
+        existing = Message.objects.filter(ticket=ticket, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    if not (text or "").strip():
+        raise ReplyRefused(_("The note is empty."))
+    with transaction.atomic():
+        message = Message.objects.create(
+            ticket=ticket, customer=ticket.customer, direction=Message.Direction.NOTE,
+            channel="note", author=author, author_name=display_name(author), text=text,
+            client_id=client_id, status=Message.Status.SENT,
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+        events.record("message.created", ticket=ticket, message=message, public=False,
+                      data=message_data(message, []))
+    return message
+
+

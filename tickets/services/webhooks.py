@@ -1,0 +1,65 @@
+"""Provider webhooks: keep the verified request, then turn it into messages and updates.
+
+The payload row is committed *before* parsing, so a crash, a parser bug or a database hiccup
+in between loses nothing: `manage.py replay_inbound` processes it again (ingest is idempotent)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from tickets.channels import DeliveryUpdate, InboundMessage, PayloadError, RawRequest, get_adapter
+from tickets.models import InboundPayload
+from tickets.services.delivery import apply_delivery_update
+from tickets.services.inbound import ingest
+
+log = logging.getLogger(__name__)
+
+
+def receive_webhook(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, list]:
+    """Store an already *verified* request and process it. Raises PayloadError (the provider
+    should get a 4xx) or the unexpected exception (5xx: the provider retries); either way the
+    payload stays stored with its error for replay."""
+    payload = InboundPayload.objects.create(
+        adapter=adapter_key, path=raw.path[:500], content_type=raw.content_type[:255],
+        headers=raw.headers, body=raw.body,
+    )
+    return payload, process_payload(payload, raw)
+
+
+def raw_request_of(payload: InboundPayload) -> RawRequest:
+    return RawRequest(method="POST", path=payload.path, content_type=payload.content_type,
+                      headers=payload.headers, body=bytes(payload.body),
+                      query=payload.path.partition("?")[2])
+
+
+def process_payload(payload: InboundPayload, raw: RawRequest | None = None) -> list:
+    adapter = get_adapter(payload.adapter)
+    raw = raw or raw_request_of(payload)
+    try:
+        items = adapter.parse(raw)
+        results = [_apply(item) for item in items]
+    except PayloadError as exc:
+        _finish(payload, InboundPayload.State.FAILED, f"{exc.reason}")
+        log.warning("%s payload %s rejected: %s", payload.adapter, payload.pk, exc.reason)
+        raise
+    except Exception as exc:
+        _finish(payload, InboundPayload.State.FAILED, f"{type(exc).__name__}: {exc}")
+        log.exception("%s payload %s failed; kept for replay", payload.adapter, payload.pk)
+        raise
+    _finish(payload, InboundPayload.State.PROCESSED, "")
+    return results
+
+
+def _apply(item):
+    if isinstance(item, InboundMessage):
+        return ingest(item)
+    if isinstance(item, DeliveryUpdate):
+        return apply_delivery_update(item)
+    raise PayloadError(f"adapter returned an unknown item {type(item).__name__}")
+
+
+def _finish(payload: InboundPayload, state: str, error: str) -> None:
+    InboundPayload.objects.filter(pk=payload.pk).update(state=state, error=error[:5000], processed_at=timezone.now())
+    payload.state, payload.error = state, error

@@ -1,0 +1,36 @@
+"""The one view every provider webhook goes through: verify, keep, process, acknowledge.
+
+Channel apps mount it on their own URLs: InboundWebhookView.as_view(adapter="sms")."""
+
+import logging
+
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from tickets import services
+from tickets.channels import PayloadError, RawRequest, SignatureError, get_adapter
+
+log = logging.getLogger(__name__)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class InboundWebhookView(View):
+    adapter = ""
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        adapter = get_adapter(self.adapter)
+        raw = RawRequest.from_django(request)
+        try:
+            adapter.verify(raw)
+        except SignatureError as exc:
+            # Nothing stored: an unauthenticated request is not a customer's message.
+            log.warning("%s webhook rejected from %s: %s", self.adapter, request.META.get("REMOTE_ADDR"), exc.reason)
+            return HttpResponse(exc.reason, status=403, content_type="text/plain")
+        try:
+            _payload, items = services.receive_webhook(self.adapter, raw)
+        except PayloadError as exc:
+            return HttpResponse(f"malformed payload: {exc.reason}", status=400, content_type="text/plain")
+        return adapter.acknowledge(raw, items)
