@@ -300,3 +300,20 @@ class CustomerMerge(models.Model):
 
     def __str__(self):
         return f"{self.source_id} -> {self.target_id}"
+
+
+class AgentPresence(models.Model):
+    """One row per open console connection: who is online, and which ticket they are viewing
+    or typing on. In the database (not process memory) so every Daphne process sees it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    connection = models.CharField(max_length=200, unique=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    typing_until = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("agent presence")
+
+    def __str__(self):
+        return f"{self.user_id}@{self.connection}"

@@ -1,0 +1,50 @@
+"""Agent presence: who has a console open (and where). Heartbeats keep a connection fresh;
+a connection not seen for PRESENCE_TIMEOUT is gone (a crashed process cannot say goodbye)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tickets.models import AgentPresence
+
+PRESENCE_TIMEOUT = timedelta(seconds=90)
+
+
+def join(user, connection: str, ticket_id: int | None = None) -> None:
+    AgentPresence.objects.update_or_create(
+        connection=connection, defaults={"user": user, "ticket_id": ticket_id, "last_seen": timezone.now()}
+    )
+
+
+def heartbeat(connection: str, ticket_id: int | None = None, typing: bool = False) -> None:
+    now = timezone.now()
+    changes = {"last_seen": now}
+    if ticket_id is not None:
+        changes["ticket_id"] = ticket_id
+    if typing:
+        changes["typing_until"] = now + timedelta(seconds=6)
+    AgentPresence.objects.filter(connection=connection).update(**changes)
+
+
+def leave(connection: str) -> None:
+    AgentPresence.objects.filter(connection=connection).delete()
+
+
+def _fresh():
+    return AgentPresence.objects.filter(last_seen__gte=timezone.now() - PRESENCE_TIMEOUT)
+
+
+def agents_online() -> int:
+    """How many distinct agents have a live console (the chat widget's 'someone is here')."""
+    return _fresh().values("user").distinct().count()
+
+
+def viewers(ticket_id: int) -> list[dict]:
+    now = timezone.now()
+    rows = _fresh().filter(ticket_id=ticket_id).select_related("user")
+    seen = {}
+    for row in rows:
+        entry = seen.setdefault(row.user_id, {"user": row.user_id, "name": row.user.get_full_name() or row.user.get_username(),
+                                              "typing": False})
+        entry["typing"] = entry["typing"] or bool(row.typing_until and row.typing_until > now)
+    return list(seen.values())
