@@ -188,7 +188,11 @@ ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", "") or None}
 # --- The helpdesk ---------------------------------------------------------------------------
 # Channel name -> adapter class, in the style of EMAIL_BACKEND. `tickets` finds adapters only
 # through this setting; it never imports a channel app.
-HELPDESK_CHANNELS = {}
+HELPDESK_CHANNELS = {
+    # "key": "dotted.path.Adapter" (or {"BACKEND": path, **options}); one line per channel.
+}
+# Callables run after commit with each new event's seq (outgoing webhooks hook in here).
+HELPDESK_EVENT_SINKS = []
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 HELPDESK_DELIVERY_MAX_ATTEMPTS = int(env("HELPDESK_DELIVERY_MAX_ATTEMPTS", "6"))

@@ -179,6 +179,13 @@ class ChannelAdapter(Protocol):
     def fetch_attachment(self, attachment: Attachment) -> bytes:
         """Download provider-hosted media named by attachment.source_url."""
 
+    def compose_info(self, identity, text: str = "") -> dict:
+        """What the console shows before an agent sends on this channel, e.g.
+        {"segments": 2, "encoding": "GSM-7", "window_open": False, "window_closes_at": iso,
+         "templates": [{"id": "HX...", "name": "...", "variables": [...]}],
+         "blocked": "reason the send would be refused"}. Empty when nothing applies.
+        A reply with meta={"template": {"id": ..., "variables": {...}}} sends a template."""
+
 
 class BaseAdapter:
     """Defaults for the optional parts of the protocol; subclasses set `channel`."""
@@ -203,6 +210,9 @@ class BaseAdapter:
 
     def fetch_attachment(self, attachment: Attachment) -> bytes:
         raise PermanentDeliveryError(f"The {self.key} channel cannot download media.")
+
+    def compose_info(self, identity, text: str = "") -> dict:
+        return {}
 
     @staticmethod
     def secrets_match(given: str | bytes, expected: str | bytes) -> bool:

@@ -18,6 +18,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils.module_loading import import_string
 
 from tickets.models import Event, EventCounter
 
@@ -73,7 +74,16 @@ def record(kind: str, *, ticket=None, customer=None, message=None, public=False,
         groups.append(customer_group(customer.pk))
     groups.extend(extra_groups)
     transaction.on_commit(lambda: publish(groups, seq), robust=True)
+    for sink in _sinks():
+        transaction.on_commit(lambda sink=sink: sink(seq), robust=True)
     return event
+
+
+def _sinks():
+    """HELPDESK_EVENT_SINKS: dotted paths of callables(seq) run after commit for every event
+    (e.g. the outgoing-webhook dispatcher). Like the channel adapters, found through a setting
+    so tickets imports nobody."""
+    return [import_string(path) for path in getattr(settings, "HELPDESK_EVENT_SINKS", ())]
 
 
 def publish(groups: Iterable[str], seq: int) -> None:

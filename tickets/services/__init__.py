@@ -24,7 +24,7 @@ from tickets.services.webhooks import process_payload, receive_webhook
 from tickets.services.workflow import assign, set_priority, set_status
 
 __all__ = [
-    "IngestResult", "ReplyRefused", "StaleReply", "apply_delivery_update", "assign", "ingest",
+    "IngestResult", "ReplyRefused", "add_participant", "StaleReply", "apply_delivery_update", "assign", "ingest",
     "mark_failed", "mark_sent", "merge_customers", "note", "process_payload", "receive_webhook",
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",

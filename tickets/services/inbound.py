@@ -69,7 +69,8 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                ticket=ticket, customer=customer, direction=Message.Direction.INBOUND,
+                # The ticket's customer: a participant's reply belongs to that conversation's history.
+                ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
                 channel=msg.channel, adapter=msg.adapter_key, identity=identity,
                 author_name=msg.sender_name or identity.display_name or sender,
                 subject=msg.subject[:300], text=msg.text, html=sanitize_html(msg.html),
@@ -133,7 +134,13 @@ def _linked_customer(linked) -> Customer | None:
 
 
 def _is_participant(ticket: Ticket, identity: Identity) -> bool:
-    return ticket.customer_id == identity.customer_id or ticket.messages.filter(identity=identity).exists()
+    """The customer, anyone who already wrote on the ticket, or an address the ticket lists as
+    a participant (a cc, a chat visitor's contact email) may add to it."""
+    if ticket.customer_id == identity.customer_id:
+        return True
+    if [identity.channel, identity.address] in ticket.meta.get("participants", []):
+        return True
+    return ticket.messages.filter(identity=identity).exists()
 
 
 def _find_ticket(msg: InboundMessage, identity: Identity, customer: Customer):
@@ -264,3 +271,17 @@ def store_attachment_content(attachment_id: int, content: bytes | None, error: s
     return attachment
 
 
+
+
+def add_participant(ticket: Ticket, channel: str, address: str) -> Ticket:
+    """Let another address reply into this ticket (a cc'd colleague, the email a chat visitor
+    left for offline replies). The address is normalised; nothing else about it is trusted."""
+    entry = [channel, normalise_address(channel, address)]
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        participants = ticket.meta.setdefault("participants", [])
+        if entry not in participants:
+            participants.append(entry)
+            ticket.save(update_fields=["meta", "updated_at"])
+            events.record("ticket.updated", ticket=ticket, data={**ticket_data(ticket), "change": "participants"})
+    return ticket
