@@ -15,9 +15,16 @@ from tickets.services.delivery import (
 )
 from tickets.services.inbound import (
     IngestResult,
+    add_participant,
     ingest,
     resolve_identity,
     store_attachment_content,
+)
+from tickets.services.organise import (
+    mark_mentions_read,
+    move_message,
+    note_with_mentions,
+    set_tags,
 )
 from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
 from tickets.services.webhooks import process_payload, receive_webhook
@@ -28,4 +35,5 @@ __all__ = [
     "mark_failed", "mark_sent", "merge_customers", "note", "process_payload", "receive_webhook",
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",
+    "mark_mentions_read", "move_message", "note_with_mentions", "set_tags",
 ]

@@ -164,7 +164,7 @@ def _find_ticket(msg: InboundMessage, identity: Identity, customer: Customer):
         related, candidate = candidate, None
     if candidate is None and hints.join_open_ticket and not hints.session:
         candidate = (Ticket.objects.filter(customer=customer, channel=msg.channel)
-                     .exclude(status=Status.CLOSED).order_by("-updated_at").first())
+                     .order_by("-updated_at").first())
     if candidate is not None and candidate.status == Status.CLOSED:
         related, candidate = candidate, None
     if candidate is not None:
