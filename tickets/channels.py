@@ -147,6 +147,11 @@ class PayloadError(ChannelError):
     """The request is authentic but cannot be understood: 400, payload kept for replay."""
 
 
+class Quarantined(PayloadError):
+    """Authentic but not to be processed now (oversize, unparseable, a flooding sender): the
+    payload is kept as `quarantined` for an admin to replay or discard; the provider gets 200."""
+
+
 class PermanentDeliveryError(ChannelError):
     """Retrying cannot help (invalid number, opted out, 24-hour window, hard bounce)."""
 

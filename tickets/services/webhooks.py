@@ -9,7 +9,14 @@ import logging
 
 from django.utils import timezone
 
-from tickets.channels import DeliveryUpdate, InboundMessage, PayloadError, RawRequest, get_adapter
+from tickets.channels import (
+    DeliveryUpdate,
+    InboundMessage,
+    PayloadError,
+    Quarantined,
+    RawRequest,
+    get_adapter,
+)
 from tickets.models import InboundPayload
 from tickets.services.delivery import apply_delivery_update
 from tickets.services.inbound import ingest
@@ -40,6 +47,10 @@ def process_payload(payload: InboundPayload, raw: RawRequest | None = None) -> l
     try:
         items = adapter.parse(raw)
         results = [_apply(item) for item in items]
+    except Quarantined as exc:
+        _finish(payload, InboundPayload.State.QUARANTINED, exc.reason)
+        log.warning("%s payload %s quarantined: %s", payload.adapter, payload.pk, exc.reason)
+        return []
     except PayloadError as exc:
         _finish(payload, InboundPayload.State.FAILED, f"{exc.reason}")
         log.warning("%s payload %s rejected: %s", payload.adapter, payload.pk, exc.reason)
