@@ -68,8 +68,11 @@ def test_event_sequence_numbers_become_visible_in_order_under_concurrent_writers
     def reader():
         last = 0
         try:
-            while not stop.is_set():
+            while True:
+                done = stop.is_set()  # read once more after the writers finished
                 visible = list(Event.objects.filter(seq__gt=last).order_by("seq").values_list("seq", flat=True))
+                if done and not visible:
+                    break
                 if visible:
                     if last and visible[0] != last + 1:
                         skipped.append((last, visible[0]))
