@@ -1,1 +1,9 @@
-urlpatterns = []
+from django.urls import path
+
+from channels_sms.views import TwilioStatusView, TwilioWebhookView
+
+urlpatterns = [
+    path("channels/twilio/sms/", TwilioWebhookView.as_view(adapter="sms"), name="twilio-sms"),
+    path("channels/twilio/whatsapp/", TwilioWebhookView.as_view(adapter="whatsapp"), name="twilio-whatsapp"),
+    path("channels/twilio/status/", TwilioStatusView.as_view(), name="twilio-status"),
+]

@@ -1,0 +1,22 @@
+"""Forget I-Twilio-Idempotency-Tokens older than TWILIO_RECEIPT_RETENTION_DAYS (Twilio stops
+resending long before). Run it daily from cron, beside prune_events."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from channels_sms.models import WebhookReceipt
+
+
+class Command(BaseCommand):
+    help = "Delete old Twilio webhook idempotency receipts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=settings.TWILIO_RECEIPT_RETENTION_DAYS)
+
+    def handle(self, *args, days, **options):
+        cutoff = timezone.now() - timedelta(days=days)
+        deleted, _ = WebhookReceipt.objects.filter(created_at__lt=cutoff).delete()
+        self.stdout.write(f"deleted {deleted} Twilio webhook receipts older than {days} days")

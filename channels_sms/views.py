@@ -1,0 +1,47 @@
+"""Twilio webhooks, mounted on the shared InboundWebhookView (verify, keep, process, answer).
+
+What is added here: I-Twilio-Idempotency-Token (a resend we already processed is answered at
+once, after its signature is checked, and stored no second time), and one status-callback URL
+for both media, routed to the adapter that sent the message."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, QueryDict
+
+from channels_sms.adapter import is_whatsapp_payload
+from channels_sms.models import WebhookReceipt
+from tickets.channels import RawRequest, SignatureError, channel_config, get_adapter
+from tickets.webhooks import InboundWebhookView
+
+TOKEN_HEADER = "I-Twilio-Idempotency-Token"  # noqa: S105 - a header name, not a secret
+
+
+class TwilioWebhookView(InboundWebhookView):
+    def post(self, request, *args, **kwargs):
+        token = request.headers.get(TOKEN_HEADER, "")[:200]
+        if token and WebhookReceipt.objects.filter(token=token).exists():
+            return self.acknowledge_resend(request)
+        response = super().post(request, *args, **kwargs)
+        if token and response.status_code < 300:
+            WebhookReceipt.objects.get_or_create(token=token)
+        return response
+
+    def acknowledge_resend(self, request):
+        adapter, raw = get_adapter(self.adapter), RawRequest.from_django(request)
+        try:
+            adapter.verify(raw)  # a known token proves nothing by itself
+        except SignatureError as exc:
+            return HttpResponse(exc.reason, status=403, content_type="text/plain")
+        return adapter.acknowledge(raw, [])
+
+
+class TwilioStatusView(TwilioWebhookView):
+    """One StatusCallback URL for SMS and WhatsApp: the payload says which one sent it, and the
+    stored payload names that adapter so a replay parses it the same way."""
+
+    def post(self, request, *args, **kwargs):
+        form = QueryDict(request.body, encoding="utf-8")
+        preferred = "whatsapp" if is_whatsapp_payload(form) else "sms"
+        configured = [key for key in ("sms", "whatsapp") if key in channel_config()]
+        self.adapter = preferred if preferred in configured else (configured or [preferred])[0]
+        return super().post(request, *args, **kwargs)
