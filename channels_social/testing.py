@@ -1,0 +1,86 @@
+"""Faking Meta's and Telegram's HTTP APIs at the transport, in the style of tickets.testing:
+the adapters' real request-building and error-handling code runs; only the network is fake.
+
+    with fake_http() as api:
+        api.on("POST", "/me/messages", json={"message_id": "m_1"})
+        ...
+    assert api.requests[0].json()["message"] == {"text": "hi"}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+
+import httpx
+
+from channels_social import http
+
+
+@dataclass
+class Recorded:
+    method: str
+    url: httpx.URL
+    headers: httpx.Headers
+    content: bytes
+
+    def json(self):
+        return json.loads(self.content)
+
+    @property
+    def path(self) -> str:
+        return self.url.path
+
+
+@dataclass
+class Route:
+    method: str
+    path_contains: str
+    response: httpx.Response | Exception
+    once: bool = False
+
+
+@dataclass
+class FakeApi:
+    requests: list[Recorded] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+
+    def on(self, method: str, path_contains: str, *, json=None, status: int = 200, content: bytes = b"",
+           headers: dict | None = None, error: Exception | None = None, once: bool = False) -> FakeApi:
+        """Answer requests whose path contains `path_contains`; the newest matching route wins,
+        and a `once` route is used up by one request."""
+        if error is not None:
+            response = error
+        elif json is not None:
+            response = httpx.Response(status, json=json, headers=headers)
+        else:
+            response = httpx.Response(status, content=content, headers=headers)
+        self.routes.append(Route(method.upper(), path_contains, response, once))
+        return self
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(Recorded(request.method, request.url, request.headers, request.content))
+        for route in reversed(self.routes):
+            if route.method == request.method and route.path_contains in request.url.path:
+                if route.once:
+                    self.routes.remove(route)
+                if isinstance(route.response, Exception):
+                    raise route.response
+                return httpx.Response(route.response.status_code, headers=route.response.headers,
+                                      content=route.response.content)
+        raise AssertionError(f"unexpected {request.method} {request.url}")
+
+    def sent(self, path_contains: str) -> list[Recorded]:
+        return [r for r in self.requests if path_contains in r.url.path]
+
+
+@contextlib.contextmanager
+def fake_http():
+    api = FakeApi()
+    previous, http.transport = http.transport, httpx.MockTransport(api.handle)
+    try:
+        yield api
+    finally:
+        http.transport = previous
