@@ -1,0 +1,135 @@
+"""The email channel's adapters (HELPDESK_CHANNELS).
+
+    "email":          {"BACKEND": "channels_email.adapter.EmailAdapter"}               outbound
+    "email_mailgun":  {"BACKEND": "channels_email.adapter.EmailAdapter", "esp": "mailgun"}
+    "email_pipe":     {"BACKEND": "channels_email.adapter.MtaPipeAdapter"}             manage.py ingest_email
+
+Every email adapter delivers the same way (Django mailers); an `esp` adapter also accepts that
+ESP's anymail inbound and tracking webhooks, validated and parsed by anymail's own views.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+from channels_email import acks, inbound, mime, outbound
+from channels_email import esp as esp_views
+from tickets.channels import (
+    BaseAdapter,
+    DeliveryUpdate,
+    PayloadError,
+    Quarantined,
+    SignatureError,
+)
+
+log = logging.getLogger(__name__)
+
+# anymail EventType -> our delivery status (others, e.g. deferred or unsubscribed, are ignored).
+TRACKING_STATUS = {
+    "sent": "sent", "queued": "sent", "delivered": "delivered", "opened": "read", "clicked": "read",
+    "bounced": "failed", "rejected": "failed", "failed": "failed", "complained": "failed",
+}
+
+
+class EmailAdapter(BaseAdapter):
+    channel = "email"
+
+    def __init__(self, key, esp=None, **options):
+        super().__init__(key, **options)
+        if esp is not None and esp not in esp_views.VIEWS and esp not in esp_views.TRACKING_ONLY:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"HELPDESK_CHANNELS[{key!r}]: anymail has no {esp!r} webhooks")
+        self.esp = esp
+
+    # --- inbound ----------------------------------------------------------------------------
+    def _is_tracking(self, raw) -> bool:
+        # One adapter serves both URLs; the stored path says which (Mandrill: one view for both).
+        return "/tracking/" in raw.path
+
+    def verify(self, raw):
+        if not self.esp:
+            raise SignatureError(_("This email adapter accepts no webhooks."))
+        from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+
+        view = esp_views.anymail_view(self.esp, self._is_tracking(raw))
+        if not getattr(view, "basic_auth", None):
+            raise SignatureError(_("ANYMAIL_WEBHOOK_SECRET is not configured: webhook refused."))
+        try:
+            view.run_validators(esp_views.django_request(raw))
+        except AnymailWebhookValidationFailure as exc:
+            raise SignatureError(str(exc)) from exc
+        except (AnymailError, ValueError, KeyError) as exc:
+            raise SignatureError(f"{type(exc).__name__}: {exc}") from exc
+
+    def parse(self, raw):
+        from anymail.exceptions import AnymailError
+        from anymail.signals import AnymailInboundEvent
+
+        view = esp_views.anymail_view(self.esp, self._is_tracking(raw))
+        try:
+            events = view.parse_events(esp_views.django_request(raw))
+        except (AnymailError, ValueError, KeyError, TypeError) as exc:
+            raise PayloadError(f"{type(exc).__name__}: {exc}") from exc
+        items = []
+        for event in events:
+            if isinstance(event, AnymailInboundEvent):
+                items += self._inbound(event, raw)
+            else:
+                update = self._tracking(event)
+                if update is not None:
+                    items.append(update)
+        return items
+
+    def _inbound(self, event, raw) -> list:
+        message = event.message
+        return inbound.to_items(
+            message, adapter_key=self.key, raw=raw.body, size=len(raw.body),
+            envelope_sender=getattr(message, "envelope_sender", None),
+            stripped_text=getattr(message, "stripped_text", None) or None,
+            spam_score=getattr(message, "spam_score", None),
+        )
+
+    def _tracking(self, event) -> DeliveryUpdate | None:
+        status = TRACKING_STATUS.get(event.event_type)
+        metadata = event.metadata if isinstance(event.metadata, dict) else {}
+        external_id = metadata.get("helpdesk_message_id") or event.message_id or ""
+        if status is None or not external_id:
+            return None
+        if not external_id.startswith("<") and "@" in external_id:
+            external_id = f"<{external_id}>"
+        reason = event.description or event.mta_response or event.reject_reason or ""
+        if status == "failed" and event.event_type == "complained":
+            reason = reason or _("The recipient reported this message as spam.")
+        return DeliveryUpdate(channel="email", external_id=external_id, status=status,
+                              error_code=str(event.reject_reason or event.event_type)[:64] if status == "failed" else "",
+                              error_message=str(reason) if status == "failed" else "",
+                              timestamp=event.timestamp)
+
+    def acknowledge(self, raw, items):
+        acks.after_ingest(items)
+        return HttpResponse("ok", content_type="text/plain")
+
+    # --- outbound ---------------------------------------------------------------------------
+    def deliver(self, message):
+        mail = outbound.build_reply(message)
+        outbound.send(mail)
+        return mail.extra_headers["Message-ID"]
+
+
+class MtaPipeAdapter(EmailAdapter):
+    """Raw RFC 5322 bytes from `manage.py ingest_email` (Postfix/Exim pipe) or a replay."""
+
+    def verify(self, raw):
+        raise SignatureError(_("The MTA pipe is not reachable over HTTP."))
+
+    def parse(self, raw):
+        inbound.check_size(len(raw.body))
+        try:
+            message = mime.parse_bytes(raw.body)
+        except Exception as exc:  # noqa: BLE001 - the stdlib parser rarely raises; if it does, quarantine
+            raise Quarantined(f"unparseable mail: {type(exc).__name__}: {exc}") from exc
+        return inbound.to_items(message, adapter_key=self.key, raw=raw.body)

@@ -1,0 +1,36 @@
+"""The email channel's settings, read at call time so tests can override them."""
+
+from email.utils import parseaddr
+
+from django.conf import settings
+
+
+def support_address() -> str:
+    """The address customers write to and replies come from (HELPDESK_FROM_EMAIL)."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower() or "support@example.com"
+
+
+def support_domain() -> str:
+    return support_address().rpartition("@")[2]
+
+
+def own_addresses() -> set[str]:
+    """Addresses that are ours: mail *from* them is a loop, never a customer."""
+    extra = getattr(settings, "HELPDESK_EMAIL_OWN_ADDRESSES", [])
+    return {support_address(), *(a.strip().lower() for a in extra if a.strip())}
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "HELPDESK_EMAIL_MAX_BYTES", 25 * 1024 * 1024))
+
+
+def sender_hourly_limit() -> int:
+    return int(getattr(settings, "HELPDESK_EMAIL_SENDER_HOURLY_LIMIT", 20))
+
+
+def auto_acknowledge() -> bool:
+    return bool(getattr(settings, "HELPDESK_EMAIL_AUTO_ACK", True))
+
+
+def mailer() -> str:
+    return getattr(settings, "HELPDESK_EMAIL_MAILER", "default")

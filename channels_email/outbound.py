@@ -1,0 +1,108 @@
+"""Composing the mail for an agent's reply (and for acknowledgements) and sending it through
+Django's mailers (MAILERS: anymail ESP, SMTP, or the file backend by default).
+
+Threading headers carry our HMAC token; the Reply-To is the ticket's plus-address. Every
+header value is built from data we control or passed through Django's EmailMessage, which
+refuses CR/LF in headers, so no field can inject a header.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.utils import formataddr
+
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils.html import linebreaks
+
+from channels_email import conf, tokens
+from tickets.channels import PermanentDeliveryError, TransientDeliveryError
+from tickets.models import Message
+
+
+def _one_line(value: str) -> str:
+    return " ".join((value or "").split())
+
+
+def subject_for(ticket, subject: str = "") -> str:
+    subject = _one_line(subject or ticket.subject) or f"Ticket {ticket.reference}"
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    tag = tokens.subject_tag(ticket.pk)
+    return subject if tag in subject else f"{subject} {tag}"
+
+
+def thread_ids(ticket, before: Message | None = None) -> list[str]:
+    """Message-IDs of the ticket's email conversation, oldest first (for References)."""
+    query = ticket.messages.filter(channel="email", external_id__isnull=False)
+    if before is not None and before.pk:
+        query = query.filter(pk__lt=before.pk)
+    ids = list(query.order_by("-pk").values_list("external_id", flat=True)[:20])
+    return [i for i in reversed(ids) if i.startswith("<") and i.endswith(">")]
+
+
+def sender_address(display: str = "") -> str:
+    return formataddr((_one_line(display), conf.support_address())) if display else conf.support_address()
+
+
+def build_reply(message: Message) -> EmailMultiAlternatives:
+    ticket = message.ticket
+    recipient = message.identity.address if message.identity else ""
+    if not recipient or "\n" in recipient or "\r" in recipient:
+        raise PermanentDeliveryError(f"not an email address: {recipient!r}", code="invalid_address")
+    references = thread_ids(ticket, before=message)
+    headers = {
+        "Message-ID": tokens.message_id(ticket.pk, str(message.pk)),
+        "Reply-To": tokens.reply_address(ticket.pk),
+    }
+    if references:
+        headers["In-Reply-To"] = references[-1]
+        headers["References"] = " ".join(references)
+    cc = [address for channel, address in ticket.meta.get("participants", [])
+          if channel == "email" and address != recipient]
+    text = message.text or ""
+    html = message.html or linebreaks(text)
+    context = {"ticket": ticket, "message": message, "text": text, "html": html}
+    mail = EmailMultiAlternatives(
+        subject=subject_for(ticket, message.subject),
+        body=render_to_string("email/reply.txt", context),
+        from_email=sender_address(message.author_name),
+        to=[recipient], cc=cc, headers=headers,
+    )
+    mail.attach_alternative(render_to_string("email/reply.html", context), "text/html")
+    for attachment in message.attachments.filter(state="stored"):
+        with attachment.file.open("rb") as handle:
+            mail.attach(attachment.filename, handle.read(), attachment.content_type)
+    # anymail sends this to the ESP and hands it back in tracking webhooks: that is how a
+    # "delivered" or "bounced" event finds this message whatever id the ESP uses.
+    mail.metadata = {"helpdesk_message_id": headers["Message-ID"]}
+    return mail
+
+
+def send(mail: EmailMultiAlternatives) -> None:
+    """Send through the configured mailer, classifying failures for the delivery task."""
+    from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+    try:
+        mail.send(using=conf.mailer())
+    except AnymailRecipientsRefused as exc:
+        raise PermanentDeliveryError(str(exc), code="rejected") from exc
+    except AnymailAPIError as exc:
+        status = getattr(exc, "status_code", None)
+        if status and 400 <= status < 500 and status != 429:
+            raise PermanentDeliveryError(str(exc), code=str(status)) from exc
+        raise TransientDeliveryError(str(exc), code=str(status or "api_error")) from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentDeliveryError(f"recipient refused: {exc.recipients}", code="smtp_refused") from exc
+    except smtplib.SMTPResponseException as exc:
+        if 500 <= exc.smtp_code < 600:
+            raise PermanentDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}", code=str(exc.smtp_code)) from exc
+        raise TransientDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}", code=str(exc.smtp_code)) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TransientDeliveryError(f"{type(exc).__name__}: {exc}", code="connection") from exc
+    except ValueError as exc:  # Django refuses newlines in headers (injection)
+        raise PermanentDeliveryError(str(exc), code="invalid_header") from exc
+    status = getattr(mail, "anymail_status", None)
+    if status is not None and status.status and status.status <= {"rejected", "invalid"}:
+        raise PermanentDeliveryError(f"the ESP refused the message ({', '.join(sorted(status.status))})",
+                                     code="rejected")
