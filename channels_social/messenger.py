@@ -146,6 +146,7 @@ class MessengerAdapter(MetaAdapter):
     def deliver(self, message):
         token = self.require(self.token(), self.token_setting)
         self.check_length(message.text)
+        self.check_window(message.identity)
         recipient = {"id": message.identity.address}
         routing = {"messaging_type": "RESPONSE"}
         last = message.identity.last_inbound_at

@@ -164,6 +164,13 @@ class MetaAdapter(BaseAdapter):
 
     max_length = 2000
 
+    def check_window(self, identity) -> None:
+        """Refuse a free-form reply outside the window before calling Meta: the answer would be
+        the window error anyway, and the agent gets the reason at once."""
+        last = identity.last_inbound_at
+        if last is None or timezone.now() >= last + self.reply_window():
+            raise PermanentDeliveryError(self.window_reason(), code="window_closed")
+
     def check_length(self, text: str) -> None:
         if len(text or "") > self.max_length:
             raise PermanentDeliveryError(_("%(platform)s messages are limited to %(n)s characters.")

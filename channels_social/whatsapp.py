@@ -158,8 +158,10 @@ class WhatsAppCloudAdapter(MetaAdapter):
         if template:
             sent.append(self.send(number, token, {**base, "type": "template",
                                                   "template": self.template_body(template)}))
-        elif message.text.strip():
+        else:
+            self.check_window(identity)  # outside it only a template may go out
             self.check_length(message.text)
+        if not template and message.text.strip():
             sent.append(self.send(number, token, {**base, "type": "text",
                                                   "text": {"body": message.text, "preview_url": False}}))
         for attachment in message.attachments.all():
