@@ -1,0 +1,231 @@
+"""The visitor's websocket: /ws/chat/<inbox>/. No cookies and no session middleware: the page
+origin must be one the inbox allows, and the first frame must carry the signed visitor token.
+
+  client -> {"type": "auth", "token": T, "history": true}
+  server -> {"type": "ready", "online": bool, "name": ..., "has_email": bool,
+             "history": {"seq": S, "messages": [...]}}          (history only when asked)
+  then the event-log protocol of tickets.realtime (resume / event / cursor / reload), plus
+  client -> {"type": "send", "client_id": C, "text": ...}  server -> {"type": "ack", ...}
+  client -> {"type": "contact", "name": ..., "email": ...} / {"type": "transcript", "email": ...}
+  client -> {"type": "open", "open": bool} (follow agent typing while the panel is open)
+  client -> {"type": "ping"}  server -> {"type": "pong"}
+
+A visitor only ever receives public events of the tickets its chat address owns
+(livechat.Conversation); authorise() checks that again for every event."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from livechat import conversation, origins, ratelimit, visitors
+from livechat.models import Conversation, Inbox
+from tickets import events, presence
+from tickets.models import Identity
+from tickets.realtime import EventStreamConsumer
+
+log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT = 10  # seconds a socket may stay open without presenting a token
+SEEN_EVERY = 45  # seconds between last_seen_at writes (heartbeats arrive every 30 s)
+TYPING_POLL = 2.0
+
+
+@database_sync_to_async
+def _inbox(key):
+    return Inbox.objects.filter(key=key, is_active=True).first()
+
+
+@database_sync_to_async
+def _authenticate(token, inbox_key, want_history):
+    session = visitors.session_for_token(token, inbox_key)
+    tickets = visitors.ticket_ids(session.address)
+    customer_id = (Identity.objects.filter(channel="chat", address=session.address)
+                   .values_list("customer_id", flat=True).first())
+    visitors.connected(session.pk)
+    ready = {"type": "ready", "online": presence.agents_online() > 0, "name": session.name,
+             "has_email": bool(session.email)}
+    if want_history:
+        ready["history"] = conversation.history(session)
+    return session, tickets, customer_id, ready
+
+
+def _send(session, content):
+    if not ratelimit.allow(f"send:{session.address}", settings.LIVECHAT_RATE_LIMIT_PER_MINUTE):
+        raise conversation.Refused(_("You are sending messages too fast. Please wait a moment."), 429)
+    message = conversation.send(session, content.get("client_id"), content.get("text", ""))
+    return message, message.customer_id
+
+
+def _agent_typing(address):
+    from django.utils import timezone
+
+    from tickets.models import AgentPresence
+
+    now = timezone.now()
+    row = (AgentPresence.objects.filter(ticket_id__in=Conversation.objects.filter(address=address)
+                                        .values("ticket_id"), typing_until__gt=now,
+                                        last_seen__gte=now - presence.PRESENCE_TIMEOUT)
+           .select_related("user").first())
+    return (row.user.get_full_name() or row.user.get_username()) if row else ""
+
+
+class VisitorConsumer(EventStreamConsumer):
+    session = None
+
+    async def connect(self):
+        headers = dict(self.scope.get("headers") or [])
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        host = headers.get(b"host", b"").decode("latin-1")
+        self.inbox_key = self.scope["url_route"]["kwargs"]["inbox"]
+        inbox = await _inbox(self.inbox_key)
+        if inbox is None or not origins.allowed(inbox, origin, host):
+            log.info("chat socket refused: inbox %s, origin %r", self.inbox_key, origin)
+            await self.close(code=4403)
+            return
+        await self.accept()
+        self._auth_timer = asyncio.get_running_loop().call_later(
+            AUTH_TIMEOUT, lambda: asyncio.ensure_future(self._close_if_anonymous()))
+
+    async def _close_if_anonymous(self):
+        if self.session is None:
+            await self.close(code=4401)
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if getattr(self, "_auth_timer", None):
+            self._auth_timer.cancel()
+        if getattr(self, "_typing", None):
+            self._typing.cancel()
+        if self.session is not None:
+            await database_sync_to_async(visitors.disconnected)(self.session.pk)
+
+    # --- the stream's scope ------------------------------------------------------------------
+    def stream_groups(self):
+        groups = [visitors.address_group(self.session.address)]
+        groups += [events.ticket_group(t) for t in self._tickets]
+        if self._customer:
+            groups.append(events.customer_group(self._customer))
+        return groups
+
+    def stream_scope(self):
+        mine = Conversation.objects.filter(address=self.session.address).values("ticket_id")
+        return Q(ticket__in=mine, public=True)
+
+    def authorise(self, event):
+        return bool(event.public and event.ticket_id and Conversation.objects.filter(
+            address=self.session.address, ticket_id=event.ticket_id).exists())
+
+    async def send_json(self, content, close=False):
+        if content.get("type") == "event":
+            content = {**content, "data": _visitor_view(content)}
+            if content["ticket"] not in self._tickets:  # a new ticket of ours (e.g. after close)
+                self._tickets.append(content["ticket"])
+                await self.join_group(events.ticket_group(content["ticket"]))
+            content.pop("customer", None)
+        await super().send_json(content, close=close)
+
+    # --- frames from the widget ----------------------------------------------------------------
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            return
+        if self.session is None:
+            if content.get("type") != "auth":
+                await self.close(code=4401)
+                return
+            try:
+                self.session, self._tickets, self._customer, ready = await _authenticate(
+                    content.get("token"), self.inbox_key, bool(content.get("history")))
+            except visitors.InvalidToken:
+                await self.send_json({"type": "error", "error": "invalid_token"})
+                await self.close(code=4401)
+                return
+            self._auth_timer.cancel()
+            self._seen_at = time.monotonic()
+            await self.start_stream()
+            await self.send_json(ready)
+            return
+        await super().receive_json(content, **kwargs)
+
+    async def receive_command(self, content):
+        kind = content.get("type")
+        if kind == "ping":
+            if time.monotonic() - self._seen_at > SEEN_EVERY:
+                self._seen_at = time.monotonic()
+                await database_sync_to_async(visitors.seen)(self.session.pk)
+            await self.send_json({"type": "pong"})
+        elif kind == "send":
+            await self._handle_send(content)
+        elif kind == "contact":
+            await self._reply(content, "contact", lambda: {
+                "has_email": bool(conversation.set_contact(self.session, content.get("name", ""),
+                                                           content.get("email", "")).email)})
+        elif kind == "transcript":
+            await self._reply(content, "transcript", lambda: {
+                "email": conversation.request_transcript(self.session, content.get("email", ""))})
+        elif kind == "open":
+            self._follow_typing(bool(content.get("open")))
+        elif kind == "auth":
+            await self.send_json({"type": "error", "error": "already authenticated"})
+        else:
+            await super().receive_command(content)
+
+    async def _handle_send(self, content):
+        client_id = content.get("client_id")
+        try:
+            message, customer_id = await database_sync_to_async(_send)(self.session, content)
+        except conversation.Refused as refused:
+            await self.send_json({"type": "error", "client_id": client_id, "error": refused.reason})
+            return
+        joined = message.ticket_id not in self._tickets or customer_id != self._customer
+        if message.ticket_id not in self._tickets:
+            self._tickets.append(message.ticket_id)
+            await self.join_group(events.ticket_group(message.ticket_id))
+        if customer_id != self._customer:
+            self._customer = customer_id
+            await self.join_group(events.customer_group(customer_id))
+        await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk,
+                              "ticket": message.ticket_id, "created_at": message.created_at.isoformat()})
+        if joined and self.cursor is not None:
+            await self.catch_up()  # the bell of a brand-new ticket rang before we joined its group
+
+    async def _reply(self, content, kind, action):
+        try:
+            result = await database_sync_to_async(action)()
+        except conversation.Refused as refused:
+            await self.send_json({"type": "error", "request": kind, "error": refused.reason})
+            return
+        await self.send_json({"type": kind, **result})
+
+    # --- agent typing (polled only while the visitor has the panel open) -------------------------
+    def _follow_typing(self, on):
+        task = getattr(self, "_typing", None)
+        if on and task is None:
+            self._typing = asyncio.ensure_future(self._poll_typing())
+        elif not on and task is not None:
+            task.cancel()
+            self._typing = None
+
+    async def _poll_typing(self):
+        shown = ""
+        while True:
+            name = await database_sync_to_async(_agent_typing)(self.session.address)
+            if name != shown:
+                shown = name
+                await self.send_json({"type": "typing", "name": name, "typing": bool(name)})
+            await asyncio.sleep(TYPING_POLL)
+
+
+def _visitor_view(event: dict) -> dict:
+    data = event.get("data") or {}
+    if event.get("kind") in ("message.created", "message.updated"):
+        return conversation.public_message(None, data)
+    if event.get("kind") == "message.status":
+        return {"id": data.get("id"), "status": data.get("status")}
+    return {}

@@ -1,0 +1,44 @@
+"""Email for visitors who are not on the page: an agent's reply when they left, and the
+transcript they asked for. Sent with Django's mail API (EMAIL_BACKEND)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from livechat import visitors
+from livechat.models import VisitorSession
+from tickets.models import Message
+
+
+def _reply_to() -> str:
+    return settings.LIVECHAT_REPLY_TO or settings.DEFAULT_FROM_EMAIL
+
+
+def send_offline_reply(message: Message, email: str) -> str:
+    """The agent's chat reply, by email. Returns the Message-ID we minted."""
+    ticket = message.ticket
+    msgid = make_msgid(domain=_reply_to().rsplit("@", 1)[-1])
+    body = render_to_string("livechat/offline_reply.txt", {"message": message, "ticket": ticket})
+    mail = EmailMessage(
+        subject=_("Re: %(subject)s [#%(ticket)s]") % {"subject": ticket.subject or _("Your chat"),
+                                                      "ticket": ticket.pk},
+        body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email], reply_to=[_reply_to()],
+        headers={"Message-ID": msgid, "X-Helpdesk-Ticket": str(ticket.pk)},
+    )
+    mail.send()
+    return msgid
+
+
+def send_transcript(session: VisitorSession) -> int:
+    messages = list(Message.objects.filter(ticket_id__in=visitors.ticket_ids(session.address))
+                    .exclude(direction=Message.Direction.NOTE).prefetch_related("attachments")
+                    .order_by("created_at", "pk"))
+    body = render_to_string("livechat/transcript.txt", {"messages": messages, "session": session})
+    EmailMessage(subject=_("Your chat transcript: %(inbox)s") % {"inbox": session.inbox},
+                 body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[session.email],
+                 reply_to=[_reply_to()], headers={"Auto-Submitted": "auto-generated"}).send()
+    return len(messages)

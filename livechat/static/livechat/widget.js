@@ -1,0 +1,361 @@
+/* Helpdesk live-chat widget. Embed with one tag:
+ *   <script src="https://HELPDESK/chat/widget.js" data-inbox="KEY" async></script>
+ * Optional: data-user-id + data-user-hash (HMAC-SHA256 of the id with the inbox secret, made by
+ * your server) join the chat to that customer's history; data-name / data-email prefill.
+ * Plain JS in a shadow DOM: the page's CSS cannot reach it and it adds none to the page.
+ * Messages are rendered with textContent only. The socket resumes from the last event it
+ * rendered (the helpdesk's event log), so reconnects neither lose nor repeat a message. */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[data-inbox][src*='widget.js']");
+  if (!script || window.HelpdeskChat) return;
+  var inbox = script.getAttribute("data-inbox");
+  var base = new URL(script.src, location.href).origin;
+  var api = base + "/chat/api/" + encodeURIComponent(inbox) + "/";
+  var wsUrl = base.replace(/^http/, "ws") + "/ws/chat/" + encodeURIComponent(inbox) + "/";
+  var ds = script.dataset, extra = window.HelpdeskChatSettings || {};
+  var userId = ds.userId || extra.userId || "", userHash = ds.userHash || extra.userHash || "";
+  var key = "hdchat:" + base + ":" + inbox;
+
+  // --- persisted state (survives navigation and reload) ---------------------------------------
+  var saved = {};
+  try { saved = JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { saved = {}; }
+  saved.pending = saved.pending || [];
+  function persist() { try { localStorage.setItem(key, JSON.stringify(saved)); } catch (e) { /* private mode */ } }
+
+  var cfg = {}, ws = null, ready = false, historyShown = false, lastSeq = 0, delay = 500;
+  var pinger = null, retryTimer = null, isOpen = false, lastOutbound = 0;
+
+  // --- DOM --------------------------------------------------------------------------------------
+  var host = document.createElement("div");
+  host.id = "helpdesk-chat";
+  var root = host.attachShadow({ mode: "open" });
+  var CSS = ":host{all:initial}*{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330}" +
+    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#2456d3;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646;font-size:24px}" +
+    ".launcher *{color:#fff}.badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#d7263d;font-size:12px;line-height:20px;padding:0 5px;font-weight:700}" +
+    ".panel{position:fixed;right:20px;bottom:88px;width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 110px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden;z-index:2147483647;transition:opacity .2s,transform .2s}" +
+    ".panel[hidden]{display:none}header{background:#2456d3;padding:12px 14px;display:flex;align-items:center;gap:8px}header *{color:#fff}header h2{margin:0;font-size:16px;font-weight:600;flex:1}" +
+    ".status{display:block;font-size:12px;opacity:.9}header button{background:none;border:0;cursor:pointer;font-size:13px;padding:4px 6px;border-radius:4px}" +
+    "button:focus-visible,textarea:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid #ffbf47;outline-offset:1px}" +
+    ".log{flex:1;overflow-y:auto;margin:0;padding:12px;list-style:none;background:#f5f7fb}.msg{margin:6px 0;max-width:82%;clear:both}" +
+    ".msg .bubble{padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}.inbound{float:right;text-align:right}.inbound .bubble{background:#2456d3;text-align:left}.inbound .bubble,.inbound .bubble *{color:#fff}" +
+    ".outbound{float:left}.outbound .bubble{background:#fff;border:1px solid #dde2ec}.meta{font-size:11px;color:#5b6575;margin-top:2px}.who{font-weight:600;font-size:12px;color:#5b6575}" +
+    ".tick[data-s=failed]{color:#d7263d}.notice{clear:both;text-align:center;font-size:12px;color:#5b6575;padding:6px}.err{background:#fde8ea;color:#8a1020;padding:6px 10px;font-size:13px}" +
+    ".typing{padding:2px 12px;font-size:12px;color:#5b6575;min-height:18px;background:#f5f7fb}.dots::after{content:'';animation:d 1.2s steps(4) infinite}@keyframes d{0%{content:''}25%{content:'.'}50%{content:'..'}75%{content:'...'}}" +
+    "form{margin:0}.compose{display:flex;gap:6px;padding:8px;border-top:1px solid #dde2ec;align-items:flex-end}textarea{flex:1;resize:none;border:1px solid #c5cbd8;border-radius:8px;padding:8px;min-height:38px;max-height:120px}" +
+    ".btn{background:#2456d3;color:#fff;border:0;border-radius:8px;padding:8px 12px;cursor:pointer}.btn2{background:#e8ecf5;border:0;border-radius:8px;padding:8px 10px;cursor:pointer}" +
+    ".card{padding:12px;border-bottom:1px solid #dde2ec;background:#fff}.card label{display:block;margin:6px 0 2px;font-size:12px}.card input{width:100%;padding:7px;border:1px solid #c5cbd8;border-radius:6px}.card .btn{margin-top:8px}" +
+    ".att{display:block;margin-top:4px;background:none;border:0;padding:0;text-decoration:underline;cursor:pointer;text-align:left}.att img{max-width:200px;max-height:160px;display:block;border-radius:6px}" +
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}" +
+    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}}" +
+    "@media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}";
+  try {
+    var sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); root.adoptedStyleSheets = [sheet];
+  } catch (e) { var st = document.createElement("style"); st.textContent = CSS; root.appendChild(st); }
+
+  function el(tag, attrs, text) {
+    var n = document.createElement(tag);
+    for (var k in attrs || {}) { if (k === "class") n.className = attrs[k]; else n.setAttribute(k, attrs[k]); }
+    if (text !== undefined && text !== null) n.textContent = text;
+    return n;
+  }
+  var launcher = el("button", { class: "launcher", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "hdc-panel", type: "button" });
+  launcher.appendChild(el("span", { "aria-hidden": "true" }, "💬"));
+  var badge = el("span", { class: "badge", hidden: "" });
+  launcher.appendChild(badge);
+  var panel = el("section", { class: "panel", id: "hdc-panel", role: "dialog", "aria-label": "Chat", hidden: "" });
+  var header = el("header");
+  var titleBox = el("div", { style: "flex:1" });
+  var title = el("h2", { id: "hdc-title" }, "Chat");
+  var status = el("span", { class: "status", role: "status" });
+  titleBox.append(title, status);
+  var transcriptBtn = el("button", { type: "button", "aria-label": "Email me a transcript" }, "✉ Transcript");
+  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" }, "✕");
+  header.append(titleBox, transcriptBtn, closeBtn);
+  var errBox = el("div", { class: "err", role: "alert", hidden: "" });
+  var card = el("form", { class: "card", hidden: "", novalidate: "" });
+  var list = el("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var typing = el("div", { class: "typing", "aria-live": "polite" });
+  var compose = el("form", { class: "compose" });
+  var input = el("textarea", { rows: "1", "aria-label": "Type your message", placeholder: "Type your message…" });
+  var file = el("input", { type: "file", class: "sr", tabindex: "-1", "aria-hidden": "true" });
+  var attach = el("button", { type: "button", class: "btn2", "aria-label": "Attach a file" }, "📎");
+  var send = el("button", { type: "submit", class: "btn" }, "Send");
+  compose.append(file, attach, input, send);
+  panel.append(header, errBox, card, list, typing, compose);
+  root.append(launcher, panel);
+
+  // --- helpers ---------------------------------------------------------------------------------
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+  }
+  function showError(text) { errBox.textContent = text || ""; errBox.hidden = !text; }
+  function notice(text) { list.appendChild(el("li", { class: "notice" }, text)); scroll(); }
+  function scroll() { list.scrollTop = list.scrollHeight; }
+  function hhmm(iso) {
+    var d = iso ? new Date(iso) : new Date();
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+  function setTick(node, state) {
+    var t = node.querySelector(".tick");
+    if (!t) return;
+    var labels = { pending: ["🕓", "Sending"], sent: ["✓", "Sent"], seen: ["✓✓", "Seen"], failed: ["!", "Not sent"] };
+    var l = labels[state] || labels.sent;
+    t.textContent = l[0]; t.setAttribute("aria-label", l[1]); t.setAttribute("title", l[1]); t.dataset.s = state;
+  }
+  function updateStatus() {
+    if (!ready) { status.textContent = "Connecting…"; return; }
+    status.textContent = cfg.online ? "We're online" : "We're away: we'll reply by email";
+  }
+  function updateBadge() {
+    var unread = isOpen ? 0 : countUnread();
+    badge.textContent = unread > 9 ? "9+" : String(unread);
+    badge.hidden = !unread;
+    launcher.setAttribute("aria-label", unread ? "Open chat, " + unread + " unread" : "Open chat");
+  }
+  function countUnread() {
+    var n = 0;
+    list.querySelectorAll(".outbound").forEach(function (m) { if (+m.dataset.id > (saved.lastRead || 0)) n++; });
+    return n;
+  }
+  function markRead() {
+    if (lastOutbound > (saved.lastRead || 0)) { saved.lastRead = lastOutbound; persist(); }
+    updateBadge();
+  }
+
+  // --- rendering messages ----------------------------------------------------------------------
+  function render(m, pendingNode) {
+    var node = m.id ? list.querySelector('[data-id="' + m.id + '"]') : null;
+    if (node) { // already shown: an update (edit, attachment finished) or a replay
+      node.querySelector(".text").textContent = m.text || "";
+      return node;
+    }
+    node = pendingNode || el("li", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
+    if (!pendingNode) {
+      if (m.direction === "outbound") node.appendChild(el("div", { class: "who" }, m.author || "Support"));
+      var bubble = el("div", { class: "bubble" });
+      bubble.appendChild(el("span", { class: "text" }, m.text || ""));
+      node.appendChild(bubble);
+      var meta = el("div", { class: "meta" });
+      var time = el("time", { datetime: m.created_at || new Date().toISOString() }, hhmm(m.created_at));
+      meta.appendChild(time);
+      if (m.direction !== "outbound") { meta.append(" "); meta.appendChild(el("span", { class: "tick" })); }
+      node.appendChild(meta);
+      list.appendChild(node);
+    }
+    if (m.id) node.dataset.id = m.id;
+    (m.attachments || []).forEach(function (a) { attachmentLink(node.querySelector(".bubble"), a); });
+    if (m.direction === "outbound") {
+      lastOutbound = Math.max(lastOutbound, +m.id);
+      list.querySelectorAll(".inbound .tick").forEach(function (t) { if (t.dataset.s === "sent") setTick(t.parentNode.parentNode, "seen"); });
+    } else {
+      setTick(node, m.id ? "sent" : "pending");
+    }
+    scroll();
+    if (isOpen) markRead(); else updateBadge();
+    return node;
+  }
+  function attachmentLink(bubble, a) {
+    if (bubble.querySelector('[data-att="' + a.id + '"]')) return;
+    var b = el("button", { type: "button", class: "att", "data-att": a.id }, "📎 " + a.filename + " (" + Math.max(1, Math.round(a.size / 1024)) + " KB)");
+    b.addEventListener("click", function () {
+      fetchFile(a).then(function (blob) {
+        var link = el("a", { href: URL.createObjectURL(blob), download: a.filename });
+        root.appendChild(link); link.click(); link.remove();
+      });
+    });
+    bubble.appendChild(b);
+    if (/^image\/(png|jpeg|gif|webp)$/.test(a.content_type) && a.state === "stored") {
+      fetchFile(a).then(function (blob) {
+        var reader = new FileReader(); // a data: URL works under strict host CSPs, blob: often not
+        reader.onload = function () { var img = el("img", { alt: a.filename, src: reader.result }); b.textContent = ""; b.appendChild(img); };
+        reader.readAsDataURL(blob);
+      });
+    }
+  }
+  function fetchFile(a) {
+    return fetch(api + "attachments/" + a.id + "/", { headers: { Authorization: "Bearer " + saved.token } })
+      .then(function (r) { if (!r.ok) throw new Error("download failed"); return r.blob(); })
+      .catch(function () { showError("Could not download " + a.filename + "."); throw new Error("x"); });
+  }
+
+  // --- the live connection ---------------------------------------------------------------------
+  function apply(ev) {
+    if (ev.seq <= lastSeq) return; // already rendered: a replay racing a ring
+    lastSeq = ev.seq;
+    if ((ev.kind === "message.created" || ev.kind === "message.updated") && ev.data.id) render(ev.data);
+  }
+  function sendFrame(obj) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; } return false; }
+  function flushPending() {
+    saved.pending.forEach(function (p) { sendFrame({ type: "send", client_id: p.client_id, text: p.text }); });
+  }
+  function connect() {
+    clearTimeout(retryTimer);
+    if (!saved.token) return start();
+    ws = new WebSocket(wsUrl);
+    ws.onopen = function () { ws.send(JSON.stringify({ type: "auth", token: saved.token, history: !historyShown })); };
+    ws.onmessage = function (msg) {
+      var d; try { d = JSON.parse(msg.data); } catch (e) { return; }
+      if (d.type === "ready") {
+        ready = true; delay = 500; cfg.online = d.online; cfg.has_email = d.has_email;
+        if (d.history) {
+          list.textContent = "";
+          if (cfg.greeting) notice(cfg.greeting);
+          d.history.messages.forEach(function (m) { render(m); });
+          lastSeq = d.history.seq; historyShown = true;
+          saved.pending.forEach(function (p) { if (!list.querySelector('[data-client="' + p.client_id + '"]')) pendingBubble(p); });
+        }
+        sendFrame({ type: "resume", last_seq: lastSeq });
+        flushPending();
+        if (isOpen) sendFrame({ type: "open", open: true });
+        clearInterval(pinger);
+        pinger = setInterval(function () { sendFrame({ type: "ping" }); }, 30000);
+        updateStatus(); showCard();
+      } else if (d.type === "event") apply(d);
+      else if (d.type === "cursor") lastSeq = Math.max(lastSeq, d.seq);
+      else if (d.type === "ack") acked(d);
+      else if (d.type === "typing") typingText(d);
+      else if (d.type === "reload") { historyShown = false; lastSeq = 0; }
+      else if (d.type === "contact") { cfg.has_email = d.has_email; cfg.prechat = false; showCard(); }
+      else if (d.type === "transcript") notice("Transcript sent to " + d.email + ".");
+      else if (d.type === "error") onError(d);
+    };
+    ws.onclose = function (e) {
+      ready = false; updateStatus(); clearInterval(pinger);
+      if (e.code === 4401) { saved.token = ""; persist(); }
+      var wait = Math.min(delay, 15000) * (0.8 + Math.random() * 0.4);
+      delay = Math.min(delay * 2, 15000);
+      retryTimer = setTimeout(connect, wait);
+    };
+  }
+  function typingText(d) {
+    typing.textContent = "";
+    if (d.typing) { typing.append((d.name || "Support") + " is typing"); typing.appendChild(el("span", { class: "dots", "aria-hidden": "true" })); }
+  }
+  function onError(d) {
+    if (d.error === "invalid_token") return;
+    if (d.client_id) {
+      saved.pending = saved.pending.filter(function (p) { return p.client_id !== d.client_id; }); persist();
+      var n = list.querySelector('[data-client="' + d.client_id + '"]');
+      if (n) setTick(n, "failed");
+    }
+    showError(d.error);
+  }
+  function acked(d) {
+    saved.pending = saved.pending.filter(function (p) { return p.client_id !== d.client_id; }); persist();
+    var n = list.querySelector('[data-client="' + d.client_id + '"]');
+    if (!n) return;
+    if (list.querySelector('[data-id="' + d.id + '"]')) { n.remove(); return; } // the event came first
+    n.dataset.id = d.id; setTick(n, "sent");
+  }
+  function pendingBubble(p) {
+    var node = el("li", { class: "msg inbound", "data-client": p.client_id });
+    var bubble = el("div", { class: "bubble" }); bubble.appendChild(el("span", { class: "text" }, p.text));
+    var meta = el("div", { class: "meta" });
+    meta.append(el("time", { datetime: p.at }, hhmm(p.at)), " ", el("span", { class: "tick" }));
+    node.append(bubble, meta); list.appendChild(node); setTick(node, "pending"); scroll();
+  }
+  function start() {
+    // Resume (or start) the visitor session: the token is our only credential, kept in localStorage.
+    fetch(api + "session/", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: saved.token || "", user_id: userId, user_hash: userHash, page: location.href })
+    }).then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || "error"); return b; }); })
+      .then(function (b) {
+        if (b.token !== saved.token) { saved.token = b.token; historyShown = false; persist(); }
+        cfg = b.config; title.textContent = cfg.title; panel.setAttribute("aria-label", cfg.title);
+        file.setAttribute("accept", (cfg.upload_types || []).join(","));
+        attach.hidden = !(cfg.upload_types || []).length;
+        input.maxLength = cfg.max_message_chars || 5000;
+        connect();
+      })
+      .catch(function (e) {
+        showError(/verified/.test(e.message) ? e.message : "");
+        retryTimer = setTimeout(start, Math.min(delay *= 2, 15000));
+      });
+  }
+
+  // --- the forms -----------------------------------------------------------------------------
+  function showCard(kind) {
+    card.textContent = "";
+    kind = kind || (cfg.prechat && !saved.prechatDone ? "prechat" : (!cfg.online && !cfg.has_email ? "offline" : ""));
+    card.hidden = !kind;
+    if (!kind) return;
+    var intro = kind === "prechat" ? "Before we start, how can we reach you?" : kind === "transcript"
+      ? "Where should we send the transcript?" : (cfg.offline_message || "We're away. Leave your email and we'll reply there.");
+    card.appendChild(el("p", { style: "margin:0" }, intro));
+    var name = el("input", { id: "hdc-name", autocomplete: "name" });
+    var email = el("input", { id: "hdc-email", type: "email", autocomplete: "email" });
+    if (kind === "prechat") { card.append(el("label", { for: "hdc-name" }, "Name"), name); }
+    card.append(el("label", { for: "hdc-email" }, "Email" + (kind === "prechat" && !cfg.prechat_require_email ? " (optional)" : "")), email);
+    var ok = el("button", { type: "submit", class: "btn" }, kind === "transcript" ? "Send transcript" : kind === "prechat" ? "Start chat" : "Save");
+    card.appendChild(ok);
+    card.onsubmit = function (e) {
+      e.preventDefault();
+      var v = email.value.trim();
+      if ((kind !== "prechat" || cfg.prechat_require_email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)) { showError("Please enter a valid email address."); email.focus(); return; }
+      showError("");
+      if (kind === "transcript") { sendFrame({ type: "transcript", email: v }); card.hidden = true; return; }
+      sendFrame({ type: "contact", name: name.value.trim(), email: v });
+      if (kind === "prechat") { saved.prechatDone = true; persist(); }
+      if (!v) { cfg.prechat = false; showCard(); }
+    };
+  }
+  compose.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    showError("");
+    var p = { client_id: uuid(), text: text, at: new Date().toISOString() };
+    saved.pending.push(p); persist();  // kept until acknowledged: a dropped socket loses nothing
+    pendingBubble(p);
+    input.value = "";
+    sendFrame({ type: "send", client_id: p.client_id, text: text });
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); compose.requestSubmit(); }
+  });
+  attach.addEventListener("click", function () { file.click(); });
+  file.addEventListener("change", function () {
+    var f = file.files[0]; file.value = "";
+    if (!f) return;
+    var types = cfg.upload_types || [];
+    if (types.indexOf((f.type || "").toLowerCase()) < 0) { showError("Files of this type (" + (f.type || "unknown") + ") cannot be sent here."); return; }
+    if (f.size > cfg.max_upload_bytes) { showError("The file is too large (at most " + Math.round(cfg.max_upload_bytes / 1048576) + " MB)."); return; }
+    var fd = new FormData(); fd.append("file", f); fd.append("client_id", uuid()); fd.append("text", "");
+    status.textContent = "Uploading " + f.name + "…";
+    fetch(api + "upload/", { method: "POST", body: fd, headers: { Authorization: "Bearer " + saved.token } })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || "Upload failed."); }); })
+      .then(function () { showError(""); }, function (err) { showError(err.message || "Upload failed."); })
+      .then(updateStatus);
+  });
+  transcriptBtn.addEventListener("click", function () {
+    if (cfg.has_email) sendFrame({ type: "transcript" }); else { showCard("transcript"); card.querySelector("input").focus(); }
+  });
+
+  // --- open / close ----------------------------------------------------------------------------
+  function setOpen(open, quiet) {
+    isOpen = open; panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    saved.open = open; persist();
+    sendFrame({ type: "open", open: open });
+    if (open) { markRead(); scroll(); if (!quiet) input.focus(); } else { updateBadge(); if (!quiet) launcher.focus(); }
+  }
+  launcher.addEventListener("click", function () { setOpen(!isOpen); });
+  closeBtn.addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") setOpen(false); });
+  window.addEventListener("online", function () { if (!ready) { delay = 500; connect(); } });
+  window.addEventListener("storage", function (e) { // another tab of the same site
+    if (e.key === key) { try { var s = JSON.parse(e.newValue || "{}"); saved.lastRead = s.lastRead; updateBadge(); } catch (x) { /* ignore */ } }
+  });
+
+  window.HelpdeskChat = {
+    open: function () { setOpen(true); }, close: function () { setOpen(false); },
+    state: function () { return { connected: ready, lastSeq: lastSeq, pending: saved.pending.length }; }
+  };
+  (document.body || document.documentElement).appendChild(host);
+  updateStatus();
+  if (saved.open) setOpen(true, true);
+  start();
+})();
