@@ -21,6 +21,7 @@ run: install
 	$(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  Console:   http://$(HOST):$(PORT)/   (log in as alice / helpdesk-demo; admin / helpdesk-demo for /admin/)"
+	@echo "  Live chat: http://$(HOST):$(PORT)/chat/demo/   (a demo web page embedding the chat widget)"
 	@echo "  Press Ctrl-C once to stop the server and the worker."
 	@echo ""
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)

@@ -190,6 +190,7 @@ ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", "") or None}
 # through this setting; it never imports a channel app.
 HELPDESK_CHANNELS = {
     # "key": "dotted.path.Adapter" (or {"BACKEND": path, **options}); one line per channel.
+    "chat": "livechat.adapter.ChatAdapter",
 }
 # Callables run after commit with each new event's seq (outgoing webhooks hook in here).
 HELPDESK_EVENT_SINKS = []
@@ -198,6 +199,15 @@ HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 HELPDESK_DELIVERY_MAX_ATTEMPTS = int(env("HELPDESK_DELIVERY_MAX_ATTEMPTS", "6"))
 HELPDESK_DELIVERY_BACKOFF_SECONDS = float(env("HELPDESK_DELIVERY_BACKOFF_SECONDS", "10"))
 HELPDESK_MAX_ATTACHMENT_BYTES = int(env("HELPDESK_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
+
+# --- Live chat widget (livechat; README "Live chat") ----------------------------------------
+LIVECHAT_TOKEN_MAX_AGE_DAYS = int(env("LIVECHAT_TOKEN_MAX_AGE_DAYS", "180"))  # visitor token life
+LIVECHAT_RATE_LIMIT_PER_MINUTE = int(env("LIVECHAT_RATE_LIMIT_PER_MINUTE", "30"))  # sends per visitor
+LIVECHAT_MAX_MESSAGE_CHARS = int(env("LIVECHAT_MAX_MESSAGE_CHARS", "5000"))
+# A visitor whose page closed longer ago than this gets agent replies by email (if they left one).
+LIVECHAT_OFFLINE_GRACE_SECONDS = int(env("LIVECHAT_OFFLINE_GRACE_SECONDS", "20"))
+LIVECHAT_VISITOR_TIMEOUT_SECONDS = int(env("LIVECHAT_VISITOR_TIMEOUT_SECONDS", "120"))
+LIVECHAT_REPLY_TO = env("LIVECHAT_REPLY_TO")  # Reply-To of offline replies; default HELPDESK_FROM_EMAIL
 
 LOGGING = {
     "version": 1,

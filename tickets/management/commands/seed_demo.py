@@ -3,8 +3,10 @@ messages. Every message enters through services.ingest(), exactly as real traffi
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when tickets exist.")
 
     def handle(self, *args, if_empty=False, **options):
+        if apps.is_installed("livechat"):  # the demo website's chat inbox (/chat/demo/)
+            call_command("seed_livechat", verbosity=options.get("verbosity", 1))
         if if_empty and Ticket.objects.exists():
             self.stdout.write("Demo data already present.")
             return
