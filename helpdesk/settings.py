@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "channels_sms",
     "channels_social",
     "livechat",
+    "ninja",  # django-ninja's static Swagger UI for /api/v1/docs
+    "api",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +211,20 @@ LIVECHAT_MAX_MESSAGE_CHARS = int(env("LIVECHAT_MAX_MESSAGE_CHARS", "5000"))
 LIVECHAT_OFFLINE_GRACE_SECONDS = int(env("LIVECHAT_OFFLINE_GRACE_SECONDS", "20"))
 LIVECHAT_VISITOR_TIMEOUT_SECONDS = int(env("LIVECHAT_VISITOR_TIMEOUT_SECONDS", "120"))
 LIVECHAT_REPLY_TO = env("LIVECHAT_REPLY_TO")  # Reply-To of offline replies; default HELPDESK_FROM_EMAIL
+
+# --- REST API and outgoing webhooks (api, integrations; README "REST API and outgoing webhooks")
+# Idempotency-Key responses are replayed for this long, then forgotten.
+HELPDESK_API_IDEMPOTENCY_HOURS = int(env("HELPDESK_API_IDEMPOTENCY_HOURS", "24"))
+# Every event is offered to the webhook dispatcher after commit (one task per event, only
+# when an active endpoint exists).
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "integrations.sinks.on_event"]
+# SSRF guard: webhook URLs resolving to private, loopback, link-local or reserved addresses are
+# refused unless this is on (a receiver on the same host or LAN).
+HELPDESK_WEBHOOKS_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOKS_ALLOW_PRIVATE", False)
+HELPDESK_WEBHOOKS_TIMEOUT_SECONDS = float(env("HELPDESK_WEBHOOKS_TIMEOUT_SECONDS", "10"))
+HELPDESK_WEBHOOKS_MAX_ATTEMPTS = int(env("HELPDESK_WEBHOOKS_MAX_ATTEMPTS", "8"))
+# First retry delay; doubles per attempt (jittered), capped at 6 hours.
+HELPDESK_WEBHOOKS_BACKOFF_SECONDS = float(env("HELPDESK_WEBHOOKS_BACKOFF_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

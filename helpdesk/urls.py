@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.v1 import api as api_v1
 from tickets.console import views as console_views
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("console/", include("tickets.console.urls")),
+    path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
     path("", include("channels_email.urls")),
     path("", include("channels_sms.urls")),

@@ -26,6 +26,7 @@ from tickets.services.organise import (
     note_with_mentions,
     set_tags,
 )
+from tickets.services.opening import open_ticket as open_ticket  # re-exported
 from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
 from tickets.services.webhooks import process_payload, receive_webhook
 from tickets.services.workflow import assign, set_priority, set_status
