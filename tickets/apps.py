@@ -17,3 +17,9 @@ class TicketsConfig(AppConfig):
     def ready(self):
         # Tests override HELPDESK_CHANNELS; adapters are cached instances, so drop them then.
         setting_changed.connect(_reset_adapters)
+        # SQLite drops a table's triggers when a migration remakes it: put the search ones back.
+        from django.db.models.signals import post_migrate
+
+        from tickets.search import ensure_index
+
+        post_migrate.connect(ensure_index, sender=self)

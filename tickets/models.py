@@ -24,6 +24,20 @@ class Team(models.Model):
         return self.name
 
 
+class Tag(models.Model):
+    """A label agents put on tickets (billing, bug, vip...). Names are lower-case and unique."""
+
+    name = models.SlugField(_("name"), max_length=50, unique=True, allow_unicode=True)
+    color = models.CharField(_("colour"), max_length=7, default="#5b6575")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+
+    def __str__(self):
+        return self.name
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
@@ -105,6 +119,7 @@ class Ticket(models.Model):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     # When the customer started waiting for us (first unanswered inbound); None when answered.
     waiting_since = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, related_name="tickets", blank=True)
     meta = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -113,6 +128,10 @@ class Ticket(models.Model):
             models.Index(fields=["status", "assignee", "-updated_at"], name="ticket_queue_idx"),
             models.Index(fields=["status", "waiting_since"], name="ticket_waiting_idx"),
             models.Index(fields=["customer", "channel", "-updated_at"], name="ticket_customer_idx"),
+            # The console queue: active tickets in waiting order, read straight off this index.
+            models.Index(fields=["waiting_since", "updated_at"], name="ticket_active_wait_idx",
+                         condition=Q(status__in=["new", "open", "pending"])),
+            models.Index(fields=["status", "-updated_at"], name="ticket_status_recent_idx"),
         ]
 
     def __str__(self):
@@ -185,6 +204,12 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.direction} {self.channel} #{self.pk}"
+
+    @property
+    def has_remote_images(self) -> bool:
+        """The console blocks these until the agent asks (tracking pixels, IP leaks)."""
+        html = self.html.lower()
+        return "<img" in html and ("http:" in html or "https:" in html or "//" in html)
 
 
 def attachment_path(instance, filename):
@@ -317,3 +342,39 @@ class AgentPresence(models.Model):
 
     def __str__(self):
         return f"{self.user_id}@{self.connection}"
+
+
+class CannedResponse(models.Model):
+    """A saved reply. Placeholders ({customer_name}, {customer_first_name}, {agent_name},
+    {ticket_id}, {ticket_subject}) are filled in when the agent inserts it."""
+
+    title = models.CharField(_("title"), max_length=120)
+    shortcut = models.SlugField(_("shortcut"), max_length=40, unique=True,
+                                help_text=_("Type /shortcut in the reply box to insert it."))
+    body = models.TextField(_("body"))
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("canned response")
+
+    def __str__(self):
+        return self.title
+
+
+class Mention(models.Model):
+    """An agent @named in an internal note: their console shows it until they open the ticket."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpdesk_mentions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mention")
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="mention_unique")]
+        indexes = [models.Index(fields=["user", "read_at"], name="mention_inbox_idx")]
+
+    def __str__(self):
+        return f"@{self.user_id} in {self.message_id}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from tickets.models import AgentPresence
 
 PRESENCE_TIMEOUT = timedelta(seconds=90)
+TYPING_TIMEOUT = timedelta(seconds=6)  # the console re-sends "typing" every few keystrokes
 
 
 def join(user, connection: str, ticket_id: int | None = None) -> None:
@@ -22,12 +23,30 @@ def heartbeat(connection: str, ticket_id: int | None = None, typing: bool = Fals
     if ticket_id is not None:
         changes["ticket_id"] = ticket_id
     if typing:
-        changes["typing_until"] = now + timedelta(seconds=6)
+        changes["typing_until"] = now + TYPING_TIMEOUT
     AgentPresence.objects.filter(connection=connection).update(**changes)
 
 
-def leave(connection: str) -> None:
+def viewing(connection: str, ticket_id: int | None) -> int | None:
+    """This connection now shows `ticket_id` (None: a page that is not a ticket). Returns the
+    ticket it showed before, so that ticket's viewers can be told it left."""
+    row = AgentPresence.objects.filter(connection=connection).values_list("ticket_id", flat=True).first()
+    AgentPresence.objects.filter(connection=connection).update(
+        ticket_id=ticket_id, typing_until=None, last_seen=timezone.now())
+    return row
+
+
+def typing(connection: str, active: bool = True) -> None:
+    now = timezone.now()
+    AgentPresence.objects.filter(connection=connection).update(
+        typing_until=now + TYPING_TIMEOUT if active else None, last_seen=now)
+
+
+def leave(connection: str) -> int | None:
+    """The connection closed; returns the ticket it was on (its viewers must hear of it)."""
+    ticket_id = AgentPresence.objects.filter(connection=connection).values_list("ticket_id", flat=True).first()
     AgentPresence.objects.filter(connection=connection).delete()
+    return ticket_id
 
 
 def _fresh():
@@ -41,7 +60,7 @@ def agents_online() -> int:
 
 def viewers(ticket_id: int) -> list[dict]:
     now = timezone.now()
-    rows = _fresh().filter(ticket_id=ticket_id).select_related("user")
+    rows = _fresh().filter(ticket_id=ticket_id).select_related("user").order_by("user_id", "pk")
     seen = {}
     for row in rows:
         entry = seen.setdefault(row.user_id, {"user": row.user_id, "name": row.user.get_full_name() or row.user.get_username(),

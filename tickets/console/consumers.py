@@ -1,15 +1,32 @@
-"""The agent console's websocket: push only. One per console tab, authenticated by the agent's
-session (AuthMiddlewareStack) and origin-checked (AllowedHostsOriginValidator in asgi.py)."""
+"""The agent console's websocket. One per console tab, authenticated by the agent's session
+(AuthMiddlewareStack) and origin-checked (AllowedHostsOriginValidator in asgi.py).
+
+Two kinds of traffic share it:
+* the event stream (tickets.realtime): resume from the last seq, replay, follow the bell;
+* presence, which is deliberately NOT in the event log (it is ephemeral and would flood it):
+    client -> {"type": "view", "ticket": id | null}   this tab shows that ticket (or none)
+    client -> {"type": "typing", "ticket": id}        the agent is typing a reply there
+    client -> {"type": "ping"}                        heartbeat, every 30 s
+    server -> {"type": "presence", "ticket": id, "viewers": [{"user", "name", "typing"}]}
+  Rows live in AgentPresence (the database), so agents on different Daphne processes see each
+  other; the channel-layer group `presence-<ticket>` only rings "re-read the viewers".
+"""
 
 from channels.db import database_sync_to_async
 from django.db.models import Q
 
 from tickets import events, presence
-from tickets.permissions import can_see_event, is_agent
+from tickets.permissions import can_see_event, can_see_ticket, is_agent
 from tickets.realtime import EventStreamConsumer
 
 
+def presence_group(ticket_id: int) -> str:
+    return f"presence-{ticket_id}"
+
+
 class ConsoleConsumer(EventStreamConsumer):
+    viewing: int | None = None
+
     async def connect(self):
         self.user = self.scope.get("user")
         self.agent = await database_sync_to_async(is_agent)(self.user)
@@ -23,7 +40,9 @@ class ConsoleConsumer(EventStreamConsumer):
     async def disconnect(self, code):
         await super().disconnect(code)
         if getattr(self, "agent", False):
-            await database_sync_to_async(presence.leave)(self.channel_name)
+            left = await database_sync_to_async(presence.leave)(self.channel_name)
+            if left:
+                await self.ring_presence(left)
 
     def stream_groups(self):
         return [events.AGENTS_GROUP]
@@ -33,3 +52,48 @@ class ConsoleConsumer(EventStreamConsumer):
 
     def authorise(self, event):
         return can_see_event(self.user, event)
+
+    async def receive_command(self, content):
+        kind = content.get("type")
+        if kind == "ping":
+            await database_sync_to_async(presence.heartbeat)(self.channel_name)
+            await self.send_json({"type": "pong"})
+        elif kind == "view":
+            await self.view(content.get("ticket"))
+        elif kind == "typing":
+            if self.viewing is not None and content.get("ticket") == self.viewing:
+                await database_sync_to_async(presence.typing)(self.channel_name, bool(content.get("active", True)))
+                await self.ring_presence(self.viewing)
+        else:
+            await super().receive_command(content)
+
+    async def view(self, ticket_id):
+        if ticket_id is not None:
+            try:
+                ticket_id = int(ticket_id)
+            except (TypeError, ValueError):
+                await self.send_json({"type": "error", "error": "ticket must be an integer"})
+                return
+            if not await database_sync_to_async(can_see_ticket)(self.user, ticket_id):
+                await self.send_json({"type": "error", "error": "not allowed"})
+                return
+        before = await database_sync_to_async(presence.viewing)(self.channel_name, ticket_id)
+        if self.viewing is not None and self.viewing != ticket_id:
+            await self.channel_layer.group_discard(presence_group(self.viewing), self.channel_name)
+            self._joined.remove(presence_group(self.viewing))
+        self.viewing = ticket_id
+        if ticket_id is not None:
+            await self.join_group(presence_group(ticket_id))
+            await self.ring_presence(ticket_id)
+        if before and before != ticket_id:
+            await self.ring_presence(before)
+
+    async def ring_presence(self, ticket_id: int):
+        await self.channel_layer.group_send(presence_group(ticket_id), {"type": "presence.ring", "ticket": ticket_id})
+
+    async def presence_ring(self, message):
+        ticket_id = message["ticket"]
+        if ticket_id != self.viewing:
+            return
+        viewers = await database_sync_to_async(presence.viewers)(ticket_id)
+        await self.send_json({"type": "presence", "ticket": ticket_id, "viewers": viewers})

@@ -1,20 +1,23 @@
-"""The agent console. Views parse, authorise, call one service, render."""
+"""The agent console's pages. Views parse, authorise, read (tickets.console.queries), render.
+The POST actions are in tickets.console.actions."""
 
-from django.contrib import messages as flash
-from django.contrib.auth import get_user_model
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET
 
-from tickets import events, services
-from tickets.models import Attachment, Message, Ticket
+from tickets import events, search, services
+from tickets.console import compose, queries
+from tickets.models import Attachment, Identity, Mention, Message, Ticket
 from tickets.permissions import can_see_ticket, is_agent
 
 
 def agent_required(view):
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             from django.contrib.auth.views import redirect_to_login
@@ -24,124 +27,109 @@ def agent_required(view):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
     return wrapper
 
 
-QUEUE_VIEWS = {
-    "open": {"status__in": Ticket.ACTIVE_STATUSES},
-    "unassigned": {"status__in": Ticket.ACTIVE_STATUSES, "assignee__isnull": True},
-    "mine": {"status__in": Ticket.ACTIVE_STATUSES},  # + assignee=request.user
-    "pending": {"status": Ticket.Status.PENDING},
-    "solved": {"status": Ticket.Status.SOLVED},
-}
+def _unread_mentions(user) -> int:
+    return Mention.objects.filter(user=user, read_at__isnull=True).count()
 
 
+@require_GET
 @agent_required
 def queue(request):
     view = request.GET.get("view", "open")
-    filters = dict(QUEUE_VIEWS.get(view, QUEUE_VIEWS["open"]))
-    if view == "mine":
-        filters["assignee"] = request.user
+    if queries.queue_filter(view, request.user) is None:
+        view = "open"
     seq = events.current_seq()  # read before the data: the socket resumes from here
-    tickets = (
-        Ticket.objects.filter(**filters)
-        .select_related("customer", "assignee")
-        .order_by(F("waiting_since").asc(nulls_last=True), "-updated_at")[:100]
-    )
-    return render(request, "console/queue.html", {"tickets": tickets, "view": view, "seq": seq,
-                                                  "views": list(QUEUE_VIEWS)})
+    context = {
+        "tickets": queries.queue_tickets(view, request.user),
+        "views": queries.queue_views(request.user),
+        "view": view,
+        "seq": seq,
+        "unread_mentions": _unread_mentions(request.user),
+    }
+    # The live queue re-reads just the list and the counts after an event ("fragment").
+    template = "console/_queue_body.html" if request.GET.get("fragment") else "console/queue.html"
+    return render(request, template, context)
 
 
+@require_GET
 @agent_required
 def ticket_detail(request, pk):
     if not can_see_ticket(request.user, pk):
         raise PermissionDenied
     seq = events.current_seq()
     ticket = get_object_or_404(Ticket.objects.select_related("customer", "assignee", "team"), pk=pk)
-    history = (
-        Message.objects.filter(customer=ticket.customer)
-        .select_related("ticket")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-        .order_by("created_at", "pk")
-    )
-    identities = list(ticket.customer.identities.order_by("channel", "address"))
-    agents = get_user_model().objects.filter(is_active=True).order_by("username")
+    blocks, truncated, last_inbound = queries.history(ticket, show_all=request.GET.get("all") == "1")
+    identities = list(Identity.objects.filter(customer_id=ticket.customer_id)
+                      .order_by("channel", "-last_inbound_at", "pk"))
+    messages = [m for block in blocks for m in block.messages]
+    channel_options, default_channel = compose.channel_options(identities, messages, last_inbound, ticket)
+    canned = [{"title": c.title, "shortcut": c.shortcut,
+               "body": compose.fill_placeholders(c.body, ticket=ticket, agent=request.user)}
+              for c in queries.canned_responses()]
+    services.mark_mentions_read(request.user, ticket.pk)
     return render(request, "console/ticket.html", {
-        "ticket": ticket, "history": history, "identities": identities, "seq": seq,
-        "agents": agents, "statuses": Ticket.Status.choices,
-        "channels": sorted({i.channel for i in identities}),
+        "ticket": ticket, "blocks": blocks, "truncated": truncated, "identities": identities,
+        "seq": seq, "agents": queries.agents(), "teams": queries.teams(),
+        "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
+        "tags": [t.name for t in ticket.tags.all()],
+        "other_tickets": queries.other_tickets(ticket), "merges": queries.open_merges(ticket.customer_id),
+        "channel_options": channel_options, "default_channel": default_channel, "canned": canned,
+        "draft": request.session.pop(f"draft-{pk}", ""),
+        "unread_mentions": _unread_mentions(request.user),
     })
 
 
-def _ticket_for_write(request, pk):
+@require_GET
+@agent_required
+def compose_info(request, pk):
+    """The selected channel's constraints for the text typed so far (SMS segments, the
+    WhatsApp window and templates, ...), asked for as the agent types."""
     if not can_see_ticket(request.user, pk):
         raise PermissionDenied
-    return get_object_or_404(Ticket, pk=pk)
+    ticket = get_object_or_404(Ticket, pk=pk)
+    channel = request.GET.get("channel", "")
+    identity = (Identity.objects.filter(customer_id=ticket.customer_id, channel=channel)
+                .order_by("-last_inbound_at", "-pk").first())
+    if identity is None:
+        raise Http404
+    recent = Message.objects.filter(customer_id=ticket.customer_id, identity=identity,
+                                    direction=Message.Direction.INBOUND).order_by("-pk")[:1]
+    key = compose.adapter_key_for(identity, list(recent))
+    return JsonResponse({"channel": channel, "info": compose.compose_info(identity, key, request.GET.get("text", ""))})
 
 
-@require_POST
+@require_GET
 @agent_required
-def post_reply(request, pk):
-    ticket = _ticket_for_write(request, pk)
-    seen = request.POST.get("seen_seq")
-    try:
-        services.reply(
-            ticket, author=request.user, text=request.POST.get("text", ""),
-            channel=request.POST.get("channel") or None,
-            client_id=request.POST.get("client_id") or None,
-            subject=request.POST.get("subject", ""),
-            seen_seq=int(seen) if seen and seen.isdigit() else None,
-        )
-    except services.StaleReply as stale:
-        flash.warning(request, stale.reason)
-        request.session[f"draft-{pk}"] = request.POST.get("text", "")
-    except services.ReplyRefused as refused:
-        flash.error(request, refused.reason)
-    return redirect("console:ticket", pk=pk)
+def search_view(request):
+    results = search.search(request.GET.get("q", ""))
+    return render(request, "console/search.html", {"results": results, "q": results.query,
+                                                   "unread_mentions": _unread_mentions(request.user)})
 
 
-@require_POST
+# An email body is framed, never inlined: its own document with no script, no same-origin
+# (sandbox), nothing loaded from anywhere unless the agent asked for its remote images.
+EMAIL_CSP = {"default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "img-src": ["data:"],
+             "sandbox": [""], "frame-ancestors": ["'self'"], "base-uri": ["'none'"], "form-action": ["'none'"]}
+EMAIL_CSP_WITH_IMAGES = {**EMAIL_CSP, "img-src": ["data:", "https:", "http:"]}
+
+
+@require_GET
 @agent_required
-def post_note(request, pk):
-    ticket = _ticket_for_write(request, pk)
-    try:
-        services.note(ticket, author=request.user, text=request.POST.get("text", ""),
-                      client_id=request.POST.get("client_id") or None)
-    except services.ReplyRefused as refused:
-        flash.error(request, refused.reason)
-    return redirect("console:ticket", pk=pk)
-
-
-@require_POST
-@agent_required
-def post_status(request, pk):
-    ticket = _ticket_for_write(request, pk)
-    try:
-        services.set_status(ticket, request.POST.get("status", ""), actor=request.user)
-    except ValueError:
-        flash.error(request, _("Unknown status."))
-    return redirect("console:ticket", pk=pk)
-
-
-@require_POST
-@agent_required
-def post_assign(request, pk):
-    ticket = _ticket_for_write(request, pk)
-    assignee_id = request.POST.get("assignee")
-    assignee = get_user_model().objects.filter(pk=assignee_id).first() if assignee_id else None
-    services.assign(ticket, assignee=assignee, actor=request.user)
-    return redirect("console:ticket", pk=pk)
-
-
-@require_POST
-@agent_required
-def post_retry(request, pk):
-    message = get_object_or_404(Message, pk=pk, direction=Message.Direction.OUTBOUND)
+@xframe_options_sameorigin
+def message_body(request, pk):
+    message = get_object_or_404(Message.objects.only("pk", "ticket_id", "html"), pk=pk)
     if not can_see_ticket(request.user, message.ticket_id):
         raise PermissionDenied
-    services.retry_delivery(message, actor=request.user)
-    return redirect("console:ticket", pk=message.ticket_id)
+    images = request.GET.get("images") == "1"
+    document = ('<!doctype html><html><head><meta charset="utf-8"><base target="_blank">'
+                '<style>body{font:14px/1.45 system-ui,sans-serif;margin:0;word-wrap:break-word}'
+                'img{max-width:100%}</style></head><body>' + message.html + "</body></html>")
+    response = HttpResponse(document, content_type="text/html; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    return csp_override(EMAIL_CSP_WITH_IMAGES if images else EMAIL_CSP)(lambda r: response)(request)
 
 
 @agent_required

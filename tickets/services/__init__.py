@@ -20,13 +20,13 @@ from tickets.services.inbound import (
     resolve_identity,
     store_attachment_content,
 )
+from tickets.services.opening import open_ticket as open_ticket  # re-exported
 from tickets.services.organise import (
     mark_mentions_read,
     move_message,
     note_with_mentions,
     set_tags,
 )
-from tickets.services.opening import open_ticket as open_ticket  # re-exported
 from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
 from tickets.services.webhooks import process_payload, receive_webhook
 from tickets.services.workflow import assign, set_priority, set_status

@@ -1,107 +1,557 @@
-// The console's live connection: resume from the last rendered event, follow the bell,
-// reconnect with backoff. Events are rendered with textContent only (never innerHTML).
+// The agent console. One websocket per tab: resume from the last rendered event, follow the
+// bell, reconnect with backoff (showing "reconnecting…"), never ask for a manual refresh.
+// Everything that came from a customer is rendered with textContent (never innerHTML); email
+// HTML only ever appears inside a sandboxed iframe served with its own strict CSP.
 (function () {
   "use strict";
   const body = document.body;
   const page = body.dataset.page;
+  const me = parseInt(body.dataset.user || "0", 10);
+  const ticketId = body.dataset.ticket ? parseInt(body.dataset.ticket, 10) : null;
+  const customerId = body.dataset.customer || "";
   let lastSeq = parseInt(body.dataset.seq || "0", 10);
+  let socket = null;
   let delay = 500;
-  const status = document.getElementById("live-status");
-  const seenInput = document.getElementById("seen-seq");
-  const clientInput = document.getElementById("client-id");
-  if (clientInput) clientInput.value = crypto.randomUUID();
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const csrf = () => ($("input[name=csrfmiddlewaretoken]") || {}).value || "";
 
-  function setStatus(text, reconnecting) {
+  // ---- small helpers --------------------------------------------------------------------
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+  function setLive(text, reconnecting) {
+    const status = $("#live-status");
     if (!status) return;
     status.textContent = text;
     status.classList.toggle("reconnecting", !!reconnecting);
   }
-
-  function el(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
+  function toast(text, cls) {
+    const box = $("#toasts");
+    if (!box) return;
+    const item = el("div", `toast ${cls || ""}`, text);
+    box.append(item);
+    setTimeout(() => item.remove(), 6000);
+  }
+  function debounce(fn, ms) {
+    let timer = null;
+    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+  }
+  async function post(form, extra) {
+    const data = new FormData(form);
+    for (const [k, v] of Object.entries(extra || {})) data.set(k, v);
+    const response = await fetch(form.action, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+    });
+    let json = {};
+    try { json = await response.json(); } catch (e) { json = { ok: false, error: `HTTP ${response.status}` }; }
+    return { status: response.status, json };
   }
 
-  function renderMessage(m) {
-    const list = document.getElementById("timeline");
-    if (!list || String(m.customer) !== body.dataset.customer) return;
-    if (list.querySelector(`[data-message="${m.id}"]`)) return;  // already shown
-    const item = el("li", `msg ${m.direction}${String(m.ticket) === body.dataset.ticket ? " current" : ""}`);
-    item.dataset.message = m.id;
-    const meta = el("div", "meta");
-    meta.append(el("span", "channel", m.channel), " ", el("strong", "", m.author), " ",
-      el("time", "", new Date(m.created_at).toLocaleString()));
-    if (m.direction === "outbound") {
-      const d = el("span", "delivery", m.status);
-      d.dataset.status = m.status;
-      meta.append(" ", d);
-    }
-    item.append(meta, el("div", "text", m.text));
-    list.append(item);
+  // ---- the socket -----------------------------------------------------------------------
+  function send(obj) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(obj));
   }
-
-  function updateStatus(data) {
-    const item = document.querySelector(`[data-message="${data.id}"] .delivery`);
-    if (item) {
-      item.dataset.status = data.status;
-      item.textContent = data.error ? `${data.status}: ${data.error}` : data.status;
-    }
-  }
-
-  function touchQueue(event) {
-    const table = document.querySelector("#queue tbody");
-    if (!table || !event.ticket) return;
-    let row = table.querySelector(`[data-ticket="${event.ticket}"]`);
-    if (!row) {
-      const empty = table.querySelector(".empty");
-      if (empty) empty.remove();
-      row = el("tr");
-      row.dataset.ticket = event.ticket;
-      const link = el("a", "", String(event.ticket));
-      link.href = `/console/tickets/${event.ticket}/`;
-      const cell = el("td"); cell.append(link);
-      row.append(cell, el("td", "subject", event.data.subject || ""), el("td"), el("td", "", event.data.channel || ""),
-        el("td", "status", event.data.status || ""), el("td"), el("td"));
-      table.prepend(row);
-    } else if (event.data.status) {
-      row.querySelector(".status").textContent = event.data.status;
-    }
-    row.classList.add("fresh");
-  }
-
-  function apply(event) {
-    if (event.seq <= lastSeq) return;  // already rendered (a replay racing a ring)
-    lastSeq = event.seq;
-    if (seenInput) seenInput.value = lastSeq;  // the stale-reply guard compares against this
-    if (page === "queue") touchQueue(event);
-    if (page === "ticket") {
-      if (event.kind === "message.created" || event.kind === "message.updated") renderMessage(event.data);
-      if (event.kind === "message.status") updateStatus(event.data);
-    }
-  }
-
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/console/`);
+    socket = new WebSocket(`${scheme}://${location.host}/ws/console/`);
     socket.onopen = () => {
       delay = 500;
-      setStatus("live", false);
-      socket.send(JSON.stringify({ type: "resume", last_seq: lastSeq }));
+      setLive("live", false);
+      body.dataset.live = "1";
+      send({ type: "resume", last_seq: lastSeq });
+      if (page === "ticket") send({ type: "view", ticket: ticketId });
     };
     socket.onmessage = (msg) => {
       const data = JSON.parse(msg.data);
       if (data.type === "event") apply(data);
-      else if (data.type === "cursor") lastSeq = Math.max(lastSeq, data.seq);
-      else if (data.type === "reload") location.reload();
+      else if (data.type === "cursor") advance(data.seq);
+      else if (data.type === "presence") renderPresence(data);
+      else if (data.type === "reload") reloadKeepingDraft();
     };
     socket.onclose = () => {
-      setStatus("reconnecting…", true);
+      body.dataset.live = "0";
+      setLive("reconnecting…", true);
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
     };
   }
-  window.helpdeskConsole = { lastSeq: () => lastSeq };
+  setInterval(() => send({ type: "ping" }), 25000);
+  // A laptop waking up: reconnect at once rather than after the backoff.
+  window.addEventListener("online", () => { if (socket && socket.readyState !== WebSocket.OPEN) connect(); });
+
+  function advance(seq) {
+    lastSeq = Math.max(lastSeq, seq);
+    const seen = $("#seen-seq");
+    if (seen) seen.value = lastSeq;  // the stale-reply guard compares against this
+  }
+  function reloadKeepingDraft() {
+    saveDrafts();
+    location.reload();
+  }
+
+  function apply(event) {
+    if (event.seq <= lastSeq) return;  // already rendered (a replay racing a ring)
+    if (event.kind === "agent.mentioned" && event.data.user === me) mentioned(event.data);
+    if (page === "queue") refreshQueue(event);
+    if (page === "ticket") applyToTicket(event);
+    advance(event.seq);
+  }
+
+  function mentioned(data) {
+    const count = $("#mention-count");
+    if (ticketId !== data.ticket && count) {
+      count.textContent = String(parseInt(count.textContent || "0", 10) + 1);
+      $("#mentions").classList.add("unread");
+    }
+    toast(`${data.by} mentioned you on #${data.ticket}: ${data.text}`, "mention");
+  }
+
+  // ---- queue ----------------------------------------------------------------------------
+  const touched = new Set();
+  const reloadQueue = debounce(async () => {
+    const params = new URLSearchParams(location.search);
+    params.set("fragment", "1");
+    const response = await fetch(`${location.pathname}?${params}`, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const selected = selectedRow() && selectedRow().dataset.ticket;
+    const html = await response.text();
+    const doc = new DOMParser().parseFromString(`<div id="queue-body">${html}</div>`, "text/html");
+    $("#queue-body").replaceWith(doc.getElementById("queue-body"));
+    for (const id of touched) {
+      const row = $(`#queue tr[data-ticket="${id}"]`);
+      if (row) row.classList.add("fresh");
+    }
+    touched.clear();
+    if (selected) select($(`#queue tr[data-ticket="${selected}"]`));
+  }, 150);
+  function refreshQueue(event) {
+    if (!event.ticket) return;
+    if (!/^(ticket|message)\./.test(event.kind)) return;
+    touched.add(event.ticket);
+    reloadQueue();
+  }
+
+  // ---- ticket page: timeline ------------------------------------------------------------
+  function isCurrent(ticket) { return String(ticket) === String(ticketId); }
+
+  function blockFor(ticket) {
+    const timeline = $("#timeline");
+    const empty = $(".empty", timeline);
+    if (empty) empty.remove();
+    const blocks = $$(".block", timeline);
+    const last = blocks[blocks.length - 1];
+    if (last && last.dataset.ticket === String(ticket)) return $("ol", last);
+    let block;
+    if (isCurrent(ticket)) {
+      block = el("section", "block current");
+    } else {
+      block = el("details", "block other");
+      block.open = true;
+      const summary = el("summary");
+      const link = el("a", "", `#${ticket}`);
+      link.href = `/console/tickets/${encodeURIComponent(ticket)}/`;
+      summary.append(link);
+      block.append(summary);
+    }
+    block.dataset.ticket = ticket;
+    block.append(el("ol"));
+    timeline.append(block);
+    return $("ol", block);
+  }
+
+  function messageNode(m) {
+    const item = el("li", `msg ${m.direction}`);
+    item.id = `m${m.id}`;
+    item.dataset.message = m.id;
+    item.dataset.ticket = m.ticket;
+    item.tabIndex = -1;
+    const meta = el("div", "meta");
+    meta.append(el("span", `channel ch-${m.channel}`, m.channel), " ", el("strong", "", m.author), " ",
+      el("time", "", new Date(m.created_at).toLocaleString()));
+    if (m.direction === "outbound") {
+      const delivery = el("span", "delivery", m.status);
+      delivery.dataset.status = m.status;
+      const form = el("form", "inline retry");
+      form.method = "post";
+      form.action = `/console/messages/${encodeURIComponent(m.id)}/retry/`;
+      form.hidden = m.status !== "failed";
+      form.append(el("button", "", "Retry"));
+      meta.append(" ", delivery, " ", el("span", "error-reason", m.error || ""), " ", form);
+    }
+    item.append(meta);
+    if (m.subject && m.direction !== "note") item.append(el("div", "subject-line", m.subject));
+    if (m.html) {
+      const frame = el("iframe", "email-html");
+      frame.setAttribute("sandbox", "");
+      frame.setAttribute("referrerpolicy", "no-referrer");
+      frame.title = "Email content";
+      frame.src = `/console/messages/${encodeURIComponent(m.id)}/body/`;
+      item.append(frame);
+    } else {
+      item.append(el("div", "text", m.text));
+    }
+    if (m.attachments && m.attachments.length) {
+      const box = el("div", "attachments");
+      for (const a of m.attachments) {
+        if (a.url && a.url.startsWith("/")) {
+          const link = el("a", "attachment", a.filename);
+          link.href = a.url;
+          box.append(link);
+        } else {
+          box.append(el("span", `attachment ${a.state}`, `${a.filename} (${a.state})`));
+        }
+      }
+      item.append(box);
+    }
+    return item;
+  }
+
+  function renderMessage(m) {
+    if (String(m.customer) !== customerId) return;
+    const existing = document.getElementById(`m${m.id}`);
+    if (existing) {  // an edit, or an attachment that finished downloading
+      const fresh = messageNode(m);
+      existing.replaceWith(fresh);
+      bindMessage(fresh);
+      return;
+    }
+    const node = messageNode(m);
+    blockFor(m.ticket).append(node);
+    bindMessage(node);
+    if (isCurrent(m.ticket)) node.classList.add("fresh");
+  }
+
+  function updateDelivery(data) {
+    const item = document.getElementById(`m${data.id}`);
+    if (!item) return;
+    const delivery = $(".delivery", item);
+    if (delivery) { delivery.dataset.status = data.status; delivery.textContent = data.status; }
+    const reason = $(".error-reason", item);
+    if (reason) reason.textContent = data.error || "";
+    const retry = $("form.retry", item);
+    if (retry) retry.hidden = data.status !== "failed";
+  }
+
+  function applyToTicket(event) {
+    const d = event.data || {};
+    if (event.kind === "message.created" || event.kind === "message.updated") renderMessage(d);
+    else if (event.kind === "message.status") updateDelivery(d);
+    else if (event.kind === "message.moved") {
+      const node = document.getElementById(`m${d.id}`);
+      if (node) node.remove();
+      renderMessage(d);
+    } else if (event.kind === "ticket.updated" && isCurrent(event.ticket)) updateTicket(d);
+    else if ((event.kind === "customer.merged" || event.kind === "customer.unmerged") &&
+             (String(event.customer) === customerId || (d.tickets || []).includes(ticketId))) {
+      reloadKeepingDraft();  // the whole history changed shape: re-read it (the draft survives)
+    }
+  }
+
+  function updateTicket(d) {
+    const pick = (sel, value) => { const s = $(sel); if (s && value !== undefined) s.value = value === null ? "" : String(value); };
+    pick("#status-select", d.status);
+    pick("#priority-select", d.priority);
+    pick("#assignee-select", d.assignee);
+    if (d.team !== undefined && d.team !== null) pick("#team-select", d.team);
+    const status = $("#status-select");
+    if (status && $("#ticket-status")) $("#ticket-status").textContent = status.selectedOptions[0].textContent;
+    const priority = $("#priority-select");
+    if (priority && $("#ticket-priority")) $("#ticket-priority").textContent = priority.selectedOptions[0].textContent;
+    if (d.tags && $("#tags-input") && document.activeElement !== $("#tags-input")) $("#tags-input").value = d.tags.join(", ");
+    if (d.actor && d.change) toast(`${d.actor}: ${d.change}`);
+  }
+
+  // ---- presence ---------------------------------------------------------------------------
+  const typingTimers = {};
+  function renderPresence(data) {
+    if (data.ticket !== ticketId) return;
+    const box = $("#presence");
+    if (!box) return;
+    box.replaceChildren();
+    for (const v of data.viewers) {
+      if (v.user === me) continue;
+      const chip = el("span", `viewer${v.typing ? " typing" : ""}`, v.typing ? `${v.name} is typing…` : `${v.name} is viewing`);
+      chip.dataset.user = v.user;
+      box.append(chip);
+      if (v.typing) {
+        clearTimeout(typingTimers[v.user]);
+        typingTimers[v.user] = setTimeout(() => {
+          chip.classList.remove("typing");
+          chip.textContent = `${v.name} is viewing`;
+        }, 7000);
+      }
+    }
+  }
+  let lastTyping = 0;
+  function typed() {
+    const now = Date.now();
+    if (now - lastTyping > 3000) { lastTyping = now; send({ type: "typing", ticket: ticketId }); }
+  }
+
+  // ---- ticket page: composer ------------------------------------------------------------
+  const draftKey = (kind) => `helpdesk-draft-${kind}-${ticketId}`;
+  function saveDrafts() {
+    if (page !== "ticket") return;
+    for (const [kind, sel] of [["reply", "#reply-text"], ["note", "#note-text"]]) {
+      const box = $(sel);
+      if (box) sessionStorage.setItem(draftKey(kind), box.value);
+    }
+  }
+  function restoreDrafts() {
+    for (const [kind, sel] of [["reply", "#reply-text"], ["note", "#note-text"]]) {
+      const box = $(sel);
+      const saved = sessionStorage.getItem(draftKey(kind));
+      if (box && saved && !box.value) box.value = saved;
+    }
+  }
+  function newClientId(input) { if (input) input.value = crypto.randomUUID(); }
+
+  function showTab(which) {
+    const reply = which === "reply";
+    $("#reply-form").hidden = !reply;
+    $("#note-form").hidden = reply;
+    $("#tab-reply").setAttribute("aria-selected", String(reply));
+    $("#tab-note").setAttribute("aria-selected", String(!reply));
+    (reply ? $("#reply-text") : $("#note-text")).focus();
+  }
+
+  let channelOptions = [];
+  function renderConstraints(channel, info) {
+    const box = $("#constraints");
+    box.replaceChildren();
+    $(".email-only").hidden = channel !== "email";
+    info = info || {};
+    const parts = [];
+    if (info.segments !== undefined) parts.push(`${info.segments} SMS segment${info.segments === 1 ? "" : "s"}${info.encoding ? ` (${info.encoding})` : ""}`);
+    if (info.characters !== undefined) parts.push(`${info.characters} characters`);
+    if (info.window_open === true) parts.push(info.window_closes_at ? `24-hour window open until ${new Date(info.window_closes_at).toLocaleString()}` : "24-hour window open");
+    if (info.window_open === false) parts.push("24-hour window closed: only an approved template can be sent");
+    if (info.max_length) parts.push(`max ${info.max_length} characters`);
+    for (const p of parts) box.append(el("span", "constraint", p));
+    if (info.blocked) box.append(el("span", "constraint blocked", info.blocked));
+    const templates = info.templates || [];
+    const tbox = $("#template-box");
+    tbox.hidden = !templates.length;
+    const select = $("#reply-template");
+    const chosen = select.value;
+    select.replaceChildren(el("option", "", "—"));
+    select.options[0].value = "";
+    for (const t of templates) {
+      const option = el("option", "", t.name || t.id);
+      option.value = t.id;
+      option.dataset.variables = JSON.stringify(t.variables || []);
+      select.append(option);
+    }
+    select.value = chosen;
+    renderTemplateVars();
+    $("#send-reply").disabled = !!info.blocked;
+  }
+  function renderTemplateVars() {
+    const box = $("#template-vars");
+    box.replaceChildren();
+    const option = $("#reply-template").selectedOptions[0];
+    if (!option || !option.value) return;
+    for (const v of JSON.parse(option.dataset.variables || "[]")) {
+      const name = typeof v === "string" ? v : (v.name || v.key);
+      const input = el("input");
+      input.name = `var_${name}`;
+      input.placeholder = name;
+      input.setAttribute("aria-label", name);
+      box.append(input);
+    }
+  }
+  const refreshConstraints = debounce(async () => {
+    const channel = $("#reply-channel").value;
+    if (!channel) return;
+    const params = new URLSearchParams({ channel, text: $("#reply-text").value });
+    const response = await fetch(`/console/tickets/${ticketId}/compose/?${params}`, { credentials: "same-origin" });
+    if (response.ok) { const json = await response.json(); renderConstraints(channel, json.info); }
+  }, 250);
+
+  function insertCanned(index, replaceShortcut) {
+    const canned = JSON.parse(($("#canned-data") || {}).textContent || "[]");
+    const item = canned[index];
+    if (!item) return;
+    const box = $("#reply-text");
+    if (replaceShortcut) box.value = box.value.replace(replaceShortcut, item.body);
+    else box.value = box.value ? `${box.value}\n${item.body}` : item.body;
+    box.focus();
+    refreshConstraints();
+  }
+  function expandShortcut() {
+    const canned = JSON.parse(($("#canned-data") || {}).textContent || "[]");
+    const box = $("#reply-text");
+    const match = box.value.slice(0, box.selectionStart).match(/(?:^|\s)(\/([\w-]+))\s$/);
+    if (!match) return;
+    const index = canned.findIndex((c) => c.shortcut === match[2]);
+    if (index >= 0) insertCanned(index, match[1] + " ");
+  }
+
+  async function submitReply(event) {
+    event.preventDefault();
+    const form = event.target;
+    const button = $("#send-reply");
+    button.disabled = true;
+    $("#composer-error").hidden = true;
+    try {
+      const { status, json } = await post(form, { seen_seq: String(lastSeq) });
+      if (json.ok) {
+        form.reset();
+        $("#reply-text").value = "";
+        sessionStorage.removeItem(draftKey("reply"));
+        $("#stale-warning").hidden = true;
+        newClientId($("#client-id"));
+        refreshConstraints();
+      } else if (status === 409 && json.stale) {
+        // Held server-side. The draft stays; what landed is (or is about to be) in the
+        // timeline via the socket; sending again after reading it goes through.
+        $("#stale-warning").hidden = false;
+        for (const e of json.events || []) if (e.data && e.data.id) renderMessage(e.data);
+        const newest = (json.events || []).reduce((n, e) => Math.max(n, e.seq), 0);
+        if (newest) advance(newest);
+      } else {
+        $("#composer-error").textContent = json.error || `HTTP ${status}`;
+        $("#composer-error").hidden = false;
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+  async function submitNote(event) {
+    event.preventDefault();
+    const form = event.target;
+    const { status, json } = await post(form);
+    if (json.ok) {
+      $("#note-text").value = "";
+      sessionStorage.removeItem(draftKey("note"));
+      newClientId($("#note-client-id"));
+    } else {
+      $("#composer-error").textContent = json.error || `HTTP ${status}`;
+      $("#composer-error").hidden = false;
+    }
+  }
+
+  function bindMessage(node) {
+    for (const button of $$(".load-images", node)) {
+      button.addEventListener("click", () => {
+        const frame = $("iframe.email-html", node);
+        if (frame) frame.src = button.dataset.src;
+        button.remove();
+      });
+    }
+    for (const form of $$("form.retry, details.move form", node)) {
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const { json } = await post(form);
+        if (!json.ok) toast(json.error || "failed", "error");
+      });
+    }
+  }
+
+  function initTicket() {
+    newClientId($("#client-id"));
+    newClientId($("#note-client-id"));
+    restoreDrafts();
+    channelOptions = JSON.parse(($("#channel-options") || {}).textContent || "[]");
+    const selectChannel = $("#reply-channel");
+    const current = channelOptions.find((o) => o.channel === selectChannel.value);
+    renderConstraints(selectChannel.value, current && current.info);
+    selectChannel.addEventListener("change", refreshConstraints);
+    $("#reply-template").addEventListener("change", renderTemplateVars);
+    const text = $("#reply-text");
+    text.addEventListener("input", () => { typed(); saveDrafts(); refreshConstraints(); expandShortcut(); });
+    $("#note-text").addEventListener("input", () => { typed(); saveDrafts(); });
+    const canned = $("#canned");
+    if (canned) canned.addEventListener("change", () => { if (canned.value !== "") insertCanned(parseInt(canned.value, 10)); canned.value = ""; });
+    $("#reply-form").addEventListener("submit", submitReply);
+    $("#note-form").addEventListener("submit", submitNote);
+    $("#tab-reply").addEventListener("click", () => showTab("reply"));
+    $("#tab-note").addEventListener("click", () => showTab("note"));
+    for (const form of $$("form.autosubmit")) {
+      for (const select of $$("select", form)) {
+        select.addEventListener("change", async () => {
+          const { json } = await post(form);
+          if (!json.ok) toast(json.error || "failed", "error");
+        });
+      }
+    }
+    $("#tags-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const { json } = await post(event.target);
+      if (!json.ok) toast(json.error || "failed", "error");
+      else toast("Tags saved");
+    });
+    for (const form of $$("form.confirm")) {
+      form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
+    }
+    for (const node of $$(".msg")) bindMessage(node);
+    const current_ = $(".block.current .msg:last-child");
+    if (current_ && !location.hash) current_.scrollIntoView({ block: "center" });
+    window.addEventListener("beforeunload", saveDrafts);
+  }
+
+  // ---- keyboard -------------------------------------------------------------------------
+  function rows() {
+    if (page === "queue") return $$("#queue tbody tr[data-ticket]");
+    if (page === "search") return $$(".results li[data-href]");
+    if (page === "ticket") return $$("#timeline .msg");
+    return [];
+  }
+  function selectedRow() { return $(".selected"); }
+  function select(row) {
+    for (const r of $$(".selected")) r.classList.remove("selected");
+    if (!row) return;
+    row.classList.add("selected");
+    row.scrollIntoView({ block: "nearest" });
+  }
+  function move(step) {
+    const list = rows();
+    if (!list.length) return;
+    const index = list.indexOf(selectedRow());
+    const next = index < 0 ? (step > 0 ? 0 : list.length - 1) : Math.min(Math.max(index + step, 0), list.length - 1);
+    select(list[next]);
+  }
+  function openSelected(suffix) {
+    const row = selectedRow() || rows()[0];
+    if (row && row.dataset.href) location.href = row.dataset.href + (suffix || "");
+  }
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+    if (event.key === "Escape") { if (typing) target.blur(); return; }
+    if (typing || event.metaKey || event.ctrlKey || event.altKey) return;
+    const key = event.key;
+    if (key === "j") move(1);
+    else if (key === "k") move(-1);
+    else if (key === "Enter" && page !== "ticket") openSelected();
+    else if (key === "/") { event.preventDefault(); $("#search-box").focus(); }
+    else if (key === "?") { const help = $("#help"); if (help.open) help.close(); else help.showModal(); }
+    else if (page === "ticket" && key === "r") { event.preventDefault(); showTab("reply"); }
+    else if (page === "ticket" && key === "n") { event.preventDefault(); showTab("note"); }
+    else if (page === "ticket" && key === "a") { event.preventDefault(); $("#assignee-select").focus(); }
+    else if (page === "queue" && (key === "r" || key === "n" || key === "a")) openSelected(`#${key}`);
+    else return;
+    event.preventDefault();
+  });
+  const helpButton = $("#help-button");
+  if (helpButton) helpButton.addEventListener("click", () => $("#help").showModal());
+  if (page === "queue") $("#queue-body").addEventListener("click", (event) => {
+    const row = event.target.closest("tr[data-ticket]");
+    if (row && !event.target.closest("a")) select(row);
+  });
+
+  window.helpdeskConsole = { lastSeq: () => lastSeq, live: () => body.dataset.live === "1" };
+  if (page === "ticket") {
+    initTicket();
+    // Opened from the queue with r / n / a.
+    if (location.hash === "#r") showTab("reply");
+    else if (location.hash === "#n") showTab("note");
+    else if (location.hash === "#a") $("#assignee-select").focus();
+  }
   if (page) connect();
 })();

@@ -1,0 +1,194 @@
+"""Search across customers, tickets and message text.
+
+Full-text on both databases, kept up to date by the database itself:
+
+* SQLite (embedded default): FTS5 external-content tables over tickets_message(subject, text)
+  and tickets_ticket(subject), maintained by AFTER INSERT/UPDATE/DELETE triggers. Triggers,
+  not service code, because rows also arrive through bulk inserts (seed_demo), admin edits and
+  merges that never pass through one function; a trigger cannot be forgotten. SQLite drops a
+  table's triggers when Django remakes that table in a later migration, so `ensure_index()`
+  runs after every `migrate` (post_migrate) and recreates missing triggers and rebuilds.
+* PostgreSQL (scaled): GIN expression indexes on to_tsvector('simple', ...), queried with the
+  same expression. 'simple' (no stemming) because a helpdesk's mail is in many languages and
+  agents search for names, order numbers and exact words.
+
+Customers (names, addresses) are matched with plain substring search: the tables are small
+next to messages, and agents type fragments of addresses ("@acme", "+4477").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Q
+
+from tickets.models import Customer, Identity, Message, Ticket
+
+FTS_TABLES = {
+    # fts table: (content table, indexed columns)
+    "tickets_message_fts": ("tickets_message", ("subject", "text")),
+    "tickets_ticket_fts": ("tickets_ticket", ("subject",)),
+}
+PG_EXPRESSIONS = {
+    "tickets_message": "to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(text, ''))",
+    "tickets_ticket": "to_tsvector('simple', coalesce(subject, ''))",
+}
+
+
+# The SQL below is built from the constant table and column names above, never from input.
+# ruff: noqa: S608
+def _sqlite_statements(fts: str, content: str, columns: tuple[str, ...]) -> list[str]:
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({cols}, content='{content}', "
+        f"content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {content} BEGIN "
+        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {content} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF {cols} ON {content} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
+    ]
+
+
+def create_index(schema_editor) -> None:
+    """Create the full-text index for this database (the migration calls it)."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for fts, (content, columns) in FTS_TABLES.items():
+            for statement in _sqlite_statements(fts, content, columns):
+                schema_editor.execute(statement)
+            schema_editor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+    elif vendor == "postgresql":
+        for table, expression in PG_EXPRESSIONS.items():
+            schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {table}_fts_idx ON {table} USING gin ({expression})")
+
+
+def drop_index(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for fts in FTS_TABLES:
+            for suffix in ("ai", "ad", "au"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
+            schema_editor.execute(f"DROP TABLE IF EXISTS {fts}")
+    elif vendor == "postgresql":
+        for table in PG_EXPRESSIONS:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {table}_fts_idx")
+
+
+def ensure_index(using="default", **kwargs) -> None:
+    """post_migrate: recreate triggers a table remake dropped, and re-index if any were."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        present = {row[0] for row in cursor.fetchall()}
+        if "tickets_message" not in present:
+            return  # tickets not migrated yet
+        for fts, (content, columns) in FTS_TABLES.items():
+            wanted = {fts, f"{fts}_ai", f"{fts}_ad", f"{fts}_au"}
+            if wanted <= present:
+                continue
+            for statement in _sqlite_statements(fts, content, columns):
+                cursor.execute(statement)
+            cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+
+
+def suspend_triggers(using="default") -> None:
+    """Bulk loads (seed_demo): drop the SQLite triggers; ensure_index() then recreates them and
+    rebuilds the index in one pass, which is several times faster than a trigger per row."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return
+    with conn.cursor() as cursor:
+        for fts in FTS_TABLES:
+            for suffix in ("ai", "ad", "au"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _fts5_query(text: str) -> str:
+    """Every word must appear; the last one may be a prefix (search as you type). Words are
+    quoted, so FTS5 operators in what the agent typed are just text."""
+    words = _WORD.findall(text)
+    if not words:
+        return ""
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _matching_ids(table: str, text: str, limit: int) -> list[int]:
+    """Ids of rows of `table` whose indexed text matches, newest first."""
+    if connection.vendor == "sqlite":
+        query = _fts5_query(text)
+        if not query:
+            return []
+        fts = f"{table}_fts"
+        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s ORDER BY rowid DESC LIMIT %s"
+        params = [query, limit]
+    elif connection.vendor == "postgresql":
+        sql = (f"SELECT id FROM {table} WHERE {PG_EXPRESSIONS[table]} @@ plainto_tsquery('simple', %s) "
+               "ORDER BY id DESC LIMIT %s")
+        params = [text, limit]
+    else:  # pragma: no cover - other databases: substring search, slow but correct
+        found = Q(subject__icontains=text)
+        model = Ticket
+        if table == "tickets_message":
+            found, model = found | Q(text__icontains=text), Message
+        return list(model.objects.filter(found).order_by("-pk").values_list("pk", flat=True)[:limit])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass
+class Results:
+    query: str
+    customers: list = field(default_factory=list)
+    tickets: list = field(default_factory=list)
+    messages: list = field(default_factory=list)
+
+    @property
+    def empty(self):
+        return not (self.customers or self.tickets or self.messages)
+
+
+def search(text: str, limit: int = 20) -> Results:
+    """Customers by name or address, tickets by number or subject, messages by their words.
+    A constant number of queries, whatever the size of the tables."""
+    text = (text or "").strip()[:200]
+    results = Results(text)
+    if not text:
+        return results
+    number = text.lstrip("#")
+    customer_ids = set(
+        Identity.objects.filter(Q(address__icontains=text) | Q(display_name__icontains=text))
+        .values_list("customer_id", flat=True)[:limit]
+    )
+    results.customers = list(
+        Customer.objects.filter(Q(pk__in=customer_ids) | Q(name__icontains=text) | Q(organisation__icontains=text),
+                                merged_into__isnull=True)
+        .prefetch_related("identities").order_by("name", "pk")[:limit]
+    )
+    ticket_ids = _matching_ids("tickets_ticket", text, limit)
+    if number.isdigit():
+        ticket_ids = [int(number), *ticket_ids]
+    tickets = Ticket.objects.filter(pk__in=ticket_ids).select_related("customer", "assignee").in_bulk()
+    results.tickets = [tickets[i] for i in dict.fromkeys(ticket_ids) if i in tickets]
+    message_ids = _matching_ids("tickets_message", text, limit)
+    messages = Message.objects.filter(pk__in=message_ids).select_related("ticket", "customer").in_bulk()
+    results.messages = [messages[i] for i in message_ids if i in messages]
+    return results
