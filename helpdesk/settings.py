@@ -193,6 +193,8 @@ ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", "") or None}
 # through this setting; it never imports a channel app.
 HELPDESK_CHANNELS = {
     # "key": "dotted.path.Adapter" (or {"BACKEND": path, **options}); one line per channel.
+    "sms": "channels_sms.adapter.SmsAdapter",
+    "whatsapp": "channels_sms.adapter.WhatsAppAdapter",
     "chat": "livechat.adapter.ChatAdapter",
 }
 # Callables run after commit with each new event's seq (outgoing webhooks hook in here).
@@ -225,6 +227,20 @@ HELPDESK_WEBHOOKS_TIMEOUT_SECONDS = float(env("HELPDESK_WEBHOOKS_TIMEOUT_SECONDS
 HELPDESK_WEBHOOKS_MAX_ATTEMPTS = int(env("HELPDESK_WEBHOOKS_MAX_ATTEMPTS", "8"))
 # First retry delay; doubles per attempt (jittered), capped at 6 hours.
 HELPDESK_WEBHOOKS_BACKOFF_SECONDS = float(env("HELPDESK_WEBHOOKS_BACKOFF_SECONDS", "30"))
+
+# --- SMS and WhatsApp through Twilio (channels_sms; README "SMS and WhatsApp (Twilio)") ------
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")  # also verifies X-Twilio-Signature on webhooks
+TWILIO_TIMEOUT = float(env("TWILIO_TIMEOUT", "10"))  # seconds per Twilio API call
+# Senders used only when the customer never wrote to one of our numbers (E.164).
+TWILIO_SMS_FROM = env("TWILIO_SMS_FROM")
+TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM")
+# Approved WhatsApp templates offered outside the 24-hour window, as JSON:
+# [{"id": "HX...", "name": "follow_up", "variables": ["1"]}]
+import json as _json  # noqa: E402
+
+TWILIO_WHATSAPP_TEMPLATES = _json.loads(env("TWILIO_WHATSAPP_TEMPLATES", "[]"))
+TWILIO_RECEIPT_RETENTION_DAYS = int(env("TWILIO_RECEIPT_RETENTION_DAYS", "7"))
 
 LOGGING = {
     "version": 1,

@@ -18,5 +18,15 @@ HELPDESK_CHANNELS = {
     "fakesms": {"BACKEND": "tickets.testing.FakeAdapter", "channel": "sms", "secret": "sms-secret"},
 }
 HELPDESK_DELIVERY_BACKOFF_SECONDS = 0.01
+# channels_sms: the shared Twilio fixtures were signed for this URL and token.
+HELPDESK_PUBLIC_URL = "https://helpdesk.example.com"
+TWILIO_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
+TWILIO_TIMEOUT = 7.5
+TWILIO_SMS_FROM = "+15005550006"
+TWILIO_WHATSAPP_FROM = "whatsapp:+14155238886"
+TWILIO_WHATSAPP_TEMPLATES = [
+    {"id": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "name": "follow_up", "variables": ["1"]},
+]
 DEBUG = False
 ROOT_URLCONF = "tests.urls"
