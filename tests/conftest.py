@@ -54,9 +54,15 @@ def agent(django_user_model):
 
 
 @pytest.fixture
-def run_tasks():
-    """Run every task that is due with the real django-tasks-db worker, then return."""
+def run_tasks(monkeypatch):
+    """Run every task that is due with the real django-tasks-db worker, then return.
+
+    The worker closes "old" connections between tasks, as it should in production; inside a
+    test's transaction that would close the test's own connection, so it is a no-op here."""
+    from django_tasks_db.management.commands import db_worker
     from django_tasks_db.management.commands.db_worker import Worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run():
         Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,

@@ -56,14 +56,15 @@ def test_a_permanent_error_fails_at_once_with_the_reason(ticket, agent, run_task
     assert DBTaskResult.objects.count() == 1  # no retry was scheduled
 
 
-def test_a_transient_error_retries_with_backoff_then_succeeds(ticket, agent, run_tasks, django_capture_on_commit_callbacks):
+def test_a_transient_error_retries_with_backoff_then_succeeds(ticket, agent, run_tasks, settings, django_capture_on_commit_callbacks):
+    settings.HELPDESK_DELIVERY_BACKOFF_SECONDS = 60
     testing.failures.append(TransientDeliveryError("busy", code="429", retry_after=0))
     reply = send(ticket, agent, capture=django_capture_on_commit_callbacks)
     run_tasks()
     reply.refresh_from_db()
     assert reply.status == Message.Status.QUEUED and reply.meta["attempts"] == 1 and reply.meta["last_error"] == "busy"
     retry = DBTaskResult.objects.order_by("enqueued_at").last()
-    assert retry.run_after is not None
+    assert retry.run_after > timezone.now() + timedelta(seconds=40)  # 60 s +/- jitter
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=retry.run_after - timedelta(hours=2))  # time passes
     run_tasks()
     reply.refresh_from_db()

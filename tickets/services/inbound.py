@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,9 +31,6 @@ class IngestResult:
     ticket_created: bool = False
 
 
-class _AlreadyStored(Exception):
-    """Another transaction stored this external_id first: ours rolls back, theirs wins."""
-
 
 def ingest(msg: InboundMessage) -> IngestResult:
     """The only way a customer message enters. Idempotent on (channel, external_id)."""
@@ -44,12 +41,19 @@ def ingest(msg: InboundMessage) -> IngestResult:
     try:
         with transaction.atomic():
             return _ingest(msg, sender)
-    except _AlreadyStored:
-        return IngestResult(_stored(msg.channel, msg.external_id), created=False)
+    except IntegrityError:
+        # A concurrent ingest of the same message committed first: ours rolled back whole.
+        existing = _stored(msg.channel, msg.external_id)
+        if existing is None:
+            raise
+        return IngestResult(existing, created=False)
 
 
 def _stored(channel: str, external_id: str) -> Message | None:
-    return Message.objects.filter(channel=channel, external_id=external_id).select_related("ticket").first()
+    # No ORDER BY (which .first() would add): SQLite would then walk the primary key instead of
+    # using the (channel, external_id) unique index.
+    found = list(Message.objects.filter(channel=channel, external_id=external_id).select_related("ticket")[:1])
+    return found[0] if found else None
 
 
 def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
@@ -57,7 +61,9 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     # Serialise everything a customer sends: without this, two first messages arriving at once
     # would each open a ticket. Locking the customer row makes the second wait and then see the
     # first one's ticket.
-    customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
+    customer = identity.customer
+    if connection.features.has_select_for_update:  # SQLite: IMMEDIATE transactions already serialise
+        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
     now = timezone.now()
 
     if msg.identity_signal:
@@ -66,19 +72,15 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         return _apply_edit(msg, customer)
 
     ticket, ticket_created, reopened = _find_ticket(msg, identity, customer)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                # The ticket's customer: a participant's reply belongs to that conversation's history.
-                ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
-                channel=msg.channel, adapter=msg.adapter_key, identity=identity,
-                author_name=msg.sender_name or identity.display_name or sender,
-                subject=msg.subject[:300], text=msg.text, html=sanitize_html(msg.html),
-                external_id=msg.external_id, status=Message.Status.RECEIVED,
-                provider_timestamp=msg.timestamp, meta=msg.meta,
-            )
-    except IntegrityError as exc:
-        raise _AlreadyStored from exc
+    message = Message.objects.create(
+        # The ticket's customer: a participant's reply belongs to that conversation's history.
+        ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
+        channel=msg.channel, adapter=msg.adapter_key, identity=identity,
+        author_name=msg.sender_name or identity.display_name or sender,
+        subject=msg.subject[:300], text=msg.text, html=sanitize_html(msg.html),
+        external_id=msg.external_id, status=Message.Status.RECEIVED,
+        provider_timestamp=msg.timestamp, meta=msg.meta,
+    )
     attachments = store_attachments(message, msg.attachments)
 
     ticket.last_customer_message_at = now
@@ -102,7 +104,8 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
 def resolve_identity(channel: str, address: str, name: str = "", linked=()) -> Identity:
     """The identity for (channel, address), creating it and its customer if new. Safe under
     races: the loser of a concurrent insert re-reads the winner's row."""
-    identity = Identity.objects.filter(channel=channel, address=address).first()
+    found = list(Identity.objects.filter(channel=channel, address=address).select_related("customer")[:1])
+    identity = found[0] if found else None
     if identity is not None:
         if name and not identity.display_name:
             Identity.objects.filter(pk=identity.pk).update(display_name=name[:200])
