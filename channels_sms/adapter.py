@@ -256,7 +256,8 @@ class SmsAdapter(TwilioAdapter):
         return (("whatsapp", sender),)
 
     def compose_info(self, identity, text=""):
-        info = sms_segments(text).as_dict()
+        # Outbound media needs a public URL Twilio can fetch: replies carry text only (for now).
+        info = {**sms_segments(text).as_dict(), "attachments": False}
         if identity is not None and identity.opted_out_at is not None:
             info["blocked"] = str(errors.MEANINGS["21610"])
         elif len(text or "") > MAX_BODY_CHARS:
@@ -300,7 +301,7 @@ class WhatsAppAdapter(TwilioAdapter):
         closes = self.window_closes_at(identity)
         is_open = closes is not None and closes > timezone.now()
         info = {"window_open": is_open, "window_closes_at": closes.isoformat() if closes else None,
-                "templates": self.templates}
+                "templates": self.templates, "attachments": False}
         if identity is not None and identity.opted_out_at is not None:
             info["blocked"] = str(errors.MEANINGS["21610"])
         elif not is_open:

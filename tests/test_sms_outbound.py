@@ -141,7 +141,7 @@ def test_compose_info_counts_sms_segments(client):
     identity = Identity.objects.get(channel="sms")
     adapter = get_adapter("sms")
     assert adapter.compose_info(identity, "a" * 160) == {"encoding": "GSM-7", "segments": 1, "units": 160,
-                                                         "per_segment": 160}
+                                                         "per_segment": 160, "attachments": False}
     assert adapter.compose_info(identity, "a" * 161)["segments"] == 2
     assert adapter.compose_info(identity, "Grüße 😀")["encoding"] == "UCS-2"
     assert "1600" in adapter.compose_info(identity, "a" * 1601)["blocked"]
