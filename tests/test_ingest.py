@@ -114,7 +114,7 @@ def test_reply_to_external_ids_thread_to_the_earlier_message():
 
 def test_a_subject_tag_alone_never_threads_it_only_links():
     victim = services.ingest(inbound("ada@example.com", "private")).message.ticket
-    spoof = services.ingest(inbound("eve@example.com", "[#%d] re" % victim.pk, hint={"related_ticket_id": victim.pk}))
+    spoof = services.ingest(inbound("eve@example.com", f"[#{victim.pk}] re", hint={"related_ticket_id": victim.pk}))
     assert spoof.message.ticket_id != victim.pk and spoof.message.ticket.related_to_id == victim.pk
 
 
