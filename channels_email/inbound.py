@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from email.message import EmailMessage
+from email.message import Message as EmailMessage
 
 from django.utils.translation import gettext as _
 
@@ -42,7 +42,7 @@ def to_items(msg: EmailMessage, *, adapter_key: str, raw: bytes = b"", size: int
     if not release:
         if sender in conf.own_addresses():
             raise Quarantined(_("mail from our own address %(address)s (a loop?)") % {"address": sender})
-        if noise.is_robot_address(sender):
+        if noise.is_bounce_address(sender):
             raise Quarantined(_("a notice from %(address)s without a delivery report") % {"address": sender})
         if noise.flooding(sender):
             raise Quarantined(_("more than %(limit)d messages from %(address)s in the last hour")

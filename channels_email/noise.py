@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from email.message import EmailMessage
+from email.message import Message as EmailMessage
 from email.parser import HeaderParser
 
 from django.utils import timezone
@@ -20,11 +20,17 @@ from tickets.channels import DeliveryUpdate
 from tickets.models import Message
 
 _ROBOT_LOCAL = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+._-].*)?$", re.I)
+_BOUNCER_LOCAL = re.compile(r"^(mailer-daemon|postmaster)$", re.I)
 _OUR_MSGID = re.compile(rb"<hd\.\d+-[0-9a-f]{16}\.[^<>\s]+>", re.I)
 
 
 def is_robot_address(address: str) -> bool:
     return bool(_ROBOT_LOCAL.match(address.partition("@")[0]))
+
+
+def is_bounce_address(address: str) -> bool:
+    """Who sends bounces: their mail without a parseable report is quarantined, not a ticket."""
+    return bool(_BOUNCER_LOCAL.match(address.partition("@")[0]))
 
 
 def auto_generated(msg: EmailMessage, sender: str) -> str:
@@ -52,9 +58,10 @@ def auto_generated(msg: EmailMessage, sender: str) -> str:
 def flooding(sender: str) -> bool:
     """The per-sender circuit breaker: more than the hourly limit of stored messages."""
     since = timezone.now() - timedelta(hours=1)
-    recent = Message.objects.filter(channel="email", direction=Message.Direction.INBOUND,
-                                    identity__address=sender, created_at__gte=since)
-    return recent.count() >= conf.sender_hourly_limit()
+    limit = conf.sender_hourly_limit()
+    recent = Message.objects.filter(identity__channel="email", identity__address=sender,
+                                    direction=Message.Direction.INBOUND, created_at__gte=since)
+    return recent[:limit].count() >= limit  # LIMIT: the count stops at the limit
 
 
 def delivery_report(msg: EmailMessage, raw: bytes = b"") -> list[DeliveryUpdate] | None:
