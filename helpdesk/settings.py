@@ -195,6 +195,12 @@ HELPDESK_CHANNELS = {
     # "key": "dotted.path.Adapter" (or {"BACKEND": path, **options}); one line per channel.
     "sms": "channels_sms.adapter.SmsAdapter",
     "whatsapp": "channels_sms.adapter.WhatsAppAdapter",
+    # channels_social: one Meta webhook ("meta") feeding three platform adapters, and Telegram.
+    "meta": "channels_social.meta.MetaWebhookAdapter",
+    "messenger": "channels_social.messenger.MessengerAdapter",
+    "instagram": "channels_social.messenger.InstagramAdapter",
+    "whatsapp_cloud": "channels_social.whatsapp.WhatsAppCloudAdapter",
+    "telegram": "channels_social.telegram.TelegramAdapter",
     "chat": "livechat.adapter.ChatAdapter",
 }
 # Callables run after commit with each new event's seq (outgoing webhooks hook in here).
@@ -241,6 +247,28 @@ import json as _json  # noqa: E402
 
 TWILIO_WHATSAPP_TEMPLATES = _json.loads(env("TWILIO_WHATSAPP_TEMPLATES", "[]"))
 TWILIO_RECEIPT_RETENTION_DAYS = int(env("TWILIO_RECEIPT_RETENTION_DAYS", "7"))
+
+# --- Social: Messenger, Instagram, WhatsApp Cloud API, Telegram (channels_social; README "Social") --
+META_APP_SECRET = env("META_APP_SECRET")  # verifies X-Hub-Signature-256 on /channels/meta/webhook/
+META_VERIFY_TOKEN = env("META_VERIFY_TOKEN")  # the token you type when subscribing the webhook
+META_PAGE_TOKEN = env("META_PAGE_TOKEN")  # Page access token: Messenger sends (and Instagram's default)
+META_INSTAGRAM_TOKEN = env("META_INSTAGRAM_TOKEN")  # token for Instagram sends if not the Page token
+META_HUMAN_AGENT_TAG = env_bool("META_HUMAN_AGENT_TAG", False)  # reply up to 7 days (needs Meta approval)
+GRAPH_API_URL = env("GRAPH_API_URL", "https://graph.facebook.com")
+GRAPH_API_VERSION = env("GRAPH_API_VERSION", "v23.0")
+WHATSAPP_CLOUD_TOKEN = env("WHATSAPP_CLOUD_TOKEN")  # system-user token with whatsapp_business_messaging
+WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID")  # the business number's Graph id
+# Approved templates offered outside the 24-hour window, as JSON:
+# [{"id": "order_update", "name": "Order update", "language": "en_US", "variables": ["1"], "text": "..."}]
+from json import loads as _json_loads  # noqa: E402
+
+WHATSAPP_TEMPLATES = _json_loads(env("WHATSAPP_TEMPLATES", "[]"))
+WHATSAPP_TEMPLATE_LANGUAGE = env("WHATSAPP_TEMPLATE_LANGUAGE", "en_US")
+TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN")
+TELEGRAM_SECRET_TOKEN = env("TELEGRAM_SECRET_TOKEN")  # 1-256 of A-Z a-z 0-9 _ -; see telegram_set_webhook
+TELEGRAM_API_URL = env("TELEGRAM_API_URL", "https://api.telegram.org")
+SOCIAL_HTTP_TIMEOUT = float(env("SOCIAL_HTTP_TIMEOUT", "15"))  # seconds per Meta/Telegram call
+SOCIAL_HTTP_CONNECT_TIMEOUT = float(env("SOCIAL_HTTP_CONNECT_TIMEOUT", "5"))
 
 LOGGING = {
     "version": 1,

@@ -28,5 +28,19 @@ TWILIO_WHATSAPP_FROM = "whatsapp:+14155238886"
 TWILIO_WHATSAPP_TEMPLATES = [
     {"id": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "name": "follow_up", "variables": ["1"]},
 ]
+# channels_social: the shared Meta fixtures are signed with this app secret.
+META_APP_SECRET = "test-meta-app-secret"
+META_VERIFY_TOKEN = "test-verify-token"
+META_PAGE_TOKEN = "test-page-token"
+META_INSTAGRAM_TOKEN = "test-instagram-token"
+GRAPH_API_VERSION = "v23.0"
+WHATSAPP_CLOUD_TOKEN = "test-whatsapp-token"
+WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
+WHATSAPP_TEMPLATES = [
+    {"id": "order_update", "name": "Order update", "language": "en_US", "variables": ["1", "2"],
+     "text": "Hi {{1}}, an update on your order {{2}}."},
+]
+TELEGRAM_BOT_TOKEN = "123456:test-bot-token"
+TELEGRAM_SECRET_TOKEN = "test-telegram-secret"
 DEBUG = False
 ROOT_URLCONF = "tests.urls"
