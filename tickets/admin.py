@@ -110,3 +110,25 @@ class CustomerMergeAdmin(admin.ModelAdmin):
         for merge in queryset:
             services.undo_merge(merge, actor=request.user)
         self.message_user(request, _("Merges undone."))
+
+
+@admin.register(models.Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "color"]
+    search_fields = ["name"]
+
+
+@admin.register(models.CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    """Saved replies for the console; placeholders: {customer_name}, {customer_first_name},
+    {agent_name}, {ticket_id}, {ticket_subject}."""
+
+    list_display = ["title", "shortcut", "team"]
+    search_fields = ["title", "shortcut", "body"]
+    list_filter = ["team"]
+
+
+@admin.register(models.Mention)
+class MentionAdmin(admin.ModelAdmin):
+    list_display = ["user", "message", "created_at", "read_at"]
+    raw_id_fields = ["message"]

@@ -328,7 +328,7 @@
     info = info || {};
     const parts = [];
     if (info.segments !== undefined) parts.push(`${info.segments} SMS segment${info.segments === 1 ? "" : "s"}${info.encoding ? ` (${info.encoding})` : ""}`);
-    if (info.characters !== undefined) parts.push(`${info.characters} characters`);
+    if (info.units !== undefined && info.per_segment) parts.push(`${info.units} characters, ${info.per_segment} per segment`);
     if (info.window_open === true) parts.push(info.window_closes_at ? `24-hour window open until ${new Date(info.window_closes_at).toLocaleString()}` : "24-hour window open");
     if (info.window_open === false) parts.push("24-hour window closed: only an approved template can be sent");
     if (info.max_length) parts.push(`max ${info.max_length} characters`);
@@ -349,7 +349,15 @@
     }
     select.value = chosen;
     renderTemplateVars();
-    $("#send-reply").disabled = !!info.blocked;
+    $("#reply-files").hidden = info.attachments === false;
+    currentInfo = info;
+    updateSendable();
+  }
+  let currentInfo = {};
+  function updateSendable() {
+    // Blocked means free text cannot go; an approved template still can (WhatsApp/Meta window).
+    const template = $("#reply-template").value;
+    $("#send-reply").disabled = !!currentInfo.blocked && !((currentInfo.templates || []).length && template);
   }
   function renderTemplateVars() {
     const box = $("#template-vars");
@@ -462,7 +470,7 @@
     const current = channelOptions.find((o) => o.channel === selectChannel.value);
     renderConstraints(selectChannel.value, current && current.info);
     selectChannel.addEventListener("change", refreshConstraints);
-    $("#reply-template").addEventListener("change", renderTemplateVars);
+    $("#reply-template").addEventListener("change", () => { renderTemplateVars(); updateSendable(); });
     const text = $("#reply-text");
     text.addEventListener("input", () => { typed(); saveDrafts(); refreshConstraints(); expandShortcut(); });
     $("#note-text").addEventListener("input", () => { typed(); saveDrafts(); });
