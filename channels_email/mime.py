@@ -171,6 +171,11 @@ def _filename(part: EmailMessage) -> str:
         name = part.get_filename() or ""  # RFC 2231 and RFC 2047 names decoded here
     except (ValueError, LookupError, TypeError, IndexError):
         name = ""
+    if "\ufffd" in name:  # raw 8-bit bytes in the parameter: read them from the raw header
+        for field in ("Content-Disposition", "Content-Type"):
+            found = re.search(r'(?:file)?name="?([^";]+)', header(part, field))
+            if found:
+                return clean(found.group(1))
     return clean(name)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.mail import EmailMessage
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -28,8 +28,9 @@ def send_acknowledgement(message_id: int) -> str:
     ticket, address = message.ticket, message.identity.address
     msgid = tokens.message_id(ticket.pk)
     try:
-        record = Acknowledgement.objects.create(address=address, day=timezone.localdate(),
-                                                ticket_id=ticket.pk, message_id=msgid)
+        with transaction.atomic():  # a savepoint: the losing insert must not break the caller
+            record = Acknowledgement.objects.create(address=address, day=timezone.localdate(),
+                                                    ticket_id=ticket.pk, message_id=msgid)
     except IntegrityError:
         return "already acknowledged today"
     headers = {"Message-ID": msgid, "Reply-To": tokens.reply_address(ticket.pk),

@@ -1,0 +1,74 @@
+"""Outbound mail: no header injection from any field, attachments, error classification, and the
+Django 6.1 MAILERS configuration (file backend by default)."""
+
+import smtplib
+
+import pytest
+from django.core import mail as django_mail
+
+from channels_email import outbound
+from channels_email.pipe import ingest_raw
+from tests.email_helpers import mail
+from tickets import services
+from tickets.channels import InboundAttachment, PermanentDeliveryError, TransientDeliveryError
+from tickets.models import Message
+
+
+@pytest.fixture
+def ticket():
+    _p, items = ingest_raw(mail(subject="Order\r\nBcc: victim@example.net"))
+    return items[0].message.ticket
+
+
+@pytest.mark.django_db
+def test_no_header_injection_from_subject_or_agent_name(ticket, agent, run_tasks, django_capture_on_commit_callbacks):
+    agent.first_name, agent.last_name = "Eve\r\nBcc: spy@evil.example", ""
+    agent.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(ticket, author=agent, text="Hi", subject="x\nBcc: spy@evil.example", client_id="i1",
+                       attachments=[InboundAttachment("notes.txt", "text/plain", b"attached")])
+    run_tasks()
+    sent = [m for m in django_mail.outbox if "Auto-Submitted" not in m.extra_headers][-1]
+    raw = sent.message().as_bytes()
+    assert b"\nBcc:" not in raw and sent.bcc == []
+    assert sent.recipients() == ["jane@example.org"]
+    assert sent.attachments[0].filename == "notes.txt" and sent.attachments[0].content == "attached"  # text/* is decoded
+    assert Message.objects.get(direction="outbound").status == "sent"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("error, kind", [
+    (smtplib.SMTPRecipientsRefused({"jane@example.org": (550, b"no such user")}), PermanentDeliveryError),
+    (smtplib.SMTPResponseException(554, b"rejected"), PermanentDeliveryError),
+    (smtplib.SMTPResponseException(451, b"try later"), TransientDeliveryError),
+    (ConnectionRefusedError("connection refused"), TransientDeliveryError),
+])
+def test_send_errors_are_classified(ticket, agent, monkeypatch, error, kind):
+    message = services.reply(ticket, author=agent, text="Hi", client_id="c1")
+    email = outbound.build_reply(message)
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(type(email), "send", fail)
+    with pytest.raises(kind):
+        outbound.send(email)
+
+
+def test_default_mailer_is_the_file_backend(monkeypatch, tmp_path):
+    import importlib
+
+    import helpdesk.settings as production
+
+    monkeypatch.delenv("HELPDESK_EMAIL_BACKEND", raising=False)
+    assert importlib.reload(production).MAILERS["default"]["BACKEND"].endswith("filebased.EmailBackend")
+    monkeypatch.setenv("HELPDESK_EMAIL_BACKEND", "mailgun")
+    monkeypatch.setenv("ANYMAIL_MAILGUN_API_KEY", "key-123")
+    reloaded = importlib.reload(production)
+    assert reloaded.MAILERS["default"]["BACKEND"] == "anymail.backends.mailgun.EmailBackend"
+    assert reloaded.ANYMAIL["MAILGUN_API_KEY"] == "key-123"
+    monkeypatch.setenv("HELPDESK_EMAIL_BACKEND", "smtp")
+    monkeypatch.setenv("HELPDESK_SMTP_HOST", "mail.example.com")
+    assert importlib.reload(production).MAILERS["default"]["OPTIONS"]["host"] == "mail.example.com"
+    monkeypatch.delenv("HELPDESK_EMAIL_BACKEND")
+    importlib.reload(production)
