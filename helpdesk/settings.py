@@ -182,17 +182,50 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# --- Email (outbound defaults; the email channel reads its own settings too) ---------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "outbox"))
+# --- Email (channels_email; README "Email") ---------------------------------------------------
+# Django 6.1 MAILERS (EMAIL_BACKEND & co. are deprecated). HELPDESK_EMAIL_BACKEND: "file"
+# (default: var/outbox, works offline), "smtp", "console", or any anymail ESP ("mailgun", ...).
 DEFAULT_FROM_EMAIL = env("HELPDESK_FROM_EMAIL", "support@example.com")
-ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", "") or None}
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_email_backend = env("HELPDESK_EMAIL_BACKEND", "file").strip().lower()
+if _email_backend == "file":
+    _mailer = {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+               "OPTIONS": {"file_path": env("HELPDESK_EMAIL_FILE_PATH", str(VAR_DIR / "outbox"))}}
+elif _email_backend == "smtp":
+    _mailer = {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": env("HELPDESK_SMTP_HOST", "localhost"), "port": int(env("HELPDESK_SMTP_PORT", "25")),
+        "username": env("HELPDESK_SMTP_USER"), "password": env("HELPDESK_SMTP_PASSWORD"),
+        "use_tls": env_bool("HELPDESK_SMTP_STARTTLS"), "use_ssl": env_bool("HELPDESK_SMTP_SSL"),
+        "timeout": float(env("HELPDESK_SMTP_TIMEOUT", "30"))}}
+elif _email_backend in ("console", "locmem", "dummy"):
+    _mailer = {"BACKEND": f"django.core.mail.backends.{_email_backend}.EmailBackend"}
+else:
+    _mailer = {"BACKEND": f"anymail.backends.{_email_backend}.EmailBackend"}
+MAILERS = {"default": _mailer}
+# Every ANYMAIL_<NAME> environment variable becomes ANYMAIL["<NAME>"] (MAILGUN_API_KEY,
+# MAILGUN_WEBHOOK_SIGNING_KEY, POSTMARK_SERVER_TOKEN, WEBHOOK_SECRET="user:password", ...).
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items()
+           if name.startswith("ANYMAIL_") and value}
+# Inbound: one adapter per ESP at /anymail/<esp>/inbound/ and /tracking/ (comma-separated).
+HELPDESK_EMAIL_INBOUND_ESPS = env_list("HELPDESK_EMAIL_INBOUND_ESPS")
+HELPDESK_EMAIL_OWN_ADDRESSES = env_list("HELPDESK_EMAIL_OWN_ADDRESSES")
+HELPDESK_EMAIL_MAX_BYTES = int(env("HELPDESK_EMAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+HELPDESK_EMAIL_SENDER_HOURLY_LIMIT = int(env("HELPDESK_EMAIL_SENDER_HOURLY_LIMIT", "20"))
+HELPDESK_EMAIL_AUTO_ACK = env_bool("HELPDESK_EMAIL_AUTO_ACK", True)
+HELPDESK_EMAIL_REPLY_LANGUAGES = env_list("HELPDESK_EMAIL_REPLY_LANGUAGES", "en,de,fr,es")
+EMAIL_CHANNELS = {
+    "email": "channels_email.adapter.EmailAdapter",  # outbound (first "email" adapter = default)
+    "email_pipe": "channels_email.adapter.MtaPipeAdapter",  # manage.py ingest_email / import_mbox
+    **{f"email_{esp}": {"BACKEND": "channels_email.adapter.EmailAdapter", "esp": esp}
+       for esp in HELPDESK_EMAIL_INBOUND_ESPS},
+}
 
 # --- The helpdesk ---------------------------------------------------------------------------
 # Channel name -> adapter class, in the style of EMAIL_BACKEND. `tickets` finds adapters only
 # through this setting; it never imports a channel app.
 HELPDESK_CHANNELS = {
     # "key": "dotted.path.Adapter" (or {"BACKEND": path, **options}); one line per channel.
+    **EMAIL_CHANNELS,
     "sms": "channels_sms.adapter.SmsAdapter",
     "whatsapp": "channels_sms.adapter.WhatsAppAdapter",
     # channels_social: one Meta webhook ("meta") feeding three platform adapters, and Telegram.

@@ -11,7 +11,21 @@ from helpdesk.settings import HELPDESK_CHANNELS, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "media"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# Email channel: every anymail ESP with inbound webhooks, with the shared fixtures' test secrets.
+from helpdesk.settings import ANYMAIL  # noqa: E402
+
+ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "hook:secret-pass",
+           "MAILGUN_WEBHOOK_SIGNING_KEY": "test-mailgun-signing-key",
+           "MANDRILL_WEBHOOK_KEY": "test-mandrill-key",
+           "MANDRILL_WEBHOOK_URL": "https://helpdesk.example.com/anymail/mandrill/",
+           }
+DEFAULT_FROM_EMAIL = "support@helpdesk.example.com"
+EMAIL_TEST_ESPS = ["mailgun", "postmark", "sendgrid", "sparkpost", "mandrill"]
+HELPDESK_CHANNELS = {
+    **HELPDESK_CHANNELS,
+    **{f"email_{esp}": {"BACKEND": "channels_email.adapter.EmailAdapter", "esp": esp} for esp in EMAIL_TEST_ESPS},
+}
 HELPDESK_CHANNELS = {
     **HELPDESK_CHANNELS,
     "fake": "tickets.testing.FakeAdapter",
