@@ -11,10 +11,14 @@ queue_id/last_event_id idea on our own database.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
@@ -92,8 +96,47 @@ def publish(groups: Iterable[str], seq: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    # One trip into async code for all groups: each async_to_sync hop costs milliseconds.
-    async_to_sync(_ring_all)(layer, list(groups), seq)
+    ring = _ring_all(layer, list(groups), seq)
+    if _server_loop is not None and _server_loop.is_running():
+        # Inside `serve`: hand the ring to the server's loop, where the consumers (and the
+        # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
+        asyncio.run_coroutine_threadsafe(ring, _server_loop)
+    elif getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
+        async_to_sync(lambda: ring)()  # a sync_to_async thread: asgiref hops to its loop
+    else:
+        # A plain thread (a command, a benchmark, a separate worker): a long-lived private
+        # loop, instead of a new thread and loop per ring. Rings still in flight when the
+        # process exits are waited for (briefly) at exit.
+        _in_flight.add(asyncio.run_coroutine_threadsafe(ring, _private_loop()))
+
+
+_server_loop = None
+_private = None
+_private_lock = threading.Lock()
+
+
+def use_event_loop(loop) -> None:
+    """`serve` registers the server's event loop: rings from its threads are sent from there."""
+    global _server_loop
+    _server_loop = loop
+
+
+_in_flight = weakref.WeakSet()
+
+
+def _private_loop():
+    global _private
+    with _private_lock:
+        if _private is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="event-doorbell", daemon=True).start()
+            atexit.register(_drain)
+            _private = loop
+    return _private
+
+
+def _drain(timeout=3.0):
+    concurrent.futures.wait(list(_in_flight), timeout=timeout)
 
 
 async def _ring_all(layer, groups, seq):

@@ -83,6 +83,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     )
     attachments = store_attachments(message, msg.attachments)
 
+    status_before = ticket.status
     ticket.last_customer_message_at = now
     if ticket.waiting_since is None:
         ticket.waiting_since = now
@@ -91,9 +92,11 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     ticket.save(update_fields=["last_customer_message_at", "waiting_since", "status", "updated_at"])
     Identity.objects.filter(pk=identity.pk).update(last_inbound_at=now)
 
+    # message.created carries the ticket id, which is all a queue needs to move a row; a
+    # separate ticket event only when the ticket itself appeared or changed state.
     if ticket_created:
         events.record("ticket.created", ticket=ticket, data=ticket_data(ticket))
-    else:
+    elif status_before != ticket.status:
         events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
     events.record("message.created", ticket=ticket, message=message, public=True,
                   data=message_data(message, attachments))

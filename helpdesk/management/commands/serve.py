@@ -54,11 +54,15 @@ class Command(BaseCommand):
                       excluded_queue_names=[])
 
     def _started(self, host, port, worker):
+        from daphne.server import twisted_loop
+
+        from tickets import events
+
+        events.use_event_loop(twisted_loop)
         if worker is not None:
             # Run the worker through sync_to_async from the server's loop: publishes from its
             # thread then reach the in-memory channel layer on that loop.
             from asgiref.sync import sync_to_async
-            from daphne.server import twisted_loop
 
             twisted_loop.create_task(sync_to_async(worker.run, thread_sensitive=False)())
         self.stdout.write(self.style.SUCCESS(
