@@ -109,3 +109,15 @@ def post_telegram(client, update, secret: str = TELEGRAM_TEST_SECRET):
     body = update if isinstance(update, bytes) else json.dumps(update).encode()
     return client.generic("POST", "/channels/telegram/webhook/", body, content_type="application/json",
                           headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+
+
+def reply_and_deliver(ticket, agent, run_tasks, capture, text="Thanks!", **kwargs):
+    """An agent's reply, committed, then the delivery task run by the real worker."""
+    from tickets import services
+    from tickets.models import Message
+
+    with capture(execute=True):
+        reply = services.reply(ticket, author=agent, text=text, client_id=f"social-{Message.objects.count()}", **kwargs)
+    run_tasks()
+    reply.refresh_from_db()
+    return reply

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from channels_social.testing import fake_http, post_meta
+from channels_social.testing import fake_http, post_meta, reply_and_deliver
 from tickets import services
 from tickets.channels import get_adapter
 from tickets.models import Attachment, Event, Identity, InboundPayload, Message, Ticket
@@ -27,13 +27,6 @@ def text_event(mid, text="hello", sender=PSID, account=PAGE, **message):
             "message": {"mid": mid, "text": text, **message}}
 
 
-def send_reply(ticket, agent, run_tasks, capture, text="Thanks!", **kwargs):
-    with capture(execute=True):
-        reply = services.reply(ticket, author=agent, text=text, client_id=f"c-{text[:10]}-{Message.objects.count()}",
-                               **kwargs)
-    run_tasks()
-    reply.refresh_from_db()
-    return reply
 
 
 # --- handshake and authenticity --------------------------------------------------------------------
@@ -159,7 +152,7 @@ def test_reply_goes_to_the_send_api_with_the_page_token(client, agent, run_tasks
     ticket = Message.objects.get().ticket
     with fake_http() as api:
         api.on("POST", "/me/messages", json={"recipient_id": PSID, "message_id": "m_out_1"})
-        reply = send_reply(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="On its way!")
+        reply = reply_and_deliver(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="On its way!")
     assert reply.status == Message.Status.SENT and reply.external_id == "m_out_1"
     [request] = api.requests
     assert str(request.url) == "https://graph.facebook.com/v23.0/me/messages"
@@ -171,7 +164,7 @@ def test_instagram_reply_uses_the_instagram_token(client, agent, run_tasks, djan
     post_meta(client, messaging(text_event("ig_in", sender=IGSID, account=IG_ACCOUNT), obj="instagram", account=IG_ACCOUNT))
     with fake_http() as api:
         api.on("POST", "/me/messages", json={"recipient_id": IGSID, "message_id": "ig_out"})
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
     assert reply.external_id == "ig_out" and reply.adapter == "instagram"
     assert api.requests[0].headers["Authorization"] == "Bearer test-instagram-token"
     assert api.requests[0].json()["recipient"] == {"id": IGSID}
@@ -184,7 +177,7 @@ def test_messenger_file_is_uploaded_as_multipart(client, agent, run_tasks, djang
     with fake_http() as api:
         api.on("POST", "/me/messages", json={"message_id": "m_first"}, once=True)
         api.on("POST", "/me/messages", json={"message_id": "m_second"}, once=True)
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks,
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks,
                            text="Your invoice", attachments=[attachment("invoice.pdf", b"%PDF-1.7", content_type="application/pdf")])
     assert reply.status == Message.Status.SENT and reply.external_id == "m_first"  # the first send names it
     text_request, file_request = api.requests
@@ -199,7 +192,7 @@ def test_echo_receipts_and_read_watermark_move_status_forward(client, agent, run
     ticket = Message.objects.get().ticket
     with fake_http() as api:
         api.on("POST", "/me/messages", json={"message_id": "m_out_1"})
-        reply = send_reply(ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(ticket, agent, run_tasks, django_capture_on_commit_callbacks)
     # Our own send echoed back: confirms it, is not a new customer message.
     echo = {"sender": {"id": PAGE}, "recipient": {"id": PSID}, "timestamp": 1785000000999,
             "message": {"mid": "m_out_1", "text": "Thanks!", "is_echo": True, "app_id": 1}}
@@ -234,7 +227,7 @@ def test_instagram_read_names_the_message(client, agent, run_tasks, django_captu
     post_meta(client, messaging(text_event("ig_in", sender=IGSID, account=IG_ACCOUNT), obj="instagram", account=IG_ACCOUNT))
     with fake_http() as api:
         api.on("POST", "/me/messages", json={"message_id": "ig_out"})
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
     post_meta(client, messaging({"sender": {"id": IGSID}, "recipient": {"id": IG_ACCOUNT}, "read": {"mid": "ig_out"}},
                                 obj="instagram", account=IG_ACCOUNT))
     reply.refresh_from_db()
@@ -264,7 +257,7 @@ def test_send_errors_are_classified(client, agent, run_tasks, django_capture_on_
     post_meta(client, messaging(text_event("m_in")))
     with fake_http() as api:
         api.on("POST", "/me/messages", **answer)
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
     assert len(api.requests) == 1
     assert reply.status == status
     if status == "failed":
@@ -278,7 +271,7 @@ def test_rate_limit_retries_then_sends(client, agent, run_tasks, django_capture_
     with fake_http() as api:
         api.on("POST", "/me/messages", json={"message_id": "m_after_retry"})
         api.on("POST", "/me/messages", once=True, **graph_error(4, message="Application request limit reached"))
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
         for _ in range(20):  # the retry is due after a few milliseconds (test backoff)
             if reply.status != Message.Status.QUEUED:
                 break
@@ -292,7 +285,7 @@ def test_outside_the_window_fails_before_calling_meta(client, agent, run_tasks, 
     post_meta(client, messaging(text_event("m_in")))
     Identity.objects.update(last_inbound_at=timezone.now() - timedelta(hours=25))
     with fake_http() as api:
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
     assert api.requests == []
     assert reply.status == Message.Status.FAILED and "24 hours" in reply.error_message
 
@@ -306,7 +299,7 @@ def test_human_agent_tag_extends_the_window_to_seven_days(client, agent, run_tas
     assert get_adapter("messenger").compose_info(identity)["window_open"] is True
     with fake_http() as api:
         api.on("POST", "/me/messages", json={"message_id": "m_tagged"})
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks)
     assert reply.status == Message.Status.SENT
     body = api.requests[0].json()
     assert (body["messaging_type"], body["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
@@ -330,7 +323,7 @@ def test_instagram_refuses_files_before_sending_anything(client, agent, run_task
 
     post_meta(client, messaging(text_event("ig_in", sender=IGSID, account=IG_ACCOUNT), obj="instagram", account=IG_ACCOUNT))
     with fake_http() as api:
-        reply = send_reply(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks,
+        reply = reply_and_deliver(Message.objects.get().ticket, agent, run_tasks, django_capture_on_commit_callbacks,
                            attachments=[attachment("a.pdf", b"x", content_type="application/pdf")])
     assert api.requests == []
     assert reply.status == Message.Status.FAILED and "link" in reply.error_message

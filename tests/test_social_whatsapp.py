@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from channels_social.testing import fake_http, post_meta
-from tickets import services
+from channels_social.testing import fake_http, post_meta, reply_and_deliver
 from tickets.channels import get_adapter
 from tickets.models import Attachment, Customer, Identity, Message, Ticket
 
@@ -41,12 +40,6 @@ def wa_message(mid, kind="text", sender=WA_ID, **fields):
     return {"from": sender, "id": mid, "timestamp": "1785000000", "type": kind, kind: content, **fields}
 
 
-def reply_to(ticket, agent, run_tasks, capture, text="Happy to help", **kwargs):
-    with capture(execute=True):
-        reply = services.reply(ticket, author=agent, text=text, client_id=f"wa-{Message.objects.count()}", **kwargs)
-    run_tasks()
-    reply.refresh_from_db()
-    return reply
 
 
 def sent_answer(wamid):
@@ -85,13 +78,13 @@ def test_reply_goes_out_through_the_provider_the_customer_last_used(client, agen
     ticket = Ticket.objects.get()
     with fake_http() as api:
         api.on("POST", f"/{PHONE_ID}/messages", json=sent_answer("wamid.out1"))
-        reply = reply_to(ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(ticket, agent, run_tasks, django_capture_on_commit_callbacks)
     assert reply.adapter == "whatsapp_cloud" and reply.external_id == "wamid.out1"
     [request] = api.requests
     assert str(request.url) == SEND_URL
     assert request.headers["Authorization"] == "Bearer test-whatsapp-token"
     assert request.json() == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID,
-                              "type": "text", "text": {"body": "Happy to help", "preview_url": False}}
+                              "type": "text", "text": {"body": "Thanks!", "preview_url": False}}
 
 
 # --- inbound content ------------------------------------------------------------------------------
@@ -157,7 +150,7 @@ def test_username_users_without_a_phone_get_a_bsuid_identity_and_link_later(clie
     assert (identity.channel, identity.address) == ("whatsapp_bsuid", bsuid)
     with fake_http() as api:
         api.on("POST", f"/{PHONE_ID}/messages", json=sent_answer("wamid.to_bsuid"))
-        reply = reply_to(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks)
     assert reply.status == Message.Status.SENT
     assert api.requests[0].json()["recipient"] == bsuid and "to" not in api.requests[0].json()
     # Later the same user writes with both ids: the phone identity joins the same customer.
@@ -176,8 +169,8 @@ def test_statuses_move_forward_and_failures_carry_the_reason(client, agent, run_
     with fake_http() as api:
         api.on("POST", f"/{PHONE_ID}/messages", json=sent_answer("wamid.out1"), once=True)
         api.on("POST", f"/{PHONE_ID}/messages", json=sent_answer("wamid.out2"), once=True)
-        first = reply_to(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="one")
-        second = reply_to(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="two")
+        first = reply_and_deliver(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="one")
+        second = reply_and_deliver(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="two")
     status = lambda mid, s, **kw: {"id": mid, "status": s, "timestamp": "1785000100", "recipient_id": WA_ID, **kw}  # noqa: E731
     post_meta(client, value(statuses=[status("wamid.out1", "delivered"), status("wamid.out1", "read"),
                                       status("wamid.out1", "delivered"),
@@ -201,11 +194,11 @@ def test_outside_the_window_free_text_fails_and_a_template_goes_out(client, agen
     ticket = Ticket.objects.get()
     with fake_http() as api:
         api.on("POST", f"/{PHONE_ID}/messages", json=sent_answer("wamid.tpl"))
-        refused = reply_to(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="Any news?")
+        refused = reply_and_deliver(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="Any news?")
         assert refused.status == Message.Status.FAILED and "template" in refused.error_message
         assert api.requests == []
         template = {"template": {"id": "order_update", "language": "en_US", "variables": {"2": "4521", "1": "Jane"}}}
-        sent = reply_to(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="", meta=template)
+        sent = reply_and_deliver(ticket, agent, run_tasks, django_capture_on_commit_callbacks, text="", meta=template)
     assert sent.status == Message.Status.SENT and sent.external_id == "wamid.tpl"
     assert api.requests[0].json() == {
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID, "type": "template",
@@ -217,7 +210,7 @@ def test_outside_the_window_free_text_fails_and_a_template_goes_out(client, agen
 def test_unknown_template_is_refused(client, agent, run_tasks, django_capture_on_commit_callbacks):
     post_meta(client, value([wa_message("wamid.in")]))
     with fake_http() as api:
-        reply = reply_to(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks, text="",
+        reply = reply_and_deliver(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks, text="",
                          meta={"template": {"id": "made_up", "variables": {}}})
     assert api.requests == [] and reply.status == Message.Status.FAILED and reply.error_code == "unknown_template"
 
@@ -241,7 +234,7 @@ def test_cloud_api_errors_are_classified(client, agent, run_tasks, django_captur
     post_meta(client, value([wa_message("wamid.in")]))
     with fake_http() as api:
         api.on("POST", f"/{PHONE_ID}/messages", status=http_status, json={"error": {**error, "type": "OAuthException"}})
-        reply = reply_to(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks)
+        reply = reply_and_deliver(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks)
     assert reply.status == outcome
     if outcome == "failed":
         assert reply.error_code == str(error["code"])
@@ -257,7 +250,7 @@ def test_a_file_is_uploaded_then_sent_as_a_document(client, agent, run_tasks, dj
         api.on("POST", f"/{PHONE_ID}/media", json={"id": "media-77"})
         api.on("POST", f"/{PHONE_ID}/messages", json=sent_answer("wamid.text"), once=True)
         api.on("POST", f"/{PHONE_ID}/messages", json=sent_answer("wamid.doc"), once=True)
-        reply = reply_to(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks, text="Your label",
+        reply = reply_and_deliver(Ticket.objects.get(), agent, run_tasks, django_capture_on_commit_callbacks, text="Your label",
                          attachments=[attachment("label.pdf", b"%PDF", content_type="application/pdf")])
     assert reply.status == Message.Status.SENT and reply.external_id == "wamid.text"
     text, upload, document = api.requests
