@@ -192,6 +192,12 @@
       frame.title = "Email content";
       frame.src = `/console/messages/${encodeURIComponent(m.id)}/body/`;
       item.append(frame);
+      if (/<img/i.test(m.html) && /(https?:)?\/\//i.test(m.html)) {  // as Message.has_remote_images
+        const button = el("button", "linkish load-images", "Show remote images");
+        button.type = "button";
+        button.dataset.src = `${frame.src}?images=1`;
+        item.append(button);
+      }
     } else {
       item.append(el("div", "text", m.text));
     }
