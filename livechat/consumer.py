@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -37,12 +37,18 @@ SEEN_EVERY = 45  # seconds between last_seen_at writes (heartbeats arrive every 
 TYPING_POLL = 2.0
 
 
+def _parallel(func):
+    """Like database_sync_to_async, but on the shared thread pool instead of the one
+    thread-sensitive thread: one visitor's send (a write transaction) does not queue every other
+    visitor's reads behind it. Each pool thread has its own connection, closed when stale."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
 @database_sync_to_async
 def _inbox(key):
     return Inbox.objects.filter(key=key, is_active=True).first()
 
 
-@database_sync_to_async
 def _authenticate(token, inbox_key, want_history):
     session = visitors.session_for_token(token, inbox_key)
     tickets = visitors.ticket_ids(session.address)
@@ -104,7 +110,7 @@ class VisitorConsumer(EventStreamConsumer):
         if getattr(self, "_typing", None):
             self._typing.cancel()
         if self.session is not None:
-            await database_sync_to_async(visitors.disconnected)(self.session.pk)
+            await _parallel(visitors.disconnected)(self.session.pk)
 
     # --- the stream's scope ------------------------------------------------------------------
     def stream_groups(self):
@@ -140,7 +146,7 @@ class VisitorConsumer(EventStreamConsumer):
                 await self.close(code=4401)
                 return
             try:
-                self.session, self._tickets, self._customer, ready = await _authenticate(
+                self.session, self._tickets, self._customer, ready = await _parallel(_authenticate)(
                     content.get("token"), self.inbox_key, bool(content.get("history")))
             except visitors.InvalidToken:
                 await self.send_json({"type": "error", "error": "invalid_token"})
@@ -158,7 +164,7 @@ class VisitorConsumer(EventStreamConsumer):
         if kind == "ping":
             if time.monotonic() - self._seen_at > SEEN_EVERY:
                 self._seen_at = time.monotonic()
-                await database_sync_to_async(visitors.seen)(self.session.pk)
+                await _parallel(visitors.seen)(self.session.pk)
             await self.send_json({"type": "pong"})
         elif kind == "send":
             await self._handle_send(content)
@@ -179,7 +185,7 @@ class VisitorConsumer(EventStreamConsumer):
     async def _handle_send(self, content):
         client_id = content.get("client_id")
         try:
-            message, customer_id = await database_sync_to_async(_send)(self.session, content)
+            message, customer_id = await _parallel(_send)(self.session, content)
         except conversation.Refused as refused:
             await self.send_json({"type": "error", "client_id": client_id, "error": refused.reason})
             return
