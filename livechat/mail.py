@@ -3,6 +3,7 @@ transcript they asked for. Sent with Django's mail API (EMAIL_BACKEND)."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
@@ -19,17 +20,26 @@ def _reply_to() -> str:
 
 
 def send_offline_reply(message: Message, email: str) -> str:
-    """The agent's chat reply, by email. Returns the Message-ID we minted."""
+    """The agent's chat reply, by email. Returns the Message-ID we minted.
+
+    With the email channel installed, the Message-ID and Reply-To carry its HMAC threading token
+    for this ticket, so the visitor's email reply is threaded back into the chat's ticket (the
+    address is a participant of it: conversation.set_contact). Without it, plain headers."""
     ticket = message.ticket
-    msgid = make_msgid(domain=_reply_to().rsplit("@", 1)[-1])
     body = render_to_string("livechat/offline_reply.txt", {"message": message, "ticket": ticket})
-    mail = EmailMessage(
-        subject=_("Re: %(subject)s [#%(ticket)s]") % {"subject": ticket.subject or _("Your chat"),
-                                                      "ticket": ticket.pk},
-        body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email], reply_to=[_reply_to()],
-        headers={"Message-ID": msgid, "X-Helpdesk-Ticket": str(ticket.pk)},
-    )
-    mail.send()
+    subject = _("Re: %(subject)s [#%(ticket)s]") % {"subject": ticket.subject or _("Your chat"),
+                                                   "ticket": ticket.pk}
+    if apps.is_installed("channels_email"):
+        from channels_email import outbound, tokens
+
+        msgid = tokens.message_id(ticket.pk, f"chat{message.pk}")
+        mail = EmailMessage(subject=subject, body=body, from_email=outbound.sender_address(message.author_name),
+                            to=[email], headers={"Message-ID": msgid, "Reply-To": tokens.reply_address(ticket.pk)})
+        outbound.send(mail)  # raises the classified Permanent/TransientDeliveryError
+        return msgid
+    msgid = make_msgid(domain=_reply_to().rsplit("@", 1)[-1])
+    EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email],
+                 reply_to=[_reply_to()], headers={"Message-ID": msgid}).send()
     return msgid
 
 

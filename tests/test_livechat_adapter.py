@@ -60,12 +60,17 @@ def test_reply_to_a_visitor_who_left_goes_by_email_and_their_email_reply_joins_t
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.to == ["vic@example.com"] and "We found it!" in sent.body
-    assert sent.reply_to and f"#{message.ticket_id}" in sent.subject
+    assert f"#{message.ticket_id}" in sent.subject
 
-    # The visitor answers by email; the email channel threads it to this ticket (a verified hint),
-    # and ingest accepts it because the address is a participant of the chat's ticket.
-    answer = services.ingest(inbound("vic@example.com", "thanks, by email",
-                                     hints=ThreadHints(ticket_id=message.ticket_id))).message
+    # The headers carry the email channel's HMAC threading token for this ticket...
+    from channels_email import tokens
+
+    assert tokens.ticket_from_message_ids([sent.extra_headers["Message-ID"]]) == message.ticket_id
+    assert tokens.ticket_from_addresses([sent.extra_headers["Reply-To"]]) == message.ticket_id
+    # ...so the visitor's email answer is threaded to this ticket (a verified hint), and ingest
+    # accepts it because the address is a participant of the chat's ticket.
+    answer = services.ingest(inbound("vic@example.com", "thanks, by email", hints=ThreadHints(
+        ticket_id=tokens.ticket_from_message_ids([sent.extra_headers["Message-ID"]])))).message
     assert answer.ticket_id == message.ticket_id
     assert [m["text"] for m in conversation.history(session)["messages"]][-1] == "thanks, by email"
 
