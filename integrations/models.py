@@ -55,11 +55,11 @@ class WebhookEndpoint(models.Model):
         return f"{self.name} → {self.url}"
 
     def clean(self):
-        from integrations.ssrf import UnsafeDestination, check_url
+        from integrations.ssrf import ResolutionFailed, UnsafeDestination, check_url
 
         try:
             check_url(self.url)
-        except UnsafeDestination as exc:
+        except (UnsafeDestination, ResolutionFailed) as exc:
             raise ValidationError({"url": str(exc)}) from exc
 
     def wants(self, kind: str) -> bool:
