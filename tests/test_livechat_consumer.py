@@ -182,3 +182,26 @@ async def test_connection_count_tracks_open_sockets(inbox):
     assert (await db(VisitorSession.objects.get)(pk=session.pk)).connections == 1
     await ws.disconnect()
     assert (await db(VisitorSession.objects.get)(pk=session.pk)).connections == 0
+
+
+async def test_agent_typing_shows_while_the_panel_is_open(inbox, agent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets import presence
+
+    _, token = await db(make_visitor)(inbox)
+    ws, _ = await authed(token)
+    ack = (await send(ws, "c-1", "anyone there?"))[-1]
+    await db(presence.join)(agent, "console-1", ack["ticket"])
+    await db(presence.heartbeat)("console-1", ticket_id=ack["ticket"], typing=True)
+    await ws.send_json_to({"type": "open", "open": True})
+    typing = (await frames_until(ws, "typing"))[-1]
+    assert typing == {"type": "typing", "name": "Agnes", "typing": True}
+    from tickets.models import AgentPresence
+
+    await db(AgentPresence.objects.update)(typing_until=timezone.now() - timedelta(seconds=1))
+    assert (await frames_until(ws, "typing"))[-1]["typing"] is False
+    await ws.send_json_to({"type": "open", "open": False})
+    await ws.disconnect()

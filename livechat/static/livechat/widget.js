@@ -125,25 +125,22 @@
   }
 
   // --- rendering messages ----------------------------------------------------------------------
-  function render(m, pendingNode) {
+  function render(m) {
     var node = m.id ? list.querySelector('[data-id="' + m.id + '"]') : null;
     if (node) { // already shown: an update (edit, attachment finished) or a replay
       node.querySelector(".text").textContent = m.text || "";
       return node;
     }
-    node = pendingNode || el("li", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
-    if (!pendingNode) {
-      if (m.direction === "outbound") node.appendChild(el("div", { class: "who" }, m.author || "Support"));
-      var bubble = el("div", { class: "bubble" });
-      bubble.appendChild(el("span", { class: "text" }, m.text || ""));
-      node.appendChild(bubble);
-      var meta = el("div", { class: "meta" });
-      var time = el("time", { datetime: m.created_at || new Date().toISOString() }, hhmm(m.created_at));
-      meta.appendChild(time);
-      if (m.direction !== "outbound") { meta.append(" "); meta.appendChild(el("span", { class: "tick" })); }
-      node.appendChild(meta);
-      list.appendChild(node);
-    }
+    node = el("li", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
+    if (m.direction === "outbound") node.appendChild(el("div", { class: "who" }, m.author || "Support"));
+    var bubble = el("div", { class: "bubble" });
+    bubble.appendChild(el("span", { class: "text" }, m.text || ""));
+    node.appendChild(bubble);
+    var meta = el("div", { class: "meta" });
+    meta.appendChild(el("time", { datetime: m.created_at || new Date().toISOString() }, hhmm(m.created_at)));
+    if (m.direction !== "outbound") { meta.append(" "); meta.appendChild(el("span", { class: "tick" })); }
+    node.appendChild(meta);
+    list.appendChild(node);
     if (m.id) node.dataset.id = m.id;
     (m.attachments || []).forEach(function (a) { attachmentLink(node.querySelector(".bubble"), a); });
     if (m.direction === "outbound") {
