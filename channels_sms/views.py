@@ -2,7 +2,8 @@
 
 What is added here: I-Twilio-Idempotency-Token (a resend we already processed is answered at
 once, after its signature is checked, and stored no second time), and one status-callback URL
-for both media, routed to the adapter that sent the message."""
+for both media, routed to the adapter that sent the message, with a second look later at a
+callback that overtook its own send (channels_sms.tasks)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from django.http import HttpResponse, QueryDict
 
 from channels_sms.adapter import is_whatsapp_payload
 from channels_sms.models import WebhookReceipt
+from channels_sms.tasks import overtook_its_send, schedule_reprocess
 from tickets.channels import RawRequest, SignatureError, channel_config, get_adapter
+from tickets.models import InboundPayload
 from tickets.webhooks import InboundWebhookView
 
 TOKEN_HEADER = "I-Twilio-Idempotency-Token"  # noqa: S105 - a header name, not a secret
@@ -44,4 +47,12 @@ class TwilioStatusView(TwilioWebhookView):
         preferred = "whatsapp" if is_whatsapp_payload(form) else "sms"
         configured = [key for key in ("sms", "whatsapp") if key in channel_config()]
         self.adapter = preferred if preferred in configured else (configured or [preferred])[0]
-        return super().post(request, *args, **kwargs)
+        # Checked before processing: the send may be recorded while we process, too late for us.
+        early = overtook_its_send(request.GET.get("message", ""), form.get("MessageSid", ""))
+        response = super().post(request, *args, **kwargs)
+        if early and response.status_code < 300:
+            payload = (InboundPayload.objects.filter(adapter=self.adapter, path=request.get_full_path()[:500])
+                       .order_by("-pk").only("pk", "body").first())
+            if payload is not None and bytes(payload.body) == request.body:
+                schedule_reprocess(payload.pk)
+        return response

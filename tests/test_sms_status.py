@@ -126,3 +126,37 @@ def test_a_callback_for_a_message_we_do_not_know_is_acknowledged_and_kept(client
     assert response.status_code == 200
     assert InboundPayload.objects.get().state == InboundPayload.State.PROCESSED
     assert Message.objects.count() == 0
+
+
+def test_a_callback_that_overtakes_its_own_send_is_applied_once_the_send_is_recorded(
+        client, agent, run_tasks, django_capture_on_commit_callbacks, monkeypatch):
+    from channels_sms import tasks as sms_tasks
+    from tickets.tasks import deliver_message
+
+    monkeypatch.setattr(sms_tasks, "DELAY_SECONDS", 0.0)
+    captured = load_captured(FIXTURES / "twilio_sms_inbound.txt")
+    client.post(captured.path, captured.body, content_type=FORM, headers={"X-Twilio-Signature": captured.signature})
+    inbound = Message.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.reply(inbound.ticket, author=agent, text="On its way.", channel="sms")
+    # Twilio accepted the send and already reports it delivered; our worker has not recorded the sid.
+    reply.external_id = "SM" + "e" * 32
+    callback(client, reply, "delivered")
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.QUEUED
+    with fake_twilio() as fake:
+        fake.replies.append(Reply(201, {"sid": "SM" + "e" * 32, "status": "queued"}))
+        deliver_message.call(reply.pk)  # the worker records the send just after the callback
+    assert Message.objects.get(pk=reply.pk).status == Message.Status.SENT
+    run_tasks()  # the second look at the stored callback
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.DELIVERED
+
+
+def test_an_ordinary_callback_schedules_no_second_look(client, agent, run_tasks, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    reply = sent_reply(client, agent, run_tasks, django_capture_on_commit_callbacks, "twilio_sms_inbound.txt",
+                       "SM" + "6" * 32)
+    callback(client, reply, "delivered")
+    assert not DBTaskResult.objects.filter(task_path__contains="reprocess_status_callback").exists()
