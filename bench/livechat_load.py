@@ -101,8 +101,10 @@ async def connect_all(visitors, batch=25):
 
 
 async def run(args):
-    with LiveServer(port=PORT, setup=[["seed_livechat"]],
-                    env={"LIVECHAT_RATE_LIMIT_PER_MINUTE": "1000", "HELPDESK_LOG_LEVEL": "WARNING"}) as server:
+    env = {"LIVECHAT_RATE_LIMIT_PER_MINUTE": "1000", "HELPDESK_LOG_LEVEL": "WARNING"}
+    if args.database_url:  # e.g. a scratch PostgreSQL database (it is migrated, then written to)
+        env["DATABASE_URL"] = args.database_url
+    with LiveServer(port=PORT, setup=[["seed_livechat"]], env=env) as server:
         pid = server.process.pid
         tokens = make_tokens(server, args.visitors + WARMUP)
         warm = [Visitor(server, t) for t in tokens[:WARMUP]]
@@ -149,6 +151,7 @@ def main():
     parser.add_argument("--visitors", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--rate", type=float, default=50, help="sends per second across all visitors")
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file (embedded mode)")
     args = parser.parse_args()
     sys.exit(asyncio.run(run(args)))
 
