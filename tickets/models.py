@@ -132,6 +132,8 @@ class Ticket(models.Model):
             models.Index(fields=["waiting_since", "updated_at"], name="ticket_active_wait_idx",
                          condition=Q(status__in=["new", "open", "pending"])),
             models.Index(fields=["status", "-updated_at"], name="ticket_status_recent_idx"),
+            # The queue's per-view counts: one GROUP BY read from this index alone.
+            models.Index(fields=["status", "channel", "team", "assignee"], name="ticket_counts_idx"),
         ]
 
     def __str__(self):

@@ -7,13 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Message, Team, Ticket
 
 ACTIVE = list(Ticket.ACTIVE_STATUSES)
-QUEUE_SIZE = 100
+QUEUE_SIZE = 50  # a screenful; the view counts say how many more there are
 HISTORY_SIZE = 300  # newest messages on a ticket page; "show all" lifts it
 
 # name -> label; "channel:<medium>" and "team:<id>" views are added from the counts.
@@ -33,71 +33,90 @@ class QueueView:
     count: int
 
 
+# The active-status test as literal SQL (constants, not input): SQLite uses the partial
+# waiting-order index only when the query repeats its WHERE with literals, not parameters.
+ACTIVE_SQL = '"{}"."status" IN ({})'.format(Ticket._meta.db_table, ", ".join(f"'{s}'" for s in ACTIVE))
+
+
 def queue_filter(view: str, user) -> Q | None:
-    """The WHERE of a view, or None for an unknown view. Active views keep the literal
-    `status IN (new, open, pending)` so SQLite uses the partial waiting-order index."""
-    active = Q(status__in=ACTIVE)
-    if view == "open":
-        return active
+    """The extra WHERE of a view over the active tickets (or over solved ones for "solved"),
+    or None for an unknown view."""
+    if view in ("open", "solved"):
+        return Q()
     if view == "unassigned":
-        return active & Q(assignee__isnull=True)
+        return Q(assignee__isnull=True)
     if view == "mine":
-        return active & Q(assignee=user)
+        return Q(assignee=user)
     if view == "pending":
-        return Q(status__in=ACTIVE) & Q(status=Ticket.Status.PENDING)
-    if view == "solved":
-        return Q(status=Ticket.Status.SOLVED)
+        return Q(status=Ticket.Status.PENDING)
     kind, _sep, value = view.partition(":")
     if kind == "channel" and value:
-        return active & Q(channel=value)
+        return Q(channel=value)
     if kind == "team" and value.isdigit():
-        return active & Q(team_id=int(value))
+        return Q(team_id=int(value))
     return None
 
 
-def queue_tickets(view: str, user, limit: int = QUEUE_SIZE):
-    """Longest-waiting customer first; tickets nobody waits on (answered) after, most recently
-    touched first. Solved tickets: most recently solved first."""
+# What a queue row shows; the rest of each row (meta JSON, customer notes...) stays unread.
+QUEUE_COLUMNS = ("id", "subject", "status", "priority", "channel", "waiting_since", "updated_at",
+                 "customer__id", "customer__name", "assignee__id", "assignee__username", "assignee__first_name",
+                 "assignee__last_name", "team__id", "team__name")
+
+
+def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[Ticket]:
+    """Longest-waiting customer first, then tickets nobody waits on (answered), least recently
+    touched first; solved tickets most recently solved first. Ids come from index-ordered
+    scans (a LIMIT over an index, whatever the table size), then the rows in one query."""
     where = queue_filter(view, user)
     if where is None:
-        where, view = queue_filter("open", user), "open"
-    query = Ticket.objects.filter(where).select_related("customer", "assignee", "team")
+        where, view = Q(), "open"
     if view == "solved":
-        query = query.order_by("-updated_at")
+        ids = list(Ticket.objects.filter(status=Ticket.Status.SOLVED).order_by("-updated_at")
+                   .values_list("pk", flat=True)[:limit])
     else:
-        query = query.order_by(F("waiting_since").asc(nulls_last=True), "updated_at")
-    return query.prefetch_related("tags")[:limit]
+        active = Ticket.objects.extra(where=[ACTIVE_SQL]).filter(where)  # noqa: S610 - constant SQL
+        waiting = list(active.filter(waiting_since__isnull=False).order_by("waiting_since", "updated_at")
+                       .values_list("pk", flat=True)[:limit])
+        answered = list(active.filter(waiting_since__isnull=True).order_by("updated_at")
+                        .values_list("pk", flat=True)[:limit])
+        ids = (waiting + answered)[:limit]
+    rows = (Ticket.objects.filter(pk__in=ids).select_related("customer", "assignee", "team")
+            .only(*QUEUE_COLUMNS).prefetch_related("tags").in_bulk())
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def queue_views(user) -> list[QueueView]:
-    """Every view with its count, from one GROUP BY over the non-closed tickets."""
+    """Every view with its count, from one GROUP BY over the non-closed tickets (read from
+    ticket_counts_idx alone) plus the team names."""
     rows = (Ticket.objects.filter(status__in=[*ACTIVE, Ticket.Status.SOLVED])
-            .values("status", "channel", "team_id", "team__name", "assignee_id")
+            .values_list("status", "channel", "team_id", "assignee_id")
             .annotate(n=Count("id")).order_by())
     counts: Counter = Counter()
-    team_names = {}
-    for row in rows:
-        n, status = row["n"], row["status"]
+    for status, channel, team_id, assignee_id, n in rows:
         if status == Ticket.Status.SOLVED:
             counts["solved"] += n
             continue
         counts["open"] += n
-        counts[f"channel:{row['channel']}"] += n
+        counts[f"channel:{channel}"] += n
         if status == Ticket.Status.PENDING:
             counts["pending"] += n
-        if row["assignee_id"] is None:
+        if assignee_id is None:
             counts["unassigned"] += n
-        elif row["assignee_id"] == user.pk:
+        elif assignee_id == user.pk:
             counts["mine"] += n
-        if row["team_id"]:
-            counts[f"team:{row['team_id']}"] += n
-            team_names[row["team_id"]] = row["team__name"]
+        if team_id:
+            counts[f"team:{team_id}"] += n
     views = [QueueView(key, str(label), counts[key]) for key, label in FIXED_VIEWS.items()]
     views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
               if key.startswith("channel:")]
-    views += [QueueView(f"team:{pk}", name, counts[f"team:{pk}"]) for pk, name in sorted(team_names.items(),
-                                                                                      key=lambda i: i[1])]
+    views += [QueueView(f"team:{team.pk}", team.name, counts[f"team:{team.pk}"]) for team in Team.objects.all()]
     return views
+
+
+# A timeline block shows its ticket's number, subject, channel and status; nothing else.
+TICKET_UNUSED = tuple(f"ticket__{name}" for name in (
+    "meta", "priority", "assignee", "team", "related_to", "created_at", "updated_at", "first_response_at",
+    "last_customer_message_at", "waiting_since", "customer"))
 
 
 @dataclass
@@ -113,8 +132,8 @@ def history(ticket: Ticket, show_all: bool = False) -> tuple[list[Block], bool, 
     """The customer's messages across every ticket and channel, oldest first, in runs per
     ticket; whether older ones were left out; and their last inbound message."""
     query = (Message.objects.filter(customer_id=ticket.customer_id)
-             .select_related("ticket", "author")
-             .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+             .select_related("ticket").defer("meta", "external_id", "client_id", "provider_timestamp",
+                                             "error_code", "author", "customer", *TICKET_UNUSED)
              .order_by("-created_at", "-pk"))
     if not show_all:
         rows = list(query[: HISTORY_SIZE + 1])
@@ -123,6 +142,13 @@ def history(ticket: Ticket, show_all: bool = False) -> tuple[list[Block], bool, 
     else:
         rows, hidden = list(query), False
     rows.reverse()
+    # Attachments are rare: one query and a plain list per message (m.files) is much cheaper
+    # than prefetch_related's manager per message on a 200-message page.
+    files: dict[int, list] = {}
+    for item in Attachment.objects.filter(message_id__in=[m.pk for m in rows]).order_by("pk"):
+        files.setdefault(item.message_id, []).append(item)
+    for message in rows:
+        message.files = files.get(message.pk, [])
     blocks: list[Block] = []
     for message in rows:
         if blocks and blocks[-1].ticket.pk == message.ticket_id:

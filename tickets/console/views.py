@@ -6,6 +6,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
@@ -34,6 +35,12 @@ def _unread_mentions(user) -> int:
     return Mention.objects.filter(user=user, read_at__isnull=True).count()
 
 
+def _link_bases() -> dict:
+    """URL prefixes, so long lists build links by concatenation instead of a reverse() each."""
+    return {"console_base": reverse("console:queue"),
+            "attachment_base": reverse("attachment", args=[0]).removesuffix("0/")}
+
+
 @require_GET
 @agent_required
 def queue(request):
@@ -41,8 +48,14 @@ def queue(request):
     if queries.queue_filter(view, request.user) is None:
         view = "open"
     seq = events.current_seq()  # read before the data: the socket resumes from here
+    tickets = queries.queue_tickets(view, request.user)
+    statuses = {value: str(label) for value, label in Ticket.Status.choices}
+    priorities = {value: str(label) for value, label in Ticket.Priority.choices}
+    for ticket in tickets:  # labels once per value, not a lazy translation per row
+        ticket.status_label, ticket.priority_label = statuses[ticket.status], priorities[ticket.priority]
     context = {
-        "tickets": queries.queue_tickets(view, request.user),
+        **_link_bases(),
+        "tickets": tickets,
         "views": queries.queue_views(request.user),
         "view": view,
         "seq": seq,
@@ -70,6 +83,7 @@ def ticket_detail(request, pk):
               for c in queries.canned_responses()]
     services.mark_mentions_read(request.user, ticket.pk)
     return render(request, "console/ticket.html", {
+        **_link_bases(),
         "ticket": ticket, "blocks": blocks, "truncated": truncated, "identities": identities,
         "seq": seq, "agents": queries.agents(), "teams": queries.teams(),
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,

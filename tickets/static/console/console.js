@@ -112,6 +112,17 @@
   }
 
   // ---- queue ----------------------------------------------------------------------------
+  // How long each customer has waited, kept ticking in the browser (the server sends times).
+  function showWaited() {
+    const now = Date.now();
+    for (const node of $$("time.waited")) {
+      const minutes = Math.max(0, Math.floor((now - Date.parse(node.getAttribute("datetime"))) / 60000));
+      const d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
+      node.textContent = d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
+      node.title = new Date(node.getAttribute("datetime")).toLocaleString();
+    }
+  }
+  if (page === "queue") { showWaited(); setInterval(showWaited, 30000); }
   const touched = new Set();
   const reloadQueue = debounce(async () => {
     const params = new URLSearchParams(location.search);
@@ -122,6 +133,7 @@
     const html = await response.text();
     const doc = new DOMParser().parseFromString(`<div id="queue-body">${html}</div>`, "text/html");
     $("#queue-body").replaceWith(doc.getElementById("queue-body"));
+    showWaited();
     for (const id of touched) {
       const row = $(`#queue tr[data-ticket="${id}"]`);
       if (row) row.classList.add("fresh");
@@ -176,13 +188,12 @@
     if (m.direction === "outbound") {
       const delivery = el("span", "delivery", m.status);
       delivery.dataset.status = m.status;
-      const form = el("form", "inline retry");
-      form.method = "post";
-      form.action = `/console/messages/${encodeURIComponent(m.id)}/retry/`;
-      form.hidden = m.status !== "failed";
-      form.append(el("button", "", "Retry"));
-      meta.append(" ", delivery, " ", el("span", "error-reason", m.error || ""), " ", form);
+      meta.append(" ", delivery, " ", el("span", "error-reason", m.error || ""));
+      if (m.status === "failed") meta.append(" ", retryForm(m.id));
     }
+    const moveButton = el("button", "linkish move-button", "Move");
+    moveButton.type = "button";
+    meta.append(" ", moveButton);
     item.append(meta);
     if (m.subject && m.direction !== "note") item.append(el("div", "subject-line", m.subject));
     if (m.html) {
@@ -232,6 +243,14 @@
     if (isCurrent(m.ticket)) node.classList.add("fresh");
   }
 
+  function retryForm(id) {
+    const form = el("form", "inline retry");
+    form.method = "post";
+    form.action = `/console/messages/${encodeURIComponent(id)}/retry/`;
+    form.append(el("button", "", "Retry"));
+    return form;
+  }
+
   function updateDelivery(data) {
     const item = document.getElementById(`m${data.id}`);
     if (!item) return;
@@ -240,7 +259,12 @@
     const reason = $(".error-reason", item);
     if (reason) reason.textContent = data.error || "";
     const retry = $("form.retry", item);
-    if (retry) retry.hidden = data.status !== "failed";
+    if (retry && data.status !== "failed") retry.remove();
+    if (!retry && data.status === "failed") {
+      const form = retryForm(data.id);
+      (reason || $(".meta", item)).after(form);
+      bindMessage(item);
+    }
   }
 
   function applyToTicket(event) {
@@ -450,15 +474,26 @@
     }
   }
 
-  function bindMessage(node) {
+  function bindMessage(node) {  // idempotent: safe to call again after a part was re-rendered
+    const once = (element) => !element.dataset.bound && (element.dataset.bound = "1");
     for (const button of $$(".load-images", node)) {
+      if (!once(button)) continue;
       button.addEventListener("click", () => {
         const frame = $("iframe.email-html", node);
         if (frame) frame.src = button.dataset.src;
         button.remove();
       });
     }
-    for (const form of $$("form.retry, details.move form", node)) {
+    for (const button of $$(".move-button", node)) {
+      if (!once(button)) continue;
+      button.addEventListener("click", () => {
+        $("#move-form").action = `/console/messages/${encodeURIComponent(node.dataset.message)}/move/`;
+        $("#move-dialog").showModal();
+        $("#move-ticket").focus();
+      });
+    }
+    for (const form of $$("form.retry", node)) {
+      if (!once(form)) continue;
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         const { json } = await post(form);
@@ -504,6 +539,13 @@
       form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
     }
     for (const node of $$(".msg")) bindMessage(node);
+    $("#move-cancel").addEventListener("click", () => $("#move-dialog").close());
+    $("#move-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const { json } = await post(event.target);
+      if (json.ok) $("#move-dialog").close();
+      else toast(json.error || "failed", "error");
+    });
     const current_ = $(".block.current .msg:last-child");
     if (current_ && !location.hash) current_.scrollIntoView({ block: "center" });
     window.addEventListener("beforeunload", saveDrafts);
