@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Status
@@ -101,12 +101,11 @@ def _serialise(request, result) -> tuple[int, object]:
         raise TypeError("an @idempotent view must return ninja.Status")
     value = result.value.model_dump(by_alias=True) if hasattr(result.value, "model_dump") else result.value
     # Rendered exactly as ninja renders the live response, so a replay is byte-identical.
-    rendered = _ninja_api().renderer.render(request, value, response_status=result.status_code)
-    return result.status_code, json.loads(rendered)
+    return result.status_code, _ninja_api().renderer.render(request, value, response_status=result.status_code)
 
 
 def _replay(request, stored: IdempotencyKey):
-    response = _ninja_api().create_response(request, stored.response, status=stored.status_code)
+    response = HttpResponse(stored.response, status=stored.status_code, content_type=_ninja_api().get_content_type())
     response["Idempotent-Replayed"] = "true"
     return response
 

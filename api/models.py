@@ -63,7 +63,8 @@ class IdempotencyKey(models.Model):
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=500)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response = models.JSONField(null=True, blank=True)
+    # The rendered body, as text: a jsonb column would reorder keys and the replay would differ.
+    response = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
