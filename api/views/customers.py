@@ -29,7 +29,7 @@ def list_customers(
     request,
     channel: str | None = Query(None, max_length=32, pattern=r"^[a-z0-9_.-]+$",
                                 description="With `address`: find the customer reachable there."),
-    address: str | None = Query(None, max_length=320, pattern=r"^[^\x00]+$",
+    address: str | None = Query(None, max_length=320, pattern=r"^[^\x00]{1,320}$",
                                 description="An email address, phone number, ... (normalised first)."),
     cursor: str | None = common.cursor_query(),
     limit: int = common.limit_query(),
