@@ -226,6 +226,7 @@ EMAIL_CHANNELS = {
 HELPDESK_CHANNELS = {
     # "key": "dotted.path.Adapter" (or {"BACKEND": path, **options}); one line per channel.
     **EMAIL_CHANNELS,
+    "chat": "livechat.adapter.ChatAdapter",
     "sms": "channels_sms.adapter.SmsAdapter",
     "whatsapp": "channels_sms.adapter.WhatsAppAdapter",
     # channels_social: one Meta webhook ("meta") feeding three platform adapters, and Telegram.
@@ -234,38 +235,16 @@ HELPDESK_CHANNELS = {
     "instagram": "channels_social.messenger.InstagramAdapter",
     "whatsapp_cloud": "channels_social.whatsapp.WhatsAppCloudAdapter",
     "telegram": "channels_social.telegram.TelegramAdapter",
-    "chat": "livechat.adapter.ChatAdapter",
 }
 # Callables run after commit with each new event's seq (outgoing webhooks hook in here).
 HELPDESK_EVENT_SINKS = []
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
+# Sockets also look at the event log this often, in case a doorbell was lost (0: never).
+HELPDESK_EVENT_POLL_SECONDS = float(env("HELPDESK_EVENT_POLL_SECONDS", "10"))
 HELPDESK_DELIVERY_MAX_ATTEMPTS = int(env("HELPDESK_DELIVERY_MAX_ATTEMPTS", "6"))
 HELPDESK_DELIVERY_BACKOFF_SECONDS = float(env("HELPDESK_DELIVERY_BACKOFF_SECONDS", "10"))
 HELPDESK_MAX_ATTACHMENT_BYTES = int(env("HELPDESK_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
-
-# --- Live chat widget (livechat; README "Live chat") ----------------------------------------
-LIVECHAT_TOKEN_MAX_AGE_DAYS = int(env("LIVECHAT_TOKEN_MAX_AGE_DAYS", "180"))  # visitor token life
-LIVECHAT_RATE_LIMIT_PER_MINUTE = int(env("LIVECHAT_RATE_LIMIT_PER_MINUTE", "30"))  # sends per visitor
-LIVECHAT_MAX_MESSAGE_CHARS = int(env("LIVECHAT_MAX_MESSAGE_CHARS", "5000"))
-# A visitor whose page closed longer ago than this gets agent replies by email (if they left one).
-LIVECHAT_OFFLINE_GRACE_SECONDS = int(env("LIVECHAT_OFFLINE_GRACE_SECONDS", "20"))
-LIVECHAT_VISITOR_TIMEOUT_SECONDS = int(env("LIVECHAT_VISITOR_TIMEOUT_SECONDS", "120"))
-LIVECHAT_REPLY_TO = env("LIVECHAT_REPLY_TO")  # Reply-To of offline replies; default HELPDESK_FROM_EMAIL
-
-# --- REST API and outgoing webhooks (api, integrations; README "REST API and outgoing webhooks")
-# Idempotency-Key responses are replayed for this long, then forgotten.
-HELPDESK_API_IDEMPOTENCY_HOURS = int(env("HELPDESK_API_IDEMPOTENCY_HOURS", "24"))
-# Every event is offered to the webhook dispatcher after commit (one task per event, only
-# when an active endpoint exists).
-HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "integrations.sinks.on_event"]
-# SSRF guard: webhook URLs resolving to private, loopback, link-local or reserved addresses are
-# refused unless this is on (a receiver on the same host or LAN).
-HELPDESK_WEBHOOKS_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOKS_ALLOW_PRIVATE", False)
-HELPDESK_WEBHOOKS_TIMEOUT_SECONDS = float(env("HELPDESK_WEBHOOKS_TIMEOUT_SECONDS", "10"))
-HELPDESK_WEBHOOKS_MAX_ATTEMPTS = int(env("HELPDESK_WEBHOOKS_MAX_ATTEMPTS", "8"))
-# First retry delay; doubles per attempt (jittered), capped at 6 hours.
-HELPDESK_WEBHOOKS_BACKOFF_SECONDS = float(env("HELPDESK_WEBHOOKS_BACKOFF_SECONDS", "30"))
 
 # --- SMS and WhatsApp through Twilio (channels_sms; README "SMS and WhatsApp (Twilio)") ------
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
@@ -280,6 +259,15 @@ import json as _json  # noqa: E402
 
 TWILIO_WHATSAPP_TEMPLATES = _json.loads(env("TWILIO_WHATSAPP_TEMPLATES", "[]"))
 TWILIO_RECEIPT_RETENTION_DAYS = int(env("TWILIO_RECEIPT_RETENTION_DAYS", "7"))
+
+# --- Live chat widget (livechat; README "Live chat") ----------------------------------------
+LIVECHAT_TOKEN_MAX_AGE_DAYS = int(env("LIVECHAT_TOKEN_MAX_AGE_DAYS", "180"))  # visitor token life
+LIVECHAT_RATE_LIMIT_PER_MINUTE = int(env("LIVECHAT_RATE_LIMIT_PER_MINUTE", "30"))  # sends per visitor
+LIVECHAT_MAX_MESSAGE_CHARS = int(env("LIVECHAT_MAX_MESSAGE_CHARS", "5000"))
+# A visitor whose page closed longer ago than this gets agent replies by email (if they left one).
+LIVECHAT_OFFLINE_GRACE_SECONDS = int(env("LIVECHAT_OFFLINE_GRACE_SECONDS", "20"))
+LIVECHAT_VISITOR_TIMEOUT_SECONDS = int(env("LIVECHAT_VISITOR_TIMEOUT_SECONDS", "120"))
+LIVECHAT_REPLY_TO = env("LIVECHAT_REPLY_TO")  # Reply-To of offline replies; default HELPDESK_FROM_EMAIL
 
 # --- Social: Messenger, Instagram, WhatsApp Cloud API, Telegram (channels_social; README "Social") --
 META_APP_SECRET = env("META_APP_SECRET")  # verifies X-Hub-Signature-256 on /channels/meta/webhook/
@@ -302,6 +290,20 @@ TELEGRAM_SECRET_TOKEN = env("TELEGRAM_SECRET_TOKEN")  # 1-256 of A-Z a-z 0-9 _ -
 TELEGRAM_API_URL = env("TELEGRAM_API_URL", "https://api.telegram.org")
 SOCIAL_HTTP_TIMEOUT = float(env("SOCIAL_HTTP_TIMEOUT", "15"))  # seconds per Meta/Telegram call
 SOCIAL_HTTP_CONNECT_TIMEOUT = float(env("SOCIAL_HTTP_CONNECT_TIMEOUT", "5"))
+
+# --- REST API and outgoing webhooks (api, integrations; README "REST API and outgoing webhooks")
+# Idempotency-Key responses are replayed for this long, then forgotten.
+HELPDESK_API_IDEMPOTENCY_HOURS = int(env("HELPDESK_API_IDEMPOTENCY_HOURS", "24"))
+# Every event is offered to the webhook dispatcher after commit (one task per event, only
+# when an active endpoint exists).
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "integrations.sinks.on_event"]
+# SSRF guard: webhook URLs resolving to private, loopback, link-local or reserved addresses are
+# refused unless this is on (a receiver on the same host or LAN).
+HELPDESK_WEBHOOKS_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOKS_ALLOW_PRIVATE", False)
+HELPDESK_WEBHOOKS_TIMEOUT_SECONDS = float(env("HELPDESK_WEBHOOKS_TIMEOUT_SECONDS", "10"))
+HELPDESK_WEBHOOKS_MAX_ATTEMPTS = int(env("HELPDESK_WEBHOOKS_MAX_ATTEMPTS", "8"))
+# First retry delay; doubles per attempt (jittered), capped at 6 hours.
+HELPDESK_WEBHOOKS_BACKOFF_SECONDS = float(env("HELPDESK_WEBHOOKS_BACKOFF_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

@@ -105,3 +105,14 @@ def test_events_since_checks_every_event_and_keeps_the_cursor_moving(agent):
     assert cursor == events.current_seq()
     nothing_new, again = events.events_since(cursor, scope, lambda e: True)
     assert nothing_new == [] and again == cursor
+
+
+async def test_a_lost_doorbell_is_caught_by_the_periodic_check(agent, settings, monkeypatch):
+    settings.HELPDESK_EVENT_POLL_SECONDS = 0.2
+    communicator, _, _ = await connect(agent)
+    await communicator.send_json_to({"type": "resume", "last_seq": await database_sync_to_async(events.current_seq)()})
+    monkeypatch.setattr(events, "publish", lambda groups, seq: None)  # every ring is lost
+    await ingest("written by another process")
+    got = await receive_events(communicator, 2)
+    assert got[-1]["data"]["text"] == "written by another process"
+    await communicator.disconnect()

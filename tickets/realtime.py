@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db.models import Q
 
 from tickets import events
@@ -42,6 +44,19 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self._joined = list(self.stream_groups())
         for group in self._joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        self._poller = asyncio.ensure_future(self._check_mailbox_now_and_then())
+
+    async def _check_mailbox_now_and_then(self):
+        """A lost doorbell (a dropped layer message, or a write from another process in the
+        embedded mode, such as the MTA pipe) is caught by looking at the log every so often."""
+        interval = settings.HELPDESK_EVENT_POLL_SECONDS
+        while interval > 0:
+            await asyncio.sleep(interval * random.uniform(0.8, 1.2))
+            if self.cursor is not None:
+                try:
+                    await self.catch_up()
+                except Exception:  # a transient database error must not kill the socket
+                    log.exception("periodic catch-up failed")
 
     async def join_group(self, group: str):
         if group not in self._joined:
@@ -49,6 +64,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
+        poller = getattr(self, "_poller", None)
+        if poller is not None:
+            poller.cancel()
         for group in getattr(self, "_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
