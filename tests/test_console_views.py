@@ -232,3 +232,12 @@ def test_attachments_download_as_sandboxed_attachments(console):
     response = console.get(f"/attachments/{a.pk}/")
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff" and "sandbox" in response["Content-Security-Policy"]
+
+
+def test_customer_text_is_escaped_in_the_queue_and_the_timeline(console):
+    hostile = '<img src=x onerror="alert(1)">'
+    result = services.ingest(inbound("ada@example.com", hostile, subject=hostile, sender_name=hostile))
+    for url in ["/console/", f"/console/tickets/{result.message.ticket_id}/"]:
+        body = console.get(url).content.decode()
+        assert hostile not in body
+        assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in body

@@ -130,6 +130,15 @@ def _fts5_query(text: str) -> str:
     return " ".join(quoted)
 
 
+def _tsquery(text: str) -> str:
+    """The same on PostgreSQL: words ANDed, the last a prefix. Only \\w+ words reach
+    to_tsquery, so its operators cannot be typed in."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return ""
+    return " & ".join(words[:-1] + [f"{words[-1]}:*"])
+
+
 def _matching_ids(table: str, text: str, limit: int) -> list[int]:
     """Ids of rows of `table` whose indexed text matches, newest first."""
     if connection.vendor == "sqlite":
@@ -140,9 +149,12 @@ def _matching_ids(table: str, text: str, limit: int) -> list[int]:
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s ORDER BY rowid DESC LIMIT %s"
         params = [query, limit]
     elif connection.vendor == "postgresql":
-        sql = (f"SELECT id FROM {table} WHERE {PG_EXPRESSIONS[table]} @@ plainto_tsquery('simple', %s) "
+        query = _tsquery(text)
+        if not query:
+            return []
+        sql = (f"SELECT id FROM {table} WHERE {PG_EXPRESSIONS[table]} @@ to_tsquery('simple', %s) "
                "ORDER BY id DESC LIMIT %s")
-        params = [text, limit]
+        params = [query, limit]
     else:  # pragma: no cover - other databases: substring search, slow but correct
         found = Q(subject__icontains=text)
         model = Ticket

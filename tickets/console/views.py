@@ -5,14 +5,16 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from tickets import events, search, services
-from tickets.console import compose, queries
+from tickets.console import compose, queries, rendering
 from tickets.models import Attachment, Identity, Mention, Message, Ticket
 from tickets.permissions import can_see_ticket, is_agent
 
@@ -48,14 +50,12 @@ def queue(request):
     if queries.queue_filter(view, request.user) is None:
         view = "open"
     seq = events.current_seq()  # read before the data: the socket resumes from here
+    links = _link_bases()
     tickets = queries.queue_tickets(view, request.user)
-    statuses = {value: str(label) for value, label in Ticket.Status.choices}
-    priorities = {value: str(label) for value, label in Ticket.Priority.choices}
-    for ticket in tickets:  # labels once per value, not a lazy translation per row
-        ticket.status_label, ticket.priority_label = statuses[ticket.status], priorities[ticket.priority]
     context = {
-        **_link_bases(),
+        **links,
         "tickets": tickets,
+        "rows": rendering.queue_rows_html(tickets, console_base=links["console_base"], no_subject=_("(no subject)")),
         "views": queries.queue_views(request.user),
         "view": view,
         "seq": seq,
@@ -82,8 +82,10 @@ def ticket_detail(request, pk):
                "body": compose.fill_placeholders(c.body, ticket=ticket, agent=request.user)}
               for c in queries.canned_responses()]
     services.mark_mentions_read(request.user, ticket.pk)
+    links = _link_bases()
+    rendering.render_blocks(blocks, csrf_token=get_token(request), **links)
     return render(request, "console/ticket.html", {
-        **_link_bases(),
+        **links,
         "ticket": ticket, "blocks": blocks, "truncated": truncated, "identities": identities,
         "seq": seq, "agents": queries.agents(), "teams": queries.teams(),
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,

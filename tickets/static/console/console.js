@@ -143,7 +143,8 @@
   }, 150);
   function refreshQueue(event) {
     if (!event.ticket) return;
-    if (!/^(ticket|message)\./.test(event.kind)) return;
+    // Delivery receipts (message.status) change nothing a queue row shows.
+    if (!/^(ticket\.|message\.(created|moved)|customer\.)/.test(event.kind)) return;
     touched.add(event.ticket);
     reloadQueue();
   }
