@@ -129,8 +129,10 @@ class Ticket(models.Model):
             models.Index(fields=["status", "waiting_since"], name="ticket_waiting_idx"),
             models.Index(fields=["customer", "channel", "-updated_at"], name="ticket_customer_idx"),
             # The console queue: active tickets in waiting order, read straight off this index.
-            models.Index(fields=["waiting_since", "updated_at"], name="ticket_active_wait_idx",
-                         condition=Q(status__in=["new", "open", "pending"])),
+            # The trailing columns let a view's filter (mine, unassigned, pending, a channel, a
+            # team) be checked inside the index while scanning, without reading table rows.
+            models.Index(fields=["waiting_since", "updated_at", "status", "assignee", "channel", "team"],
+                         name="ticket_active_queue_idx", condition=Q(status__in=["new", "open", "pending"])),
             models.Index(fields=["status", "-updated_at"], name="ticket_status_recent_idx"),
             # The queue's per-view counts: one GROUP BY read from this index alone.
             models.Index(fields=["status", "channel", "team", "assignee"], name="ticket_counts_idx"),
