@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.channels import InboundMessage, ThreadHints
-from tickets.models import Team, Ticket
+from tickets.models import CannedResponse, Team, Ticket
 
 DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the local demo only
 
@@ -29,6 +29,16 @@ CUSTOMERS = [
     ("Alan Turing", [("chat", "visitor-demo-alan", "", "Is there a student discount?")]),
     ("Katherine Johnson", [("telegram", "100200300", "", "The app crashes when I upload a photo."),
                            ("messenger", "psid-5550001", "", "Sent you the screenshot on Telegram.")]),
+]
+
+
+CANNED = [
+    ("Thanks, looking into it", "thanks",
+     "Hi {customer_first_name},\n\nThanks for getting in touch. I'm looking into this now and will get back "
+     "to you shortly.\n\n{agent_name}"),
+    ("Solved, anything else?", "solved",
+     "Hi {customer_first_name},\n\nThis should be sorted now (ticket #{ticket_id}). Just reply if anything "
+     "else comes up.\n\n{agent_name}"),
 ]
 
 
@@ -69,6 +79,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present.")
             return
         self._ensure_users()
+        for title, shortcut, body in CANNED:
+            CannedResponse.objects.get_or_create(shortcut=shortcut, defaults={"title": title, "body": body})
         start = timezone.now() - timedelta(hours=6)
         count = 0
         for name, messages in CUSTOMERS:
