@@ -85,6 +85,10 @@ class Visitor:
                 future = self.waiting.pop(frame["data"]["text"], None)
                 if future and not future.done():
                     future.set_result(time.perf_counter())
+            elif frame.get("type") == "error":
+                future = self.waiting.pop(frame.get("client_id"), None)
+                if future and not future.done():
+                    future.set_exception(RuntimeError(frame["error"]))
 
     async def round_trip(self) -> float:
         client_id = uuid.uuid4().hex
@@ -104,8 +108,10 @@ async def run(args):
     env = {"LIVECHAT_RATE_LIMIT_PER_MINUTE": "1000", "HELPDESK_LOG_LEVEL": "WARNING"}
     if args.database_url:  # e.g. a scratch PostgreSQL database (it is migrated, then written to)
         env["DATABASE_URL"] = args.database_url
-    with LiveServer(port=PORT, setup=[["seed_livechat"]], env=env) as server:
-        pid = server.process.pid
+    profile = ("-m", "cProfile", "-o", args.profile) if args.profile else ()
+    with LiveServer(port=PORT, setup=[["seed_livechat"]], env=env, python_args=profile,
+                    worker_interval=0.5) as server:
+        pid = server.process.pid  # manage.py runs in this very process (no wrapper)
         tokens = make_tokens(server, args.visitors + WARMUP)
         warm = [Visitor(server, t) for t in tokens[:WARMUP]]
         await connect_all(warm)
@@ -123,14 +129,22 @@ async def run(args):
 
         times = []
 
+        failures = []
+
         async def one():
-            times.append(await random.choice(visitors).round_trip())
+            try:
+                times.append(await random.choice(visitors).round_trip())
+            except (RuntimeError, TimeoutError, websockets.exceptions.ConnectionClosed) as exc:
+                failures.append(repr(exc))
 
         tasks = []
         for _ in range(args.messages):
             tasks.append(asyncio.ensure_future(one()))
             await asyncio.sleep(1 / args.rate)
         await asyncio.gather(*tasks)
+        if failures:
+            print(f"{len(failures)} sends failed, e.g. {failures[:3]}; server log tail:")
+            print("\n".join(server.log.read_text(errors="replace").splitlines()[-40:]))
         times.sort()
         p50 = statistics.median(times) * 1000
         p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
@@ -152,6 +166,7 @@ def main():
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--rate", type=float, default=50, help="sends per second across all visitors")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file (embedded mode)")
+    parser.add_argument("--profile", default="", help="write a cProfile of the server to this file")
     args = parser.parse_args()
     sys.exit(asyncio.run(run(args)))
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,8 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class LiveServer:
     def __init__(self, port: int, setup: list[list[str]] | None = None, host: str = "127.0.0.1",
-                 env: dict | None = None):
-        self.host, self.port, self.setup = host, port, setup or []
+                 env: dict | None = None, python_args: tuple[str, ...] = (), worker_interval: float = 0.1):
+        # python_args go before manage.py, e.g. ("-m", "cProfile", "-o", "serve.prof")
+        self.host, self.port, self.setup, self.python_args = host, port, setup or [], tuple(python_args)
+        self.worker_interval = worker_interval  # tests want delivery fast; serve's default is 0.5 s
         self.dir = Path(tempfile.mkdtemp(prefix=f"helpdesk-live-{port}-"))
         self.env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
         self.env.update({
@@ -76,8 +79,8 @@ class LiveServer:
             self.manage(*command)
         self._log_file = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--host", self.host, "--port", str(self.port),
-             "--worker-interval", "0.1"],
+            [sys.executable, *self.python_args, "manage.py", "serve", "--host", self.host, "--port", str(self.port),
+             "--worker-interval", str(self.worker_interval)],
             cwd=ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -93,7 +96,7 @@ class LiveServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signal.SIGINT)  # serve stops cleanly (and a profiler writes)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
