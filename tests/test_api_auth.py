@@ -69,24 +69,23 @@ def test_a_user_who_is_not_an_agent_is_forbidden(django_user_model, ticket):
 
 
 @pytest.fixture
-def team_rule(monkeypatch):
-    """The console's per-ticket rule narrowed to teams (as tickets.permissions may do): a ticket
-    with a team is visible to its members only. The API must apply whatever the rule says."""
+def team_rule():
+    """A group of restricted agents: the tickets permissions minus view_all_teams, so they see
+    only their teams' tickets and tickets with no team (tickets.permissions)."""
+    from django.contrib.auth.models import Group, Permission
 
-    def can_see_ticket(user, ticket_id):
-        if not permissions.is_agent(user):
-            return False
-        team = Ticket.objects.filter(pk=ticket_id).values_list("team", flat=True).first()
-        return team is None or Team.objects.filter(pk=team, members=user).exists()
-
-    monkeypatch.setattr(permissions, "can_see_ticket", can_see_ticket)
+    group = Group.objects.create(name="Restricted agents")
+    group.permissions.set(Permission.objects.filter(content_type__app_label="tickets")
+                          .exclude(codename="view_all_teams"))
+    return group
 
 
 def test_team_visibility_applies_to_every_endpoint(team_rule, agent, django_user_model):
     from tickets.management.commands.seed_demo import ensure_agents_group
 
+    ensure_agents_group()
     outsider = django_user_model.objects.create_user("olga")
-    outsider.groups.add(ensure_agents_group())
+    outsider.groups.add(team_rule)
     billing = Team.objects.create(name="Billing")
     billing.members.add(agent)
     private = services.ingest(inbound("vip@example.com", "invoice question", channel="fake")).message.ticket

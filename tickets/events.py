@@ -124,7 +124,7 @@ def publish(groups: Iterable[str], seq: int) -> None:
         # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
         asyncio.run_coroutine_threadsafe(ring, _server_loop)
     elif getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
-        async_to_sync(lambda: ring)()  # a sync_to_async thread: asgiref hops to its loop
+        async_to_sync(_await)(ring)  # a sync_to_async thread: asgiref hops to its loop
     else:
         # A plain thread (a command, a benchmark, a separate worker): a long-lived private
         # loop, instead of a new thread and loop per ring. Rings still in flight when the
@@ -159,6 +159,10 @@ def _private_loop():
 
 def _drain(timeout=3.0):
     concurrent.futures.wait(list(_in_flight), timeout=timeout)
+
+
+async def _await(awaitable):
+    return await awaitable
 
 
 async def _ring_all(layer, groups, seq):

@@ -124,6 +124,7 @@ class Ticket(models.Model):
 
     class Meta:
         verbose_name = _("ticket")
+        permissions = [("view_all_teams", _("Can see tickets of every team"))]
         indexes = [
             models.Index(fields=["status", "assignee", "-updated_at"], name="ticket_queue_idx"),
             models.Index(fields=["status", "waiting_since"], name="ticket_waiting_idx"),

@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import Q
 
 from tickets.models import Customer, Identity, Message, Ticket
+from tickets.permissions import visible_tickets
 
 FTS_TABLES = {
     # fts table: (content table, indexed columns)
@@ -178,9 +179,10 @@ class Results:
         return not (self.customers or self.tickets or self.messages)
 
 
-def search(text: str, limit: int = 20) -> Results:
+def search(text: str, limit: int = 20, user=None) -> Results:
     """Customers by name or address, tickets by number or subject, messages by their words.
-    A constant number of queries, whatever the size of the tables."""
+    A constant number of queries, whatever the size of the tables. With `user`, only tickets
+    and messages that user may see (team scoping)."""
     text = (text or "").strip()[:200]
     results = Results(text)
     if not text:
@@ -198,9 +200,11 @@ def search(text: str, limit: int = 20) -> Results:
     ticket_ids = _matching_ids("tickets_ticket", text, limit)
     if number.isdigit():
         ticket_ids = [int(number), *ticket_ids]
-    tickets = Ticket.objects.filter(pk__in=ticket_ids).select_related("customer", "assignee").in_bulk()
+    scope = visible_tickets(user) if user is not None else Q()
+    tickets = Ticket.objects.filter(scope, pk__in=ticket_ids).select_related("customer", "assignee").in_bulk()
     results.tickets = [tickets[i] for i in dict.fromkeys(ticket_ids) if i in tickets]
     message_ids = _matching_ids("tickets_message", text, limit)
-    messages = Message.objects.filter(pk__in=message_ids).select_related("ticket", "customer").in_bulk()
+    message_scope = visible_tickets(user, prefix="ticket__") if user is not None else Q()
+    messages = Message.objects.filter(message_scope, pk__in=message_ids).select_related("ticket", "customer").in_bulk()
     results.messages = [messages[i] for i in message_ids if i in messages]
     return results

@@ -10,7 +10,7 @@ from api.errors import ApiError
 from api.idempotency import idempotent
 from api.pagination import page
 from api.schemas import MAX_ID, CustomerOut, CustomerPage, MeOut, MergeIn, MergeOut, MessagePage
-from tickets import services
+from tickets import permissions, services
 from tickets.addresses import normalise_address
 from tickets.models import Customer
 
@@ -61,7 +61,8 @@ def customer_history(request, customer_id: int = CustomerId, cursor: str | None 
     """Every message of every ticket of this customer, oldest first: email, SMS, chat... in one
     timeline, as the console shows it. Tickets the token's user may not see are left out."""
     customer = common.customer_or_404(customer_id)
-    rows, next_cursor = page(common.messages_query().filter(customer=customer), cursor=cursor, limit=limit)
+    scope = permissions.visible_tickets(request.user, prefix="ticket__")
+    rows, next_cursor = page(common.messages_query().filter(scope, customer=customer), cursor=cursor, limit=limit)
     return {"items": common.visible(request, rows, ticket_id=lambda m: m.ticket_id), "next_cursor": next_cursor}
 
 

@@ -28,7 +28,7 @@ from api.schemas import (
     TicketPage,
     TicketStatus,
 )
-from tickets import services
+from tickets import permissions, services
 from tickets.models import Team, Ticket
 
 router = Router(tags=["tickets"])
@@ -53,7 +53,8 @@ def list_tickets(
     cursor: str | None = common.cursor_query(),
     limit: int = common.limit_query(),
 ):
-    tickets = Ticket.objects.all()
+    # Team scoping in the query itself, so a page is never short of visible tickets.
+    tickets = Ticket.objects.filter(permissions.visible_tickets(request.user))
     if status:
         tickets = tickets.filter(status__in=status)
     if assignee == "me":

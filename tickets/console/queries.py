@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Message, Team, Ticket
+from tickets.permissions import visible_tickets
 
 ACTIVE = list(Ticket.ACTIVE_STATUSES)
 QUEUE_SIZE = 50  # a screenful; the view counts say how many more there are
@@ -86,8 +87,9 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[QueueRow]:
     where = queue_filter(view, user)
     if where is None:
         where, view = Q(), "open"
+    where &= visible_tickets(user)
     if view == "solved":
-        ids = list(Ticket.objects.filter(status=Ticket.Status.SOLVED).order_by("-updated_at")
+        ids = list(Ticket.objects.filter(where, status=Ticket.Status.SOLVED).order_by("-updated_at")
                    .values_list("pk", flat=True)[:limit])
     else:
         active = Ticket.objects.extra(where=[ACTIVE_SQL]).filter(where)  # noqa: S610 - constant SQL
@@ -116,11 +118,12 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[QueueRow]:
 def queue_views(user) -> list[QueueView]:
     """Every view with its count: one GROUP BY over the active tickets (read from
     ticket_counts_idx alone), a count of the solved ones, and the team names."""
-    rows = (Ticket.objects.extra(where=[ACTIVE_SQL])  # noqa: S610 - constant SQL
+    scope = visible_tickets(user)
+    rows = (Ticket.objects.extra(where=[ACTIVE_SQL]).filter(scope)  # noqa: S610 - constant SQL
             .values_list("status", "channel", "team_id", "assignee_id")
             .annotate(n=Count("*")).order_by())
     counts: Counter = Counter()
-    counts["solved"] = Ticket.objects.filter(status=Ticket.Status.SOLVED).count()
+    counts["solved"] = Ticket.objects.filter(scope, status=Ticket.Status.SOLVED).count()
     for status, channel, team_id, assignee_id, n in rows:
         counts["open"] += n
         counts[f"channel:{channel}"] += n
@@ -175,10 +178,12 @@ TIMELINE_COLUMNS = ("pk", "ticket_id", "direction", "channel", "adapter", "ident
                     "text", "html", "status", "error_message", "created_at")
 
 
-def history(ticket: Ticket, show_all: bool = False) -> tuple[list[Block], bool, TimelineMessage | None]:
+def history(ticket: Ticket, show_all: bool = False, user=None) -> tuple[list[Block], bool, TimelineMessage | None]:
     """The customer's messages across every ticket and channel, oldest first, in runs per
-    ticket; whether older ones were left out; and their last inbound message."""
-    query = (Message.objects.filter(customer_id=ticket.customer_id).order_by("-created_at", "-pk")
+    ticket; whether older ones were left out; and their last inbound message. With `user`,
+    only tickets that user may see (team scoping)."""
+    scope = visible_tickets(user, prefix="ticket__") if user is not None else Q()
+    query = (Message.objects.filter(scope, customer_id=ticket.customer_id).order_by("-created_at", "-pk")
              .values_list(*TIMELINE_COLUMNS))
     rows = [TimelineMessage(*row) for row in (query if show_all else query[: HISTORY_SIZE + 1])]
     hidden = len(rows) > HISTORY_SIZE and not show_all
@@ -201,8 +206,9 @@ def history(ticket: Ticket, show_all: bool = False) -> tuple[list[Block], bool, 
     return blocks, hidden, last_inbound
 
 
-def other_tickets(ticket: Ticket):
-    return list(Ticket.objects.filter(customer_id=ticket.customer_id).exclude(pk=ticket.pk)
+def other_tickets(ticket: Ticket, user=None):
+    scope = visible_tickets(user) if user is not None else Q()
+    return list(Ticket.objects.filter(scope, customer_id=ticket.customer_id).exclude(pk=ticket.pk)
                 .exclude(status=Ticket.Status.CLOSED).order_by("-updated_at")[:20])
 
 

@@ -73,7 +73,8 @@ def ticket_detail(request, pk):
         raise PermissionDenied
     seq = events.current_seq()
     ticket = get_object_or_404(Ticket.objects.select_related("customer", "assignee", "team"), pk=pk)
-    blocks, truncated, last_inbound = queries.history(ticket, show_all=request.GET.get("all") == "1")
+    blocks, truncated, last_inbound = queries.history(ticket, show_all=request.GET.get("all") == "1",
+                                                      user=request.user)
     identities = list(Identity.objects.filter(customer_id=ticket.customer_id)
                       .order_by("channel", "-last_inbound_at", "pk"))
     messages = [m for block in blocks for m in block.messages]
@@ -90,7 +91,7 @@ def ticket_detail(request, pk):
         "seq": seq, "agents": queries.agents(), "teams": queries.teams(),
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
         "tags": [t.name for t in ticket.tags.all()],
-        "other_tickets": queries.other_tickets(ticket), "merges": queries.open_merges(ticket.customer_id),
+        "other_tickets": queries.other_tickets(ticket, request.user), "merges": queries.open_merges(ticket.customer_id),
         "channel_options": channel_options, "default_channel": default_channel, "canned": canned,
         "draft": request.session.pop(f"draft-{pk}", ""),
         "unread_mentions": _unread_mentions(request.user),
@@ -119,7 +120,7 @@ def compose_info(request, pk):
 @require_GET
 @agent_required
 def search_view(request):
-    results = search.search(request.GET.get("q", ""))
+    results = search.search(request.GET.get("q", ""), user=request.user)
     return render(request, "console/search.html", {"results": results, "q": results.query,
                                                    "unread_mentions": _unread_mentions(request.user)})
 
