@@ -108,7 +108,13 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Persistent connections: opening a SQLite connection (and its PRAGMAs) per database call was
+# the largest cost of a busy websocket process. PostgreSQL keeps Django's per-request default
+# unless set (ASGI request threads are short-lived; use a pooler such as PgBouncer instead).
+_IS_SQLITE = DATABASE_URL.startswith("sqlite")
+DATABASES = {"default": dj_database_url.parse(
+    DATABASE_URL, conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "600" if _IS_SQLITE else "0")),
+    conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
@@ -130,7 +136,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "helpdesk.layers.InMemoryChannelLayer"}}
 
 # --- Background tasks -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

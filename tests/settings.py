@@ -58,3 +58,9 @@ TELEGRAM_BOT_TOKEN = "123456:test-bot-token"
 TELEGRAM_SECRET_TOKEN = "test-telegram-secret"
 DEBUG = False
 ROOT_URLCONF = "tests.urls"
+
+# A file, not Django's shared-cache in-memory database, for SQLite test runs: shared cache
+# locks whole tables, so the thread-pool readers of the event log would fail with "table is
+# locked" where the real (WAL) database lets them read beside the writer.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405

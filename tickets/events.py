@@ -15,6 +15,7 @@ import atexit
 import concurrent.futures
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable
 
@@ -71,12 +72,7 @@ def record(kind: str, *, ticket=None, customer=None, message=None, public=False,
     event = Event(seq=seq, kind=kind, ticket=ticket, customer_id=customer_id, message=message,
                   public=public, data=data or {}, created_at=timezone.now())
     _insert(event)
-    groups = [AGENTS_GROUP]
-    if ticket is not None:
-        groups.append(ticket_group(ticket.pk))
-    if customer_id is not None:
-        groups.append(customer_group(customer_id))
-    groups.extend(extra_groups)
+    groups = [*groups_of(getattr(ticket, "pk", None), customer_id), *extra_groups]
     transaction.on_commit(lambda: publish(groups, seq), robust=True)
     for sink in _sinks():
         transaction.on_commit(lambda sink=sink: sink(seq), robust=True)
@@ -118,7 +114,7 @@ def publish(groups: Iterable[str], seq: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    ring = _ring_all(layer, list(groups), seq)
+    ring = ring_all(layer, list(groups), seq)
     if _server_loop is not None and _server_loop.is_running():
         # Inside `serve`: hand the ring to the server's loop, where the consumers (and the
         # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
@@ -165,7 +161,7 @@ async def _await(awaitable):
     return await awaitable
 
 
-async def _ring_all(layer, groups, seq):
+async def ring_all(layer, groups, seq):
     message = {"type": "events.ring", "seq": seq}
     results = await asyncio.gather(*(layer.group_send(g, message) for g in groups), return_exceptions=True)
     for group, result in zip(groups, results, strict=True):
@@ -192,23 +188,64 @@ class Gap(Exception):
     """The client is further behind than the log can replay: it must reload."""
 
 
+def groups_of(ticket_id, customer_id) -> list[str]:
+    groups = [AGENTS_GROUP]
+    if ticket_id is not None:
+        groups.append(ticket_group(ticket_id))
+    if customer_id is not None:
+        groups.append(customer_group(customer_id))
+    return groups
+
+
+def rings_since(last_seq: int, limit: int = 1000) -> tuple[list[tuple[list[str], int]], int]:
+    """The doorbells of every event after `last_seq` (groups, seq), and the new position.
+    Committed in seq order, so nothing below the position can still appear."""
+    rows = list(Event.objects.filter(seq__gt=last_seq).order_by("seq")
+                .values_list("seq", "ticket_id", "customer_id")[:limit])
+    return [(groups_of(ticket_id, customer_id), seq) for seq, ticket_id, customer_id in rows], \
+        (rows[-1][0] if rows else last_seq)
+
+
 def events_since(last_seq: int, scope: Q, authorise: Callable[[Event], bool],
-                 limit: int | None = None) -> tuple[list[dict], int]:
+                 limit: int | None = None, high_water: int | None = None,
+                 check_gap: bool = True) -> tuple[list[dict], int]:
     """The events in `scope` after `last_seq`, authorised one by one, oldest first, and the new
     cursor. Raises Gap when events the client needs were pruned or there are too many to replay.
 
-    The cursor is the committed high-water mark read *before* the query: everything at or below
-    it is committed (seq order is commit order), so the client may resume from it safely."""
+    The cursor is a committed high-water mark read *before* the query: everything at or below
+    it is committed (seq order is commit order), so the client may resume from it safely. A
+    caller that knows one already (the seq of a doorbell, which rings after commit) passes it
+    and saves the query; an older one is safe too (later events wait for the next look)."""
     limit = limit or settings.HELPDESK_EVENT_REPLAY_LIMIT
-    high_water = current_seq()
+    if high_water is None:
+        high_water = current_seq()
     if last_seq >= high_water:
         return [], max(last_seq, high_water)
-    oldest = oldest_seq()
-    if oldest is not None and last_seq < oldest - 1 and last_seq > 0:
-        raise Gap(f"events after {last_seq} were pruned (oldest is {oldest})")
+    if check_gap and last_seq > 0:
+        oldest = oldest_seq()
+        if oldest is not None and last_seq < oldest - 1:
+            raise Gap(f"events after {last_seq} were pruned (oldest is {oldest})")
     rows = list(
         Event.objects.filter(scope, seq__gt=last_seq, seq__lte=high_water).order_by("seq")[: limit + 1]
     )
     if len(rows) > limit:
         raise Gap(f"more than {limit} events to replay")
     return [serialise(e) for e in rows if authorise(e)], high_water
+
+
+class HighWater:
+    """A process-wide, recently read current_seq() for periodic checks: a thousand sockets
+    looking every few seconds share one query a second instead of one each."""
+
+    def __init__(self, max_age: float = 1.0):
+        self.max_age, self.value, self.read_at = max_age, 0, 0.0
+        self.lock = threading.Lock()
+
+    def get(self) -> int:
+        with self.lock:
+            if time.monotonic() - self.read_at > self.max_age:
+                self.value, self.read_at = current_seq(), time.monotonic()
+            return self.value
+
+
+high_water = HighWater()

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db.models import Q
@@ -22,6 +21,13 @@ from django.db.models import Q
 from tickets import events
 
 log = logging.getLogger(__name__)
+
+
+def _read(func):
+    """Reads of the log run on the thread pool, not on the one thread-sensitive thread that
+    database_sync_to_async uses: a thousand sockets catching up must not queue behind each other
+    (or behind a write)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
@@ -44,19 +50,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self._joined = list(self.stream_groups())
         for group in self._joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        self._poller = asyncio.ensure_future(self._check_mailbox_now_and_then())
-
-    async def _check_mailbox_now_and_then(self):
-        """A lost doorbell (a dropped layer message, or a write from another process in the
-        embedded mode, such as the MTA pipe) is caught by looking at the log every so often."""
-        interval = settings.HELPDESK_EVENT_POLL_SECONDS
-        while interval > 0:
-            await asyncio.sleep(interval * random.uniform(0.8, 1.2))
-            if self.cursor is not None:
-                try:
-                    await self.catch_up()
-                except Exception:  # a transient database error must not kill the socket
-                    log.exception("periodic catch-up failed")
+        _watchman.join(self.channel_layer)
 
     async def join_group(self, group: str):
         if group not in self._joined:
@@ -64,9 +58,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
-        poller = getattr(self, "_poller", None)
-        if poller is not None:
-            poller.cancel()
+        if hasattr(self, "_joined"):
+            _watchman.leave()
         for group in getattr(self, "_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -89,13 +82,16 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         # The bell: only a hint that something after `seq` exists. Ignore it until the client
         # has said where it stands (its resume triggers the catch-up).
         if self.cursor is not None and message["seq"] > self.cursor:
-            await self.catch_up()
+            # Rung after commit, and seq order is commit order: all up to it can be read.
+            await self.catch_up(high_water=message["seq"], check_gap=False)
 
-    async def catch_up(self):
+    async def catch_up(self, high_water: int | None = None, check_gap: bool = True):
         async with self._catch_up_lock:
+            if high_water is not None and high_water <= self.cursor:
+                return
             try:
-                batch, cursor = await database_sync_to_async(events.events_since)(
-                    self.cursor, self.stream_scope(), self.authorise
+                batch, cursor = await _read(events.events_since)(
+                    self.cursor, self.stream_scope(), self.authorise, high_water=high_water, check_gap=check_gap
                 )
             except events.Gap as gap:
                 log.info("client behind the event log: %s", gap)
@@ -108,3 +104,38 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                 self.cursor = cursor
                 if not batch or batch[-1]["seq"] != cursor:
                     await self.send_json({"type": "cursor", "seq": cursor})
+
+
+class Watchman:
+    """A lost doorbell (a layer message dropped under load, or a write from another process in
+    the embedded mode, such as the MTA pipe) is caught by one task per process that looks at the
+    log every HELPDESK_EVENT_POLL_SECONDS and rings again for what it finds. Its cost grows with
+    the number of events, not of sockets; a socket that already has an event ignores its ring."""
+
+    def __init__(self):
+        self.task, self.sockets = None, 0
+
+    def join(self, layer):
+        self.sockets += 1
+        if settings.HELPDESK_EVENT_POLL_SECONDS > 0 and (self.task is None or self.task.done()):
+            self.task = asyncio.ensure_future(self.watch(layer))
+
+    def leave(self):
+        self.sockets -= 1
+        if self.sockets <= 0 and self.task is not None:
+            self.task.cancel()
+            self.task, self.sockets = None, 0
+
+    async def watch(self, layer):
+        last = await _read(events.current_seq)()
+        while True:
+            await asyncio.sleep(settings.HELPDESK_EVENT_POLL_SECONDS)
+            try:
+                rings, last = await _read(events.rings_since)(last)
+                for groups, seq in rings:
+                    await events.ring_all(layer, groups, seq)
+            except Exception:  # a transient database error must not stop the watch
+                log.exception("event log watch failed")
+
+
+_watchman = Watchman()
