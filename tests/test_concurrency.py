@@ -5,34 +5,13 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.factories import inbound
+from tests.factories import inbound, run_at_once
 from tickets import services
 from tickets.models import Customer, Event, Identity, Message, Ticket
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 50
-
-
-def run_at_once(target, count=THREADS):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            target(i)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def test_fifty_threads_ingesting_the_same_message_store_one_message_and_one_event():

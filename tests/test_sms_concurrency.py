@@ -1,13 +1,12 @@
 """50 concurrent copies of one signed Twilio webhook give one message (real PostgreSQL)."""
 
-import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from channels_sms.testing import load_captured
+from tests.factories import run_at_once
 from tickets.models import Customer, Event, Identity, InboundPayload, Message, Ticket
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -17,27 +16,14 @@ COPIES = 50
 
 
 def post_at_once(captured, headers_for):
-    barrier = threading.Barrier(COPIES)
-    statuses, errors = [], []
+    statuses = []
 
-    def worker(i):
-        try:
-            client = Client()
-            barrier.wait()
-            response = client.post(captured.path, captured.body, content_type="application/x-www-form-urlencoded",
-                                   headers={"X-Twilio-Signature": captured.signature, **headers_for(i)})
-            statuses.append(response.status_code)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def post(i):
+        response = Client().post(captured.path, captured.body, content_type="application/x-www-form-urlencoded",
+                                 headers={"X-Twilio-Signature": captured.signature, **headers_for(i)})
+        statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(COPIES)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return statuses, errors
+    return statuses, run_at_once(post, COPIES)
 
 
 @pytest.mark.parametrize("fixture", ["twilio_sms_inbound.txt", "twilio_whatsapp_inbound_media.txt"])
