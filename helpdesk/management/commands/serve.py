@@ -20,8 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true", help="Do not run the task worker here.")
         parser.add_argument("--worker-interval", type=float, default=0.5)
+        parser.add_argument("--no-static", action="store_true",
+                            help="Do not serve /static/ (a proxy serves collectstatic's STATIC_ROOT).")
 
-    def handle(self, *args, host, port, no_worker, worker_interval, **options):
+    def handle(self, *args, host, port, no_worker, worker_interval, no_static, **options):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
@@ -30,7 +32,7 @@ class Command(BaseCommand):
 
         worker = None if no_worker else self._worker(worker_interval)
         server = Server(
-            application=ASGIStaticFilesHandler(application) if self._serve_static() else application,
+            application=application if no_static else ASGIStaticFilesHandler(application),
             endpoints=build_endpoint_description_strings(host=host, port=port),
             ready_callable=lambda: self._started(host, port, worker),
             signal_handlers=True,
@@ -41,9 +43,6 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.running = False
                 self.stdout.write("Stopping the task worker...")
-
-    def _serve_static(self):
-        return True  # one process, no proxy in front: serve /static/ ourselves
 
     def _worker(self, interval):
         from django.utils.crypto import get_random_string
