@@ -78,7 +78,8 @@ def test_a_reply_over_new_activity_is_held_with_the_draft_kept(console, ticket):
     assert reply(console, ticket, "my answer", seen_seq=events.current_seq()).status_code == 200
 
 
-def test_a_reply_carries_attachments_and_email_fields(console, ticket):
+def test_a_reply_carries_attachments_and_email_fields(console):
+    ticket = services.ingest(inbound("ada@example.com", "hello", adapter="email")).message.ticket
     upload = SimpleUploadedFile("report.pdf", b"%PDF-1.4", content_type="application/pdf")
     response = console.post(f"/console/tickets/{ticket.pk}/reply/",
                             {"text": "see attached", "client_id": "x1", "attachments": [upload],
@@ -87,6 +88,13 @@ def test_a_reply_carries_attachments_and_email_fields(console, ticket):
     message = Message.objects.get(direction="outbound")
     assert [a.filename for a in message.attachments.all()] == ["report.pdf"]
     assert message.meta["cc"] == ["boss@example.com", "cfo@example.com"] and message.subject == "Re: hello"
+    ticket.refresh_from_db()  # cc'd people stay on the ticket and may reply into it
+    assert ["email", "cfo@example.com"] in ticket.meta["participants"]
+
+
+def test_a_cc_on_a_channel_without_cc_is_refused(console, ticket):
+    response = reply(console, ticket, "hi", cc="boss@example.com")
+    assert response.status_code == 400 and "email" in response.json()["error"]
 
 
 def test_a_refused_reply_says_why(console, ticket):

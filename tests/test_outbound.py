@@ -173,3 +173,21 @@ def test_merge_moves_everything_and_undo_puts_it_back(agent):
     assert a.customer.identities.count() == 1
     merge.refresh_from_db()
     assert merge.undone_at and merge.undone_by == agent
+
+
+def test_a_cc_on_an_email_reply_goes_out_and_stays_on_the_ticket(agent, run_tasks, mailoutbox, django_capture_on_commit_callbacks):
+    ticket = services.ingest(inbound("ada@example.com", "hello", adapter="email")).message.ticket
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(ticket, author=agent, text="Looping in Bob", meta={"cc": ["Bob@Example.com"]})
+    run_tasks()
+    assert mailoutbox[-1].to == ["ada@example.com"] and mailoutbox[-1].cc == ["bob@example.com"]
+    ticket.refresh_from_db()
+    assert ["email", "bob@example.com"] in ticket.meta["participants"]
+
+
+@pytest.mark.parametrize("bad", ["not an address", "x@example.com\nBcc: all@example.com"])
+def test_a_bad_cc_is_refused_before_anything_is_stored(agent, bad):
+    ticket = services.ingest(inbound("ada@example.com", "hello", adapter="email")).message.ticket
+    with pytest.raises(services.ReplyRefused, match="not an email address"):
+        services.reply(ticket, author=agent, text="hi", meta={"cc": [bad]})
+    assert not Message.objects.filter(direction="outbound").exists()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,6 +59,7 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
             if seen_seq is not None:
                 _check_not_stale(ticket, author, seen_seq)
             identity, adapter_key = route_reply(ticket, channel)
+            _add_cc_participants(ticket, identity, (meta or {}).get("cc") or [])
             message = Message.objects.create(
                 ticket=ticket, customer=ticket.customer, direction=Message.Direction.OUTBOUND,
                 channel=identity.channel, adapter=adapter_key, identity=identity, author=author,
@@ -70,7 +73,7 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
             ticket.first_response_at = ticket.first_response_at or now
             if ticket.status == Status.NEW:
                 ticket.status = Status.OPEN
-            ticket.save(update_fields=["waiting_since", "first_response_at", "status", "updated_at"])
+            ticket.save(update_fields=["waiting_since", "first_response_at", "status", "meta", "updated_at"])
             events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
             events.record("message.created", ticket=ticket, message=message, public=True,
                           data=message_data(message, stored))
@@ -79,6 +82,25 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
         # A concurrent send with the same client_id won.
         return Message.objects.get(ticket=ticket, client_id=client_id)
     return message
+
+
+def _add_cc_participants(ticket: Ticket, identity: Identity, cc: list) -> None:
+    """Cc'd addresses stay on the ticket (as in Zendesk): the email adapter copies every
+    participant, and their replies may join the ticket. Validated here, so no field of a
+    reply can smuggle a header into the mail."""
+    if not cc:
+        return
+    if identity.channel != "email":
+        raise ReplyRefused(_("Cc is only possible on email replies."))
+    participants = ticket.meta.setdefault("participants", [])
+    for address in cc:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ReplyRefused(_("%(address)s is not an email address.") % {"address": address}) from None
+        entry = ["email", address.strip().lower()]
+        if entry not in participants and entry[1] != identity.address:
+            participants.append(entry)
 
 
 def display_name(user) -> str:
