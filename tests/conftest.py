@@ -54,6 +54,23 @@ def agent(django_user_model):
 
 
 @pytest.fixture
+def bob(django_user_model):
+    """A second agent."""
+    from tickets.management.commands.seed_demo import ensure_agents_group
+
+    user = django_user_model.objects.create_user("bob", password="pw", first_name="Bob")
+    user.groups.add(ensure_agents_group())
+    return user
+
+
+@pytest.fixture
+def console(client, agent):
+    """The test client, logged in as an agent."""
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
 def run_tasks(monkeypatch):
     """Run every task that is due with the real django-tasks-db worker, then return.
 

@@ -27,21 +27,6 @@ class ConstrainedAdapter(FakeAdapter):
 
 
 @pytest.fixture
-def console(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
-def bob(django_user_model):
-    from tickets.management.commands.seed_demo import ensure_agents_group
-
-    user = django_user_model.objects.create_user("bob", password="pw", first_name="Bob")
-    user.groups.add(ensure_agents_group())
-    return user
-
-
-@pytest.fixture
 def ticket():
     return Ticket.objects.get(pk=services.ingest(inbound("ada@example.com", "hello", channel="fake")).message.ticket_id)
 

@@ -12,15 +12,6 @@ from tickets.models import AgentPresence
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def bob(django_user_model):
-    from tickets.management.commands.seed_demo import ensure_agents_group
-
-    user = django_user_model.objects.create_user("bob", password="pw", first_name="Bob")
-    user.groups.add(ensure_agents_group())
-    return user
-
-
 async def connect(user):
     communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
     communicator.scope["user"] = user

@@ -15,21 +15,6 @@ from tickets.models import CannedResponse, Message, Team, Ticket
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def console(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
-def other_agent(django_user_model):
-    from tickets.management.commands.seed_demo import ensure_agents_group
-
-    user = django_user_model.objects.create_user("bob", password="pw", first_name="Bob")
-    user.groups.add(ensure_agents_group())
-    return user
-
-
 def ticket_of(result):
     return Ticket.objects.get(pk=result.message.ticket_id)
 
@@ -55,12 +40,12 @@ def test_queue_sorts_by_how_long_the_customer_has_waited(console):
     assert ids_in(console.get("/console/")) == [b.pk, a.pk, c.pk]
 
 
-def test_each_view_filters_and_counts(console, agent, other_agent):
+def test_each_view_filters_and_counts(console, agent, bob):
     team = Team.objects.create(name="Billing")
     mine = ticket_of(services.ingest(inbound("a@example.com", "mine")))
     services.assign(mine, assignee=agent, team=team, actor=agent)
     theirs = ticket_of(services.ingest(inbound("b@example.com", "theirs")))
-    services.assign(theirs, assignee=other_agent, actor=agent)
+    services.assign(theirs, assignee=bob, actor=agent)
     unassigned = ticket_of(services.ingest(inbound("+14155550100", "sms one", channel="sms")))
     pending = ticket_of(services.ingest(inbound("d@example.com", "pending")))
     services.set_status(pending, "pending", actor=agent)
