@@ -91,3 +91,16 @@ def run_tasks(monkeypatch):
 @pytest.fixture
 def media_root():
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium per test module, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.live import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -188,3 +188,9 @@ def _close(sock):
     except OSError:
         pass
     sock.close()
+
+
+# Debian's chromium, headless, with the background networking this closed network refuses.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+

@@ -16,8 +16,6 @@ from tickets.testing import sign
 pytestmark = pytest.mark.browser
 
 SERVER_PORT, PROXY_PORT = 8510, 8511
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The promise: a new message shows in an open queue and ticket page within a second.
 LIVE_WITHIN_MS = int(os.environ.get("HELPDESK_LIVE_WITHIN_MS", "1000"))
 WAIT = 15_000  # ms, for everything that is not the latency promise
@@ -27,16 +25,6 @@ WAIT = 15_000  # ms, for everything that is not the latency promise
 def server():
     with LiveServer(port=SERVER_PORT, setup=[["seed_demo"]]) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def log_in(browser, base_url, username):

@@ -10,8 +10,6 @@ from tests.live import LiveServer, TcpProxy
 pytestmark = pytest.mark.browser
 
 SERVER_PORT, PROXY_PORT = 8410, 8411
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAIT = 15_000  # ms: generous for a loaded CI machine; nothing here measures speed
 
 
@@ -26,16 +24,6 @@ def proxy(server):
     proxy = TcpProxy(PROXY_PORT, SERVER_PORT)
     yield proxy
     proxy.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
