@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets import events
+from tickets import events, plainsql
 from tickets.addresses import normalise_address
 from tickets.channels import InboundMessage
 from tickets.files import AttachmentRejected, check_size, normalise_filename
@@ -69,7 +69,9 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     # first one's ticket.
     customer_id = identity.customer_id
     if connection.features.has_select_for_update:  # SQLite: IMMEDIATE transactions already serialise
-        Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").get()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {Customer._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+                           [customer_id])
     now = timezone.now()
 
     if msg.identity_signal:
@@ -78,7 +80,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         return _apply_edit(msg, customer_id)
 
     ticket, ticket_created, reopened = _find_ticket(msg, identity, customer_id)
-    message = Message.objects.create(
+    message = plainsql.insert(Message(
         # The ticket's customer: a participant's reply belongs to that conversation's history.
         ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
         channel=msg.channel, adapter=msg.adapter_key, identity=identity,
@@ -86,7 +88,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         subject=msg.subject[:300], text=msg.text, html=sanitize_html(msg.html),
         external_id=msg.external_id, status=Message.Status.RECEIVED,
         provider_timestamp=msg.timestamp, meta=msg.meta,
-    )
+    ))
     attachments = store_attachments(message, msg.attachments)
 
     status_before = ticket.status
@@ -95,10 +97,11 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         ticket.waiting_since = now
     if not ticket_created and ticket.status in (Status.PENDING, Status.SOLVED):
         ticket.status = Status.OPEN
-    ticket.save(update_fields=["last_customer_message_at", "waiting_since", "status", "updated_at"])
+    plainsql.update(ticket, ("last_customer_message_at", "waiting_since", "status", "updated_at"))
     if identity.last_inbound_at is None or now - identity.last_inbound_at > timedelta(seconds=60):
         # Minute precision is all the 24-hour-window checks need; skip the write in a burst.
-        Identity.objects.filter(pk=identity.pk).update(last_inbound_at=now)
+        identity.last_inbound_at = now
+        plainsql.update(identity, ("last_inbound_at",))
 
     # message.created carries the ticket id, which is all a queue needs to move a row; a
     # separate ticket event only when the ticket itself appeared or changed state.
@@ -126,10 +129,10 @@ def resolve_identity(channel: str, address: str, name: str = "", linked=()) -> I
     owner = _linked_customer(linked)
     try:
         with transaction.atomic():
-            customer = owner or Customer.objects.create(name=name[:200])
-            return Identity.objects.create(
+            customer = owner or plainsql.insert(Customer(name=name[:200]))
+            return plainsql.insert(Identity(
                 customer=customer, channel=channel, address=address, display_name=name[:200]
-            )
+            ))
     except IntegrityError:
         return Identity.objects.get(channel=channel, address=address)
 
@@ -190,10 +193,10 @@ def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int):
     if related is None and hints.related_ticket_id:
         related = Ticket.objects.filter(pk=hints.related_ticket_id).first()
     meta = {"session": hints.session} if hints.session else {}
-    ticket = Ticket.objects.create(
+    ticket = plainsql.insert(Ticket(
         customer_id=customer_id, subject=(msg.subject or _first_line(msg.text))[:300],
         channel=msg.channel, related_to=related, meta=meta,
-    )
+    ))
     return ticket, True, False
 
 
@@ -252,7 +255,7 @@ def store_attachments(message: Message, inbound) -> list[Attachment]:
                 attachment.file.save(name, ContentFile(item.content), save=False)
         else:
             attachment.source_url, attachment.state = item.url, Attachment.State.PENDING
-        attachment.save()
+        plainsql.insert(attachment)
         stored.append(attachment)
     return stored
 

@@ -9,6 +9,7 @@ import logging
 
 from django.utils import timezone
 
+from tickets import plainsql
 from tickets.channels import (
     DeliveryUpdate,
     InboundMessage,
@@ -28,10 +29,10 @@ def receive_webhook(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, 
     """Store an already *verified* request and process it. Raises PayloadError (the provider
     should get a 4xx) or the unexpected exception (5xx: the provider retries); either way the
     payload stays stored with its error for replay."""
-    payload = InboundPayload.objects.create(
+    payload = plainsql.insert(InboundPayload(
         adapter=adapter_key, path=raw.path[:500], content_type=raw.content_type[:255],
         headers=raw.headers, body=raw.body,
-    )
+    ))
     return payload, process_payload(payload, raw)
 
 
@@ -72,5 +73,5 @@ def _apply(item):
 
 
 def _finish(payload: InboundPayload, state: str, error: str) -> None:
-    InboundPayload.objects.filter(pk=payload.pk).update(state=state, error=error[:5000], processed_at=timezone.now())
-    payload.state, payload.error = state, error
+    payload.state, payload.error, payload.processed_at = state, error[:5000], timezone.now()
+    plainsql.update(payload, ("state", "error", "processed_at"))

@@ -1,0 +1,67 @@
+"""Plain-SQL insert and update of model instances, for the ingest hot path.
+
+On a small server compiling an ORM statement costs several times more than running it (an
+insert's compiler alone was ~0.2 ms here, the SQLite statement ~0.03 ms), and one ingest writes
+half a dozen rows. These helpers build each model's statement once per process and convert
+values exactly as the ORM does (`Field.pre_save`, then `Field.get_db_prep_save`), so auto_now
+timestamps, JSON, files and time zones come out the same. Errors are Django's own: the cursor
+wraps them (an IntegrityError is `django.db.IntegrityError`), so race handling is unchanged.
+
+No signals are sent: nothing in this project listens to model signals (the search index is
+kept by database triggers). A model with database defaults or generated fields is refused
+rather than half-supported.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Model
+
+_INSERTS: dict[tuple[type, str], tuple[str, list]] = {}
+_UPDATES: dict[tuple[type, str, tuple[str, ...]], tuple[str, list]] = {}
+
+
+def _check(model: type[Model]) -> None:
+    for field in model._meta.concrete_fields:
+        if getattr(field, "generated", False) or field.has_db_default():
+            raise TypeError(f"plainsql cannot write {model.__name__}.{field.name} (database default or generated)")
+
+
+def insert(obj: Model) -> Model:
+    """INSERT one new instance (its primary key unset) and set the key it was given."""
+    model = type(obj)
+    key = (model, connection.vendor)
+    if key not in _INSERTS:
+        _check(model)
+        meta, q = model._meta, connection.ops.quote_name
+        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        sql = (f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608
+               f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {q(meta.pk.column)}")
+        _INSERTS[key] = (sql, fields)
+    sql, fields = _INSERTS[key]
+    if obj.pk is not None:
+        raise ValueError("plainsql.insert() is for new rows; this one already has a primary key")
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj
+
+
+def update(obj: Model, fields: tuple[str, ...]) -> Model:
+    """UPDATE the named fields of a saved instance (like save(update_fields=...), no signals)."""
+    model = type(obj)
+    key = (model, connection.vendor, fields)
+    if key not in _UPDATES:
+        _check(model)
+        meta, q = model._meta, connection.ops.quote_name
+        model_fields = [meta.get_field(name) for name in fields]
+        assignments = ", ".join(f"{q(f.column)} = %s" for f in model_fields)
+        sql = f"UPDATE {q(meta.db_table)} SET {assignments} WHERE {q(meta.pk.column)} = %s"  # noqa: S608
+        _UPDATES[key] = (sql, model_fields)
+    sql, model_fields = _UPDATES[key]
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection=connection) for f in model_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])
+    return obj
