@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 TARGET = 500.0
 COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 
-tmp = tempfile.mkdtemp(prefix="bench-email-")
+tmp = tempfile.mkdtemp(prefix="bench-email-", dir=os.environ.get("BENCH_TMP"))
 os.environ.update({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
                    "HELPDESK_FROM_EMAIL": "support@helpdesk.example.com", "HELPDESK_LOG_LEVEL": "ERROR",
                    "DJANGO_SETTINGS_MODULE": "helpdesk.settings"})

@@ -3,9 +3,11 @@ new tickets (never machine-made mail, at most once per sender per day; see tasks
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
-from channels_email import conf
+from channels_email import conf, tokens
+from channels_email.models import Acknowledgement
 from tickets import services
 from tickets.services import IngestResult
 
@@ -18,6 +20,26 @@ def after_ingest(items, *, acknowledge: bool = True) -> None:
         for address in message.meta.get("cc", []):
             services.add_participant(message.ticket, "email", address)
         if acknowledge and item.ticket_created and conf.auto_acknowledge() and not message.meta.get("auto_submitted"):
-            from channels_email.tasks import send_acknowledgement
+            ack_id = claim(message.identity.address, message.ticket_id)
+            if ack_id is not None:
+                from channels_email.tasks import send_acknowledgement
 
-            transaction.on_commit(lambda pk=message.pk: send_acknowledgement.enqueue(pk), robust=True)
+                transaction.on_commit(lambda pk=message.pk, ack=ack_id: send_acknowledgement.enqueue(pk, ack),
+                                      robust=True)
+
+
+# One statement, no savepoint: the unique (address, day) constraint is the once-a-day rule, and
+# claiming here instead of in the task means a burst of mail from one sender queues one task,
+# not one per message. Plain SQL because ingest is the hot path (see tickets/plainsql.py).
+_CLAIM = (f"INSERT INTO {Acknowledgement._meta.db_table} (address, day, ticket_id, message_id, created_at) "  # noqa: S608
+          "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (address, day) DO NOTHING RETURNING id")
+
+
+def claim(address: str, ticket_id: int) -> int | None:
+    """Today's acknowledgement for this sender, or None when one was already claimed today."""
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [address, ops.adapt_datefield_value(timezone.localdate()), ticket_id,
+                                tokens.message_id(ticket_id), ops.adapt_datetimefield_value(timezone.now())])
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -3,6 +3,8 @@
     "email":          {"BACKEND": "channels_email.adapter.EmailAdapter"}               outbound
     "email_mailgun":  {"BACKEND": "channels_email.adapter.EmailAdapter", "esp": "mailgun"}
     "email_pipe":     {"BACKEND": "channels_email.adapter.MtaPipeAdapter"}             manage.py ingest_email
+    "email_import":   {"BACKEND": "channels_email.adapter.MtaPipeAdapter", "acknowledge": False}
+                                                                                       manage.py import_mbox
 
 Every email adapter delivers the same way (Django mailers); an `esp` adapter also accepts that
 ESP's anymail inbound and tracking webhooks, validated and parsed by anymail's own views.
@@ -109,8 +111,11 @@ class EmailAdapter(BaseAdapter):
                               error_message=str(reason) if status == "failed" else "",
                               timestamp=event.timestamp)
 
+    def after_ingest(self, results):
+        # Option "acknowledge": False for history being imported (import_mbox's adapter).
+        acks.after_ingest(results, acknowledge=self.options.get("acknowledge", True))
+
     def acknowledge(self, raw, items):
-        acks.after_ingest(items)
         return HttpResponse("ok", content_type="text/plain")
 
     # --- outbound ---------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 
 from tickets import services
-from tickets.channels import RawRequest, get_adapter
+from tickets.channels import RawRequest
 
 PIPE_ADAPTER = "email_pipe"
+IMPORT_ADAPTER = "email_import"  # the same parser; no acknowledgements for history
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?", re.M)  # RFC 5322 field name, then ":"
 
 
@@ -36,17 +37,10 @@ def raw_request(data: bytes, source: str = "mta") -> RawRequest:
                       headers={}, body=data)
 
 
-def ingest_raw(data: bytes, *, adapter_key: str = PIPE_ADAPTER, source: str = "mta", acknowledge: bool = True):
+def ingest_raw(data: bytes, *, adapter_key: str = PIPE_ADAPTER, source: str = "mta"):
     """Store, then process; returns (payload, items). Raises NotMail for input that is not
-    mail, and lets database errors through (the MTA should retry: EX_TEMPFAIL)."""
+    mail, and lets database errors through (the MTA should retry: EX_TEMPFAIL). The adapter's
+    after_ingest (Cc participants, acknowledgements) runs inside processing."""
     if not looks_like_mail(data):
         raise NotMail("input has no RFC 5322 header block")
-    raw = raw_request(data, source)
-    payload, items = services.receive_webhook(adapter_key, raw)
-    if acknowledge:
-        get_adapter(adapter_key).acknowledge(raw, items)
-    else:  # history being imported: participants yes, "we got your message" no
-        from channels_email.acks import after_ingest
-
-        after_ingest(items, acknowledge=False)
-    return payload, items
+    return services.receive_webhook(adapter_key, raw_request(data, source))

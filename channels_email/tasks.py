@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from channels_email import outbound, tokens
 from channels_email.models import Acknowledgement
@@ -19,21 +17,16 @@ log = logging.getLogger(__name__)
 
 
 @task()
-def send_acknowledgement(message_id: int) -> str:
+def send_acknowledgement(message_id: int, ack_id: int) -> str:
     """Tell a customer we opened their ticket. Marked `Auto-Submitted: auto-replied` (RFC 3834)
-    so well-behaved autoresponders don't answer it; one per sender per day."""
+    so well-behaved autoresponders don't answer it. `ack_id` is today's Acknowledgement for the
+    sender, claimed at ingest (acks.claim): that row is the one-per-sender-per-day rule."""
+    record = Acknowledgement.objects.filter(pk=ack_id).first()
     message = Message.objects.select_related("ticket", "identity").filter(pk=message_id).first()
-    if message is None or message.identity is None:
+    if record is None or message is None or message.identity is None:
         return "skipped"
     ticket, address = message.ticket, message.identity.address
-    msgid = tokens.message_id(ticket.pk)
-    try:
-        with transaction.atomic():  # a savepoint: the losing insert must not break the caller
-            record = Acknowledgement.objects.create(address=address, day=timezone.localdate(),
-                                                    ticket_id=ticket.pk, message_id=msgid)
-    except IntegrityError:
-        return "already acknowledged today"
-    headers = {"Message-ID": msgid, "Reply-To": tokens.reply_address(ticket.pk),
+    headers = {"Message-ID": record.message_id, "Reply-To": tokens.reply_address(ticket.pk),
                "Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
     if message.external_id:
         headers["In-Reply-To"] = headers["References"] = message.external_id

@@ -1,5 +1,5 @@
-"""The event-log sink (settings.HELPDESK_EVENT_SINKS): after each commit, hand the event to the
-task queue. Nothing slow happens in the request: no HTTP here, one cheap query."""
+"""The event-log sink (settings.HELPDESK_EVENT_SINKS): after each commit, hand the new events to
+the task queue. Nothing slow happens in the request: no HTTP here, one cheap query."""
 
 from django.db import connection
 
@@ -10,11 +10,12 @@ from integrations.models import WebhookEndpoint
 _ANY_ACTIVE = f"SELECT 1 FROM {WebhookEndpoint._meta.db_table} WHERE is_active LIMIT 1"  # noqa: S608
 
 
-def on_event(seq: int) -> None:
+def on_event(seqs: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_ANY_ACTIVE)
         active = cursor.fetchone() is not None
     if active:
         from integrations.tasks import fan_out_event
 
-        fan_out_event.enqueue(seq)
+        for seq in seqs:
+            fan_out_event.enqueue(seq)

@@ -175,6 +175,10 @@ class ChannelAdapter(Protocol):
     def parse(self, request: RawRequest) -> list[InboundMessage | DeliveryUpdate]:
         """Turn a verified request into messages and delivery updates (PayloadError if not)."""
 
+    def after_ingest(self, results: list) -> None:
+        """The channel's own follow-up to what its payload became (IngestResults and delivery
+        updates), inside the same transaction: a replay runs it too, a failure undoes it."""
+
     def acknowledge(self, request: RawRequest, items: list) -> HttpResponse:
         """The response the provider expects once its request is safely stored."""
 
@@ -206,6 +210,9 @@ class BaseAdapter:
 
     def parse(self, request: RawRequest) -> list[InboundMessage | DeliveryUpdate]:
         raise PayloadError("This adapter accepts no webhooks.")
+
+    def after_ingest(self, results: list) -> None:
+        return None
 
     def acknowledge(self, request: RawRequest, items: list) -> HttpResponse:
         return HttpResponse("ok", content_type="text/plain")

@@ -60,52 +60,65 @@ def _allocate(count: int = 1) -> int:
 
 
 def record(kind: str, *, ticket=None, customer=None, message=None, public=False, data=None,
-           extra_groups: Iterable[str] = ()) -> Event:
-    """Write one Event in the caller's transaction and ring its groups after commit.
+           extra_groups: Iterable[str] = ()) -> int:
+    """Write one Event in the caller's transaction and ring its groups after commit; returns
+    its seq.
 
     Call it last in a service's transaction: from here to commit every other writer of events
     waits on the counter row."""
+    return record_many(dict(kind=kind, ticket=ticket, customer=customer, message=message, public=public,
+                            data=data, extra_groups=extra_groups))[-1]
+
+
+def record_many(*changes: dict) -> list[int]:
+    """Several events of one change (a new ticket and its first message), each a dict of
+    record()'s arguments: one sequence allocation, one insert, one doorbell. Returns the seqs."""
     if not connection.in_atomic_block:
         raise RuntimeError("events.record() must run inside the transaction of the change.")
-    customer_id = customer.pk if customer is not None else getattr(ticket, "customer_id", None)
-    seq = _allocate()
-    event = Event(seq=seq, kind=kind, ticket=ticket, customer_id=customer_id, message=message,
-                  public=public, data=data or {}, created_at=timezone.now())
-    _insert(event)
-    groups = [*groups_of(getattr(ticket, "pk", None), customer_id), *extra_groups]
-    transaction.on_commit(lambda: publish(groups, seq), robust=True)
+    last = _allocate(len(changes))
+    seqs = list(range(last - len(changes) + 1, last + 1))
+    now, groups, rows = timezone.now(), {}, []
+    for seq, change in zip(seqs, changes, strict=True):
+        ticket, customer = change.get("ticket"), change.get("customer")
+        customer_id = customer.pk if customer is not None else getattr(ticket, "customer_id", None)
+        message = change.get("message")
+        rows.append((seq, change["kind"], getattr(ticket, "pk", None), customer_id, getattr(message, "pk", None),
+                     bool(change.get("public")), change.get("data") or {}, now))
+        groups.update(dict.fromkeys([*groups_of(getattr(ticket, "pk", None), customer_id),
+                                     *change.get("extra_groups", ())]))
+    _insert(rows)
+    # One ring for all of them: a doorbell only says "read up to `last`", and every seq below a
+    # committed one is committed (seq order is commit order).
+    transaction.on_commit(lambda: publish(list(groups), last), robust=True)
     for sink in _sinks():
-        transaction.on_commit(lambda sink=sink: sink(seq), robust=True)
-    return event
+        transaction.on_commit(lambda sink=sink: sink(seqs), robust=True)
+    return seqs
 
 
 def _sinks():
-    """HELPDESK_EVENT_SINKS: dotted paths of callables(seq) run after commit for every event
-    (e.g. the outgoing-webhook dispatcher). Like the channel adapters, found through a setting
-    so tickets imports nobody."""
+    """HELPDESK_EVENT_SINKS: dotted paths of callables(seqs) run after commit with the seqs of
+    new events (e.g. the outgoing-webhook dispatcher). Like the channel adapters, found through
+    a setting so tickets imports nobody."""
     return [import_string(path) for path in getattr(settings, "HELPDESK_EVENT_SINKS", ())]
 
 
-_INSERT = None
+_INSERT_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "message_id", "public", "data", "created_at")
 
 
-def _insert(event: Event) -> None:
-    """One event row, as plain SQL: every visible change writes one, and compiling an ORM insert
-    costs more than running it on a small server (see services.inbound)."""
-    global _INSERT
-    if _INSERT is None:
-        q = connection.ops.quote_name
-        columns = ["seq", "kind", "ticket_id", "customer_id", "message_id", "public", "data", "created_at"]
-        _INSERT = (f"INSERT INTO {q(Event._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
-                   f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {q('id')}")
-    ops = connection.ops
-    params = [event.seq, event.kind, event.ticket_id, event.customer_id, event.message_id, event.public,
-              ops.adapt_json_value(event.data, Event._meta.get_field("data").encoder),
-              ops.adapt_datetimefield_value(event.created_at)]
+def _insert(rows: list[tuple]) -> None:
+    """Event rows, as one plain-SQL statement: every visible change writes them, and compiling
+    an ORM insert costs more than running it on a small server (see tickets/plainsql.py)."""
+    q, ops = connection.ops.quote_name, connection.ops
+    encoder = Event._meta.get_field("data").encoder
+    placeholders = ", ".join([f"({', '.join(['%s'] * len(_INSERT_COLUMNS))})"] * len(rows))
+    sql = (f"INSERT INTO {q(Event._meta.db_table)} ({', '.join(q(c) for c in _INSERT_COLUMNS)}) "  # noqa: S608
+           f"VALUES {placeholders}")
+    params = []
+    for seq, kind, ticket_id, customer_id, message_id, public, data, created_at in rows:
+        params += [seq, kind, ticket_id, customer_id, message_id, public,
+                   ops.adapt_json_value(data, encoder), ops.adapt_datetimefield_value(created_at)]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, params)
-        event.pk = cursor.fetchone()[0]
-    event._state.adding, event._state.db = False, connection.alias
+        cursor.execute(sql, params)
 
 
 def publish(groups: Iterable[str], seq: int) -> None:

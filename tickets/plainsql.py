@@ -65,3 +65,33 @@ def update(obj: Model, fields: tuple[str, ...]) -> Model:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, obj.pk])
     return obj
+
+
+_SELECTS: dict[tuple[type, str, str], tuple[str, list]] = {}
+
+
+def select_one(model: type[Model], where: str, params, *, order_by: str = "") -> Model | None:
+    """The first instance matching a plain-SQL WHERE (columns of `model`'s table), converted
+    from the database as the ORM converts it (SQLite's text datetimes, JSON), or None."""
+    key = (model, connection.vendor, where + "|" + order_by)
+    if key not in _SELECTS:
+        meta, q = model._meta, connection.ops.quote_name
+        columns = []
+        for field in meta.concrete_fields:
+            col = field.get_col(meta.db_table)
+            columns.append((field, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+        sql = (f"SELECT {', '.join(q(f.column) for f, _c, _v in columns)} FROM {q(meta.db_table)} "  # noqa: S608
+               f"WHERE {where}{f' ORDER BY {order_by}' if order_by else ''} LIMIT 1")
+        _SELECTS[key] = (sql, columns)
+    sql, columns = _SELECTS[key]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (_field, col, converters) in zip(row, columns, strict=True):
+        for converter in converters:
+            value = converter(value, col, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f, _c, _v in columns], values)

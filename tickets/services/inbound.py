@@ -79,7 +79,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     if msg.replaces:
         return _apply_edit(msg, customer_id)
 
-    ticket, ticket_created, reopened = _find_ticket(msg, identity, customer_id)
+    ticket, ticket_created, reopened = _find_ticket(msg, identity, customer_id, now)
     message = plainsql.insert(Message(
         # The ticket's customer: a participant's reply belongs to that conversation's history.
         ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
@@ -92,12 +92,13 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     attachments = store_attachments(message, msg.attachments)
 
     status_before = ticket.status
-    ticket.last_customer_message_at = now
-    if ticket.waiting_since is None:
-        ticket.waiting_since = now
-    if not ticket_created and ticket.status in (Status.PENDING, Status.SOLVED):
-        ticket.status = Status.OPEN
-    plainsql.update(ticket, ("last_customer_message_at", "waiting_since", "status", "updated_at"))
+    if not ticket_created:  # a new ticket was inserted with these already
+        ticket.last_customer_message_at = now
+        if ticket.waiting_since is None:
+            ticket.waiting_since = now
+        if ticket.status in (Status.PENDING, Status.SOLVED):
+            ticket.status = Status.OPEN
+        plainsql.update(ticket, ("last_customer_message_at", "waiting_since", "status", "updated_at"))
     if identity.last_inbound_at is None or now - identity.last_inbound_at > timedelta(seconds=60):
         # Minute precision is all the 24-hour-window checks need; skip the write in a burst.
         identity.last_inbound_at = now
@@ -105,12 +106,14 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
 
     # message.created carries the ticket id, which is all a queue needs to move a row; a
     # separate ticket event only when the ticket itself appeared or changed state.
+    changes = []
     if ticket_created:
-        events.record("ticket.created", ticket=ticket, data=ticket_data(ticket))
+        changes.append(dict(kind="ticket.created", ticket=ticket, data=ticket_data(ticket)))
     elif status_before != ticket.status:
-        events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
-    events.record("message.created", ticket=ticket, message=message, public=True,
-                  data=message_data(message, attachments))
+        changes.append(dict(kind="ticket.updated", ticket=ticket, data=ticket_data(ticket)))
+    changes.append(dict(kind="message.created", ticket=ticket, message=message, public=True,
+                        data=message_data(message, attachments)))
+    events.record_many(*changes)
     _fetch_later([a for a in attachments if a.state == Attachment.State.PENDING])
     return IngestResult(message, created=True, ticket_created=ticket_created)
 
@@ -118,10 +121,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
 def resolve_identity(channel: str, address: str, name: str = "", linked=()) -> Identity:
     """The identity for (channel, address), creating it and its customer if new. Safe under
     races: the loser of a concurrent insert re-reads the winner's row."""
-    found = list(Identity.objects.raw(
-        f"SELECT * FROM {Identity._meta.db_table} WHERE channel = %s AND address = %s",  # noqa: S608
-        [channel, address]))
-    identity = found[0] if found else None
+    identity = plainsql.select_one(Identity, "channel = %s AND address = %s", [channel, address])
     if identity is not None:
         if name and not identity.display_name:
             Identity.objects.filter(pk=identity.pk).update(display_name=name[:200])
@@ -159,20 +159,24 @@ def _is_participant(ticket: Ticket, identity: Identity) -> bool:
         return True
     if [identity.channel, identity.address] in ticket.meta.get("participants", []):
         return True
-    return ticket.messages.filter(identity=identity).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Message._meta.db_table} WHERE ticket_id = %s AND identity_id = %s LIMIT 1",  # noqa: S608
+                       [ticket.pk, identity.pk])
+        return cursor.fetchone() is not None
 
 
-def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int):
+def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int, now):
     """Thread hints first, then the customer's latest ticket on this channel, else a new one.
     Returns (ticket, created, reopened). A closed ticket is never reopened."""
     hints = msg.hints
     candidate = None
     if hints.ticket_id:
-        candidate = Ticket.objects.filter(pk=hints.ticket_id).first()
+        candidate = plainsql.select_one(Ticket, "id = %s", [hints.ticket_id])
     if candidate is None and hints.reply_to_external_ids:
-        earlier = (Message.objects.filter(channel=msg.channel, external_id__in=hints.reply_to_external_ids)
-                   .select_related("ticket").order_by("-pk").first())
-        candidate = earlier.ticket if earlier else None
+        ids = hints.reply_to_external_ids
+        candidate = plainsql.select_one(
+            Ticket, f"id = (SELECT ticket_id FROM {Message._meta.db_table} WHERE channel = %s "  # noqa: S608
+            f"AND external_id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id DESC LIMIT 1)", [msg.channel, *ids])
     if candidate is None and hints.session:
         candidate = (Ticket.objects.filter(customer_id=customer_id, channel=msg.channel,
                                            meta__session=hints.session).order_by("-pk").first())
@@ -182,20 +186,19 @@ def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int):
                     candidate.pk, identity)
         related, candidate = candidate, None
     if candidate is None and hints.join_open_ticket and not hints.session:
-        latest = Ticket.objects.raw(
-            f"SELECT * FROM {Ticket._meta.db_table} WHERE customer_id = %s AND channel = %s "  # noqa: S608
-            "ORDER BY updated_at DESC LIMIT 1", [customer_id, msg.channel])
-        candidate = next(iter(latest), None)
+        candidate = plainsql.select_one(Ticket, "customer_id = %s AND channel = %s", [customer_id, msg.channel],
+                                        order_by="updated_at DESC")
     if candidate is not None and candidate.status == Status.CLOSED:
         related, candidate = candidate, None
     if candidate is not None:
         return candidate, False, candidate.status in (Status.SOLVED, Status.PENDING)
     if related is None and hints.related_ticket_id:
-        related = Ticket.objects.filter(pk=hints.related_ticket_id).first()
+        related = plainsql.select_one(Ticket, "id = %s", [hints.related_ticket_id])
     meta = {"session": hints.session} if hints.session else {}
     ticket = plainsql.insert(Ticket(
         customer_id=customer_id, subject=(msg.subject or _first_line(msg.text))[:300],
         channel=msg.channel, related_to=related, meta=meta,
+        last_customer_message_at=now, waiting_since=now,
     ))
     return ticket, True, False
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 
 from tickets import plainsql
@@ -46,8 +47,14 @@ def process_payload(payload: InboundPayload, raw: RawRequest | None = None) -> l
     adapter = get_adapter(payload.adapter)
     raw = raw or raw_request_of(payload)
     try:
-        items = adapter.parse(raw)
-        results = [_apply(item) for item in items]
+        items = adapter.parse(raw)  # outside the transaction: SQLite holds its write lock from BEGIN
+        # One transaction for every item and the payload's new state: a payload is processed
+        # whole or not at all (a failure rolls back its earlier items too, and replay redoes
+        # them), and one commit instead of two per message.
+        with transaction.atomic():
+            results = [_apply(item) for item in items]
+            adapter.after_ingest(results)
+            _finish(payload, InboundPayload.State.PROCESSED, "")
     except Quarantined as exc:
         _finish(payload, InboundPayload.State.QUARANTINED, exc.reason)
         log.warning("%s payload %s quarantined: %s", payload.adapter, payload.pk, exc.reason)
@@ -60,7 +67,6 @@ def process_payload(payload: InboundPayload, raw: RawRequest | None = None) -> l
         _finish(payload, InboundPayload.State.FAILED, f"{type(exc).__name__}: {exc}")
         log.exception("%s payload %s failed; kept for replay", payload.adapter, payload.pk)
         raise
-    _finish(payload, InboundPayload.State.PROCESSED, "")
     return results
 
 

@@ -11,7 +11,7 @@ from email.policy import default
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_email import conf, mime
-from channels_email.pipe import NotMail, ingest_raw
+from channels_email.pipe import IMPORT_ADAPTER, NotMail, ingest_raw
 from tickets.models import InboundPayload, Message
 from tickets.services import IngestResult
 
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         if senders and senders[0][1] in conf.own_addresses():
             return "ours"
         try:
-            payload, items = ingest_raw(data, source=source, acknowledge=False)
+            payload, items = ingest_raw(data, adapter_key=IMPORT_ADAPTER, source=source)
         except NotMail:
             return "not mail"
         except Exception as exc:  # noqa: BLE001 - kept as a failed payload for replay; go on
