@@ -3,12 +3,13 @@ new tickets (never machine-made mail, at most once per sender per day; see tasks
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from channels_email import conf, tokens
 from channels_email.models import Acknowledgement
 from tickets import services
+from tickets.queueing import enqueue_on_commit
 from tickets.services import IngestResult
 
 
@@ -24,8 +25,7 @@ def after_ingest(items, *, acknowledge: bool = True) -> None:
             if ack_id is not None:
                 from channels_email.tasks import send_acknowledgement
 
-                transaction.on_commit(lambda pk=message.pk, ack=ack_id: send_acknowledgement.enqueue(pk, ack),
-                                      robust=True)
+                enqueue_on_commit(send_acknowledgement, message.pk, ack_id)
 
 
 # One statement, no savepoint: the unique (address, day) constraint is the once-a-day rule, and

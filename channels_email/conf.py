@@ -1,13 +1,20 @@
 """The email channel's settings, read at call time so tests can override them."""
 
 from email.utils import parseaddr
+from functools import lru_cache
 
 from django.conf import settings
 
 
 def support_address() -> str:
     """The address customers write to and replies come from (HELPDESK_FROM_EMAIL)."""
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower() or "support@example.com"
+    return _address_in(settings.DEFAULT_FROM_EMAIL)
+
+
+@lru_cache(maxsize=8)
+def _address_in(from_email: str) -> str:
+    # Cached by the setting's value (tests override it): every mail asks several times.
+    return parseaddr(from_email)[1].lower() or "support@example.com"
 
 
 def support_domain() -> str:

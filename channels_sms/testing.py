@@ -46,6 +46,7 @@ class Reply:
     status: int = 200
     body: bytes | dict = b""
     headers: dict = field(default_factory=dict)
+    only_for: str = ""  # answer only a request whose URL ends with this (e.g. "/Messages.json")
 
 
 class FakeTwilio(BaseAdapter):
@@ -62,10 +63,17 @@ class FakeTwilio(BaseAdapter):
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         body = request.body.encode() if isinstance(request.body, str) else (request.body or b"")
         self.sent.append(SentRequest(request.method, request.url, dict(request.headers), body, timeout))
-        reply = self.replies.pop(0) if self.replies else self.default_reply(request)
+        reply = self._scripted(request.url) or self.default_reply(request)
         if isinstance(reply, Exception):
             raise reply
         return self.build(request, reply)
+
+    def _scripted(self, url: str):
+        """The first queued reply meant for this request (any request, unless `only_for`)."""
+        for i, reply in enumerate(self.replies):
+            if not getattr(reply, "only_for", "") or url.endswith(reply.only_for):
+                return self.replies.pop(i)
+        return None
 
     def default_reply(self, request) -> Reply:
         if request.method == "POST" and request.url.endswith("/Messages.json"):

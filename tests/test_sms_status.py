@@ -23,7 +23,7 @@ def sent_reply(client, agent, run_tasks, capture, fixture, sid):
     client.post(captured.path, captured.body, content_type=FORM, headers={"X-Twilio-Signature": captured.signature})
     inbound = Message.objects.filter(direction="inbound").latest("pk")
     with fake_twilio() as fake:
-        fake.replies.append(Reply(201, {"sid": sid, "status": "queued"}))
+        fake.replies.append(Reply(201, {"sid": sid, "status": "queued"}, only_for="/Messages.json"))
         with capture(execute=True):
             reply = services.reply(inbound.ticket, author=agent, text="On its way.", channel=inbound.channel)
         run_tasks()
@@ -145,7 +145,7 @@ def test_a_callback_that_overtakes_its_own_send_is_applied_once_the_send_is_reco
     reply.refresh_from_db()
     assert reply.status == Message.Status.QUEUED
     with fake_twilio() as fake:
-        fake.replies.append(Reply(201, {"sid": "SM" + "e" * 32, "status": "queued"}))
+        fake.replies.append(Reply(201, {"sid": "SM" + "e" * 32, "status": "queued"}, only_for="/Messages.json"))
         deliver_message.call(reply.pk)  # the worker records the send just after the callback
     assert Message.objects.get(pk=reply.pk).status == Message.Status.SENT
     run_tasks()  # the second look at the stored callback

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable, Iterable
 
 from asgiref.sync import SyncToAsync, async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -134,10 +134,16 @@ def publish(groups: Iterable[str], seq: int) -> None:
         asyncio.run_coroutine_threadsafe(ring, _server_loop)
     elif getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
         async_to_sync(_await)(ring)  # a sync_to_async thread: asgiref hops to its loop
+    elif isinstance(layer, InMemoryChannelLayer):
+        # A plain thread outside `serve` (the MTA pipe, a command, a separate worker) with the
+        # embedded in-process layer: no socket of ours can hear this process's layer, so
+        # ringing it only costs a thread wake-up per commit. The server's watchman reads these
+        # events from the log and rings for them (HELPDESK_EVENT_POLL_SECONDS).
+        ring.close()
     else:
-        # A plain thread (a command, a benchmark, a separate worker): a long-lived private
-        # loop, instead of a new thread and loop per ring. Rings still in flight when the
-        # process exits are waited for (briefly) at exit.
+        # A plain thread with a shared layer (Redis): a long-lived private loop, instead of a
+        # new thread and loop per ring. Rings still in flight when the process exits are
+        # waited for (briefly) at exit.
         _in_flight.add(asyncio.run_coroutine_threadsafe(ring, _private_loop()))
 
 

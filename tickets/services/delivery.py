@@ -11,6 +11,7 @@ from django.db import transaction
 from tickets import events
 from tickets.channels import DeliveryUpdate
 from tickets.models import Message
+from tickets.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,8 @@ def retry_delivery(message: Message, *, actor=None) -> Message:
         message.status, message.error_code, message.error_message = S.QUEUED, "", ""
         message.meta["attempts"] = 0
         message.save(update_fields=["status", "error_code", "error_message", "meta"])
+        enqueue_on_commit(deliver_message, message.pk)
         events.record("message.status", ticket=message.ticket, message=message, public=True,
                       data={"id": message.pk, "client_id": message.client_id, "status": message.status,
                             "error": "", "error_code": ""})
-        transaction.on_commit(lambda: deliver_message.enqueue(message.pk), robust=True)
     return message

@@ -17,6 +17,7 @@ from tickets.channels import InboundMessage
 from tickets.files import AttachmentRejected, check_size, normalise_filename
 from tickets.models import Attachment, Customer, Identity, Message, Ticket
 from tickets.payloads import message_data, ticket_data
+from tickets.queueing import enqueue_on_commit
 from tickets.sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
@@ -269,7 +270,7 @@ def _fetch_later(attachments: list[Attachment]) -> None:
     from tickets.tasks import fetch_attachment
 
     for attachment in attachments:
-        transaction.on_commit(lambda pk=attachment.pk: fetch_attachment.enqueue(pk), robust=True)
+        enqueue_on_commit(fetch_attachment, attachment.pk)
 
 
 def store_attachment_content(attachment_id: int, content: bytes | None, error: str = "") -> Attachment:

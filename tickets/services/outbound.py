@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tickets import events
 from tickets.models import Identity, Message, Ticket
 from tickets.payloads import message_data, ticket_data
+from tickets.queueing import enqueue_on_commit
 from tickets.sanitize import sanitize_html
 from tickets.services.inbound import store_attachments
 
@@ -74,10 +75,10 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
             if ticket.status == Status.NEW:
                 ticket.status = Status.OPEN
             ticket.save(update_fields=["waiting_since", "first_response_at", "status", "meta", "updated_at"])
-            events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
-            events.record("message.created", ticket=ticket, message=message, public=True,
-                          data=message_data(message, stored))
-            transaction.on_commit(lambda: deliver_message.enqueue(message.pk), robust=True)
+            enqueue_on_commit(deliver_message, message.pk)
+            events.record_many(dict(kind="ticket.updated", ticket=ticket, data=ticket_data(ticket)),
+                               dict(kind="message.created", ticket=ticket, message=message, public=True,
+                                    data=message_data(message, stored)))
     except IntegrityError:
         # A concurrent send with the same client_id won.
         return Message.objects.get(ticket=ticket, client_id=client_id)

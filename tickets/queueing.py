@@ -1,0 +1,29 @@
+"""Queueing background work so that it happens only if the change that asked for it commits.
+
+With the django-tasks-db backend on our own database (the decided stack) the task row is written
+inside the caller's transaction: the transactional-outbox pattern. The task exists exactly when
+the change does, even if the process dies right after commit, and there is one commit instead
+of two (each SQLite commit was ~0.3 ms of an ingest). Any other backend gets the task from an
+on_commit hook, as Django recommends for queues outside the database.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, router, transaction
+
+
+def enqueue_on_commit(task, *args) -> None:
+    backend = task.get_backend()
+    if connection.in_atomic_block and _writes_to_our_database(backend):
+        task.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task.enqueue(*args), robust=True)
+
+
+def _writes_to_our_database(backend) -> bool:
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - the backend is a dependency
+        return False
+    return isinstance(backend, DatabaseBackend) and router.db_for_write(DBTaskResult) == connection.alias
