@@ -78,6 +78,8 @@ class EmailAdapter(BaseAdapter):
             raise PayloadError(f"{type(exc).__name__}: {exc}") from exc
         items = []
         for event in events:
+            if event is None:  # anymail's "nothing here", e.g. Mailtrap's "Test your integration" post
+                continue
             if isinstance(event, AnymailInboundEvent):
                 items += self._inbound(event, raw)
             else:

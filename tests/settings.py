@@ -19,9 +19,22 @@ ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "hook:secret-pass",
            "MAILGUN_WEBHOOK_SIGNING_KEY": "test-mailgun-signing-key",
            "MANDRILL_WEBHOOK_KEY": "test-mandrill-key",
            "MANDRILL_WEBHOOK_URL": "https://helpdesk.example.com/anymail/mandrill/",
+           "BREVO_API_KEY": "test-brevo-api-key",  # anymail's inbound view requires it (attachment downloads)
+           "MAILERSEND_INBOUND_SECRET": "test-mailersend-inbound-secret",
+           "MAILERSEND_SIGNING_SECRET": "test-mailersend-signing-secret",
+           "MAILTRAP_API_TOKEN": "test-mailtrap-api-token",  # inbound mail is fetched from Mailtrap's API
+           "MAILTRAP_INBOUND_SECRET": "test-mailtrap-inbound-secret",
+           "MAILTRAP_TRACKING_SECRET": "test-mailtrap-tracking-secret",
+           "RESEND_API_KEY": "test-resend-api-key",  # inbound mail is fetched from Resend's API
+           # svix secrets: "whsec_" + base64 of the key
+           "RESEND_INBOUND_SECRET": "whsec_dGVzdC1yZXNlbmQtaW5ib3VuZC1zZWNyZXQ=",
+           "RESEND_SIGNING_SECRET": "whsec_dGVzdC1yZXNlbmQtc2lnbmluZy1zZWNyZXQ=",
+           # POSTAL_WEBHOOK_KEY is the public half of an RSA key pair that
+           # tests/test_email_esp_contract.py generates per run (TestPostalContract sets it).
            }
 DEFAULT_FROM_EMAIL = "support@helpdesk.example.com"
-EMAIL_TEST_ESPS = ["mailgun", "postmark", "sendgrid", "sparkpost", "mandrill"]
+EMAIL_TEST_ESPS = ["mailgun", "postmark", "sendgrid", "sparkpost", "mandrill",
+                   "brevo", "mailersend", "mailjet", "mailtrap", "postal", "resend"]
 HELPDESK_CHANNELS = {
     **HELPDESK_CHANNELS,
     **{f"email_{esp}": {"BACKEND": "channels_email.adapter.EmailAdapter", "esp": esp} for esp in EMAIL_TEST_ESPS},
