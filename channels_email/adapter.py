@@ -94,7 +94,7 @@ class EmailAdapter(BaseAdapter):
             message, adapter_key=self.key, raw=raw.body, size=len(raw.body),
             envelope_sender=getattr(message, "envelope_sender", None),
             stripped_text=getattr(message, "stripped_text", None) or None,
-            spam_score=getattr(message, "spam_score", None),
+            spam_score=getattr(message, "spam_score", None), release=raw.released,
         )
 
     def _tracking(self, event) -> DeliveryUpdate | None:
@@ -134,9 +134,10 @@ class MtaPipeAdapter(EmailAdapter):
         raise SignatureError(_("The MTA pipe is not reachable over HTTP."))
 
     def parse(self, raw):
-        inbound.check_size(len(raw.body))
+        if not raw.released:
+            inbound.check_size(len(raw.body))
         try:
             message = mime.parse_bytes(raw.body)
         except Exception as exc:  # noqa: BLE001 - the stdlib parser rarely raises; if it does, quarantine
             raise Quarantined(f"unparseable mail: {type(exc).__name__}: {exc}") from exc
-        return inbound.to_items(message, adapter_key=self.key, raw=raw.body)
+        return inbound.to_items(message, adapter_key=self.key, raw=raw.body, release=raw.released)

@@ -3,7 +3,7 @@
 import mailbox
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
 from channels_email import pipe
@@ -84,6 +84,33 @@ def test_the_circuit_breaker_quarantines_a_flooding_sender_and_replay_lets_it_in
     services.process_payload(payload)
     payload.refresh_from_db()
     assert payload.state == "processed" and Message.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_an_admin_lets_a_quarantined_mail_through_without_lifting_the_limit(settings, admin_client):
+    settings.HELPDESK_EMAIL_SENDER_HOURLY_LIMIT = 1
+    ingest_raw(mail(msgid="<limit-0@example.org>"))
+    flood, _ = ingest_raw(mail(msgid="<limit-1@example.org>", subject="urgent", headers="Cc: boss@example.org\r\n"))
+    own, _ = ingest_raw(mail(sender="support@helpdesk.example.com", msgid="<own-1@example.org>"))
+    call_command("replay_inbound", str(flood.pk))  # a plain replay meets the same limit
+    flood.refresh_from_db()
+    assert flood.state == "quarantined" and Message.objects.count() == 1
+    with pytest.raises(CommandError):
+        call_command("replay_inbound", "--let-through")  # never wholesale: the admin names them
+
+    response = admin_client.post("/admin/tickets/inboundpayload/",
+                                 {"action": "let_through", "_selected_action": [flood.pk]}, follow=True)
+    assert response.status_code == 200 and b"1 let through" in response.content
+    flood.refresh_from_db()
+    assert flood.state == "processed"
+    message = Message.objects.get(external_id="<limit-1@example.org>")
+    assert message.subject == "urgent"
+    # The channel's follow-up runs on a let-through payload too: the Cc may reply into it.
+    assert ["email", "boss@example.org"] in message.ticket.meta["participants"]
+
+    call_command("replay_inbound", "--let-through", str(own.pk))  # the loop rule is a soft check too
+    own.refresh_from_db()
+    assert own.state == "processed"
 
 
 @pytest.mark.django_db

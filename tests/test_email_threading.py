@@ -134,6 +134,30 @@ def test_acknowledgements_once_per_sender_per_day_and_never_to_robots(run_tasks,
 
 
 @pytest.mark.django_db
+def test_an_acknowledgement_that_could_not_be_sent_frees_the_day_for_a_later_one(run_tasks, monkeypatch):
+    from channels_email import tasks
+    from channels_email.models import Acknowledgement
+    from tickets.channels import TransientDeliveryError
+
+    real_send = tasks.outbound.send
+
+    def mail_server_down(mail):
+        raise TransientDeliveryError("connection refused")
+
+    monkeypatch.setattr(tasks.outbound, "send", mail_server_down)
+    ingest_raw(mail(msgid="<ack-1@example.org>"))
+    ingest_raw(mail(msgid="<ack-2@example.org>", subject="another question"))
+    assert Acknowledgement.objects.count() == 1  # claimed once for the day at ingest: one task
+    run_tasks()
+    assert Acknowledgement.objects.count() == 0 and django_mail.outbox == []
+
+    monkeypatch.setattr(tasks.outbound, "send", real_send)
+    ingest_raw(mail(msgid="<ack-3@example.org>", subject="third"))
+    run_tasks()
+    assert [m.extra_headers["In-Reply-To"] for m in django_mail.outbox] == ["<ack-3@example.org>"]
+
+
+@pytest.mark.django_db
 def test_a_bounce_marks_the_reply_failed_and_opens_no_ticket(conversation):
     ticket, sent = conversation
     dsn = corpus("dsn-postfix-rfc822").replace(b"<hd.1-0000000000000000.1@helpdesk.example.com>",

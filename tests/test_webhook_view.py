@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from tickets import services
-from tickets.models import InboundPayload, Message
+from tickets.models import Event, InboundPayload, Message
 from tickets.testing import sign
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,55 @@ def test_a_crash_while_processing_keeps_the_payload_and_replay_recovers_it(clien
     assert Message.objects.get().text == "hello"
     call_command("replay_inbound", str(payload.pk))  # replaying again changes nothing
     assert Message.objects.count() == 1
+
+
+def test_a_payload_is_processed_whole_or_not_at_all(client, monkeypatch):
+    """Two messages in one webhook; the second fails: the first is not left behind half-done,
+    and replay stores both."""
+    body = json.dumps({"messages": [{"id": "w-1", "from": "v-1", "text": "first"},
+                                    {"id": "w-2", "from": "v-2", "text": "second"}]}).encode()
+    real_ingest = services.webhooks.ingest
+
+    def second_fails(msg):
+        if msg.external_id == "w-2":
+            raise RuntimeError("disk full")
+        return real_ingest(msg)
+
+    monkeypatch.setattr(services.webhooks, "ingest", second_fails)
+    client.raise_request_exception = False
+    assert post(client, body).status_code == 500
+    payload = InboundPayload.objects.get()
+    assert payload.state == "failed" and "disk full" in payload.error
+    assert Message.objects.count() == 0 and Event.objects.count() == 0
+
+    monkeypatch.setattr(services.webhooks, "ingest", real_ingest)
+    call_command("replay_inbound", str(payload.pk))
+    assert sorted(Message.objects.values_list("text", flat=True)) == ["first", "second"]
+
+
+def test_queued_work_exists_exactly_when_the_change_commits(client, monkeypatch):
+    """Media downloads are queued inside the ingest's transaction (the database task backend):
+    a failed payload leaves no task behind, a stored one has its task without any on_commit."""
+    from django_tasks_db.models import DBTaskResult
+
+    media = {"id": "m-1", "from": "v-1", "text": "photo",
+             "attachments": [{"filename": "a.jpg", "content_type": "image/jpeg", "url": "https://media.example/1"}]}
+    real_ingest = services.webhooks.ingest
+
+    def fails_after_storing(msg):
+        real_ingest(msg)
+        raise RuntimeError("crash after the insert")
+
+    monkeypatch.setattr(services.webhooks, "ingest", fails_after_storing)
+    client.raise_request_exception = False
+    assert post(client, json.dumps({"messages": [media]}).encode()).status_code == 500
+    assert Message.objects.count() == 0 and DBTaskResult.objects.count() == 0
+
+    monkeypatch.setattr(services.webhooks, "ingest", real_ingest)
+    assert post(client, json.dumps({"messages": [{**media, "id": "m-2"}]}).encode()).status_code == 200
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "tickets.tasks.fetch_attachment"
+    assert task.args_kwargs["args"] == [Message.objects.get().attachments.get().pk]
 
 
 def test_a_bad_signature_is_logged_and_nothing_is_kept(client, caplog):

@@ -72,7 +72,7 @@ class InboundPayloadAdmin(admin.ModelAdmin):
     list_filter = ["state", "adapter"]
     readonly_fields = ["adapter", "path", "content_type", "headers", "received_at", "processed_at", "error"]
     exclude = ["body"]
-    actions = ["replay", "discard"]
+    actions = ["replay", "let_through", "discard"]
 
     @admin.action(description=_("Replay the selected payloads"))
     def replay(self, request, queryset):
@@ -85,6 +85,19 @@ class InboundPayloadAdmin(admin.ModelAdmin):
                 failed += 1
                 self.message_user(request, f"payload {payload.pk}: {exc}", messages.ERROR)
         self.message_user(request, _("%(done)d replayed, %(failed)d failed.") % {"done": done, "failed": failed})
+
+    @admin.action(description=_("Let the selected quarantined payloads through"))
+    def let_through(self, request, queryset):
+        """For mail an admin has looked at and trusts: process it without the soft checks that
+        quarantined it (flood limit, loop rules, size). The parser still runs."""
+        done = 0
+        for payload in queryset.filter(state=models.InboundPayload.State.QUARANTINED):
+            try:
+                services.process_payload(payload, release=True)
+                done += 1
+            except Exception as exc:  # noqa: BLE001 - reported to the admin, payload keeps its error
+                self.message_user(request, f"payload {payload.pk}: {exc}", messages.ERROR)
+        self.message_user(request, _("%(done)d let through.") % {"done": done})
 
     @admin.action(description=_("Discard the selected payloads"))
     def discard(self, request, queryset):

@@ -104,6 +104,10 @@ class RawRequest:
     headers: dict[str, str]
     body: bytes
     query: str = ""
+    # An admin let this payload through the quarantine (admin action / replay_inbound
+    # --let-through): adapters skip their soft checks (flood limits, loop rules, size), never
+    # the signature or the parser.
+    released: bool = False
 
     @classmethod
     def from_django(cls, request: HttpRequest) -> RawRequest:

@@ -1,7 +1,7 @@
 """Process stored webhook payloads again (after a fix, or after the database came back).
 Ingest is idempotent, so replaying a payload that half-succeeded stores nothing twice."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tickets import services
 from tickets.models import InboundPayload
@@ -13,8 +13,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", type=int, help="Payload ids (default: all failed/received).")
         parser.add_argument("--adapter", help="Only payloads of this HELPDESK_CHANNELS key.")
+        parser.add_argument("--let-through", action="store_true",
+                            help="Process the given quarantined payloads without the soft checks that "
+                                 "quarantined them (flood limit, loop rules, size). Needs ids.")
 
-    def handle(self, *args, ids, adapter, **options):
+    def handle(self, *args, ids, adapter, let_through, **options):
+        if let_through and not ids:
+            raise CommandError("--let-through needs the ids of the payloads you have checked.")
         payloads = InboundPayload.objects.order_by("pk")
         if ids:
             payloads = payloads.filter(pk__in=ids)
@@ -25,7 +30,7 @@ class Command(BaseCommand):
         ok = failed = 0
         for payload in payloads.iterator():
             try:
-                services.process_payload(payload)
+                services.process_payload(payload, release=let_through)
                 ok += 1
             except Exception as exc:  # noqa: BLE001 - reported; the payload keeps its error
                 failed += 1
