@@ -73,7 +73,9 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
     full_text = body.text or (mime.html_to_text(html) if html else "")
     text = visible_reply(stripped_text or full_text) if (stripped_text or full_text) else ""
     meta = {"message_id": mime.header(msg, "Message-ID")[:998]}
-    if text.strip() != full_text.strip():
+    # The splitter answers with LF line endings; CRLF as on the wire is not a difference (else
+    # every multi-line CRLF mail lost its HTML, Outlook's inline images with it).
+    if text.strip() != full_text.replace("\r\n", "\n").strip():
         # The visible reply is what the agent reads; the full original stays one click away.
         meta["original_text"] = full_text
         if html:

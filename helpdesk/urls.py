@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/", include("tickets.console.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
+    path("attachments/inline/<int:pk>/<str:token>/", console_views.inline_image, name="inline_image"),
     path("", include("channels_email.urls")),
     path("", include("channels_sms.urls")),
     path("", include("channels_social.urls")),

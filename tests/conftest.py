@@ -64,6 +64,22 @@ def bob(django_user_model):
 
 
 @pytest.fixture
+def restricted(django_user_model):
+    """Rita, an agent without `view_all_teams`, in the Support team: she sees only its tickets
+    (and tickets with no team)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from tickets.models import Team
+
+    group = Group.objects.create(name="Restricted agents")
+    group.permissions.set(Permission.objects.filter(content_type__app_label="tickets").exclude(codename="view_all_teams"))
+    user = django_user_model.objects.create_user("rita", password="pw")
+    user.groups.add(group)
+    Team.objects.create(name="Support").members.add(user)
+    return user
+
+
+@pytest.fixture
 def console(client, agent):
     """The test client, logged in as an agent."""
     client.force_login(agent)

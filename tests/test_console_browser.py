@@ -223,3 +223,29 @@ def test_a_dropped_connection_shows_reconnecting_then_catches_up(server, browser
         page.context.close()
     finally:
         proxy.close()
+
+
+def test_inline_email_images_render_inside_the_sandboxed_body(server, alice):
+    """An Outlook mail's cid: screenshot and logo, piped in by the MTA, decode inside the body
+    frame: that frame is sandboxed (opaque origin, so no session cookie goes with its image
+    requests) and the signed inline image URLs must load without one."""
+    from playwright.sync_api import expect
+
+    from tests.email_helpers import FIXTURES
+
+    reference = server.manage("ingest_email", str(FIXTURES / "corpus" / "mime-related-outlook-inline.eml"))
+    ticket_id = int(reference.strip().lstrip("#"))
+    alice.goto(f"/console/tickets/{ticket_id}/")
+    frame = alice.frame_locator("iframe.email-html").first
+    expect(frame.locator("body")).to_contain_text("I get this error", timeout=WAIT)
+    images = frame.locator("img")
+    expect(images).to_have_count(2)
+    sizes = []
+    for index in range(2):
+        image = images.nth(index)
+        expect(image).to_have_attribute("src", re.compile(r"^/attachments/inline/\d+/"))
+        image.evaluate("img => img.decode()")  # resolves once decoded, rejects if it cannot be
+        sizes.append(image.evaluate("img => [img.naturalWidth, img.naturalHeight]"))
+    assert sizes == [[48, 24], [16, 16]]
+    assert alice.locator(".load-images").count() == 0  # our own images are not "remote images"
+    assert alice.locator("iframe.email-html").first.get_attribute("sandbox") == ""

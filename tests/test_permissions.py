@@ -4,23 +4,11 @@ with no team) in the queue, on ticket pages, in a customer's timeline, in search
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import Group, Permission
 
 from tests.factories import inbound
 from tickets import events, permissions, services
 from tickets.console.consumers import ConsoleConsumer
 from tickets.models import Team
-
-
-@pytest.fixture
-def restricted(django_user_model):
-    group = Group.objects.create(name="Restricted agents")
-    group.permissions.set(Permission.objects.filter(content_type__app_label="tickets").exclude(codename="view_all_teams"))
-    user = django_user_model.objects.create_user("rita", password="pw")
-    user.groups.add(group)
-    support = Team.objects.create(name="Support")
-    support.members.add(user)
-    return user
 
 
 @pytest.fixture

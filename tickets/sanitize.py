@@ -26,7 +26,9 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html: str, attribute_filter=None) -> str:
+    """attribute_filter(tag, attribute, value) -> new value or None (drop it): the console uses it to
+    rewrite cid: image sources while re-checking the stored HTML against the same allow-list."""
     if not html:
         return ""
     return nh3.clean(
@@ -36,4 +38,5 @@ def sanitize_html(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        attribute_filter=attribute_filter,
     )

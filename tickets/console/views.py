@@ -3,18 +3,20 @@ The POST actions are in tickets.console.actions."""
 
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from tickets import events, search, services
-from tickets.console import compose, queries, rendering
+from tickets.console import compose, inline_images, queries, rendering
 from tickets.models import Attachment, Identity, Mention, Message, Ticket
 from tickets.permissions import can_see_ticket, is_agent
 
@@ -126,7 +128,8 @@ def search_view(request):
 
 
 # An email body is framed, never inlined: its own document with no script, no same-origin
-# (sandbox), nothing loaded from anywhere unless the agent asked for its remote images.
+# (sandbox), nothing loaded from anywhere unless the agent asked for its remote images; only
+# its own inline (cid:) images, from our signed inline image URLs (added per request).
 EMAIL_CSP = {"default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "img-src": ["data:"],
              "sandbox": [""], "frame-ancestors": ["'self'"], "base-uri": ["'none'"], "form-action": ["'none'"]}
 EMAIL_CSP_WITH_IMAGES = {**EMAIL_CSP, "img-src": ["data:", "https:", "http:"]}
@@ -140,25 +143,64 @@ def message_body(request, pk):
     if not can_see_ticket(request.user, message.ticket_id):
         raise PermissionDenied
     images = request.GET.get("images") == "1"
+    html = inline_images.rewrite(message.html, message_id=message.pk, user_id=request.user.pk)
     document = ('<!doctype html><html><head><meta charset="utf-8"><base target="_blank">'
                 '<style>body{font:14px/1.45 system-ui,sans-serif;margin:0;word-wrap:break-word}'
-                'img{max-width:100%}</style></head><body>' + message.html + "</body></html>")
+                'img{max-width:100%}</style></head><body>' + html + "</body></html>")
     response = HttpResponse(document, content_type="text/html; charset=utf-8")
     response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "no-referrer"
-    return csp_override(EMAIL_CSP_WITH_IMAGES if images else EMAIL_CSP)(lambda r: response)(request)
+    response["Cache-Control"] = "private, no-store"  # its image URLs expire
+    policy = EMAIL_CSP_WITH_IMAGES if images else EMAIL_CSP
+    # An absolute source matches by URL alone; what 'self' means in a sandboxed (opaque-origin)
+    # document has differed between CSP versions and browsers.
+    own = {**policy, "img-src": [*policy["img-src"], request.build_absolute_uri(inline_images.url_prefix())]}
+    return csp_override(own)(lambda r: response)(request)
+
+
+def _readable_attachment(user, pk) -> Attachment:
+    """Attachment `pk` if `user` may see its ticket (else 403) and its file is here (else 404)."""
+    attachment = get_object_or_404(Attachment.objects.select_related("message"), pk=pk)
+    if not can_see_ticket(user, attachment.message.ticket_id):
+        raise PermissionDenied
+    if attachment.state != Attachment.State.STORED or not attachment.file:
+        raise Http404
+    return attachment
+
+
+def _untrusted_file_headers(response) -> None:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
 
 
 @agent_required
 def download_attachment(request, pk):
     """Untrusted files never render in our origin: always a download, never sniffed, sandboxed."""
-    attachment = get_object_or_404(Attachment.objects.select_related("message"), pk=pk)
-    if not can_see_ticket(request.user, attachment.message.ticket_id):
-        raise PermissionDenied
-    if attachment.state != Attachment.State.STORED or not attachment.file:
-        raise Http404
+    attachment = _readable_attachment(request.user, pk)
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
                             content_type="application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    _untrusted_file_headers(response)
+    return response
+
+
+@require_GET
+def inline_image(request, pk, token):
+    """An inline email image, for the sandboxed body frame: authorised by the signed token of
+    the URL (the frame's request carries no session cookie, see tickets.console.inline_images)
+    and served only as a raster image recognised from its bytes; anything else (SVG, HTML, PDF,
+    a mislabelled file) stays a download."""
+    user_id = inline_images.token_user_id(pk, token)
+    if user_id is None:
+        raise PermissionDenied
+    user = get_user_model().objects.filter(pk=user_id).first()
+    attachment = _readable_attachment(user, pk)
+    handle = attachment.file.open("rb")
+    content_type = inline_images.sniff_image(handle.read(inline_images.SNIFF_BYTES))
+    if content_type is None:
+        handle.close()
+        raise Http404
+    handle.seek(0)
+    response = FileResponse(handle, content_type=content_type, filename=attachment.filename)
+    _untrusted_file_headers(response)
+    patch_cache_control(response, private=True, max_age=inline_images.INLINE_URL_MAX_AGE)
     return response
