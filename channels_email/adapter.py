@@ -100,7 +100,9 @@ class EmailAdapter(BaseAdapter):
     def _tracking(self, event) -> DeliveryUpdate | None:
         status = TRACKING_STATUS.get(event.event_type)
         metadata = event.metadata if isinstance(event.metadata, dict) else {}
-        external_id = metadata.get("helpdesk_message_id") or event.message_id or ""
+        external_id = (metadata.get("helpdesk_message_id")
+                       or (event.message_id and outbound.our_message_id(event.message_id))
+                       or event.message_id or "")
         if status is None or not external_id:
             return None
         if not external_id.startswith("<") and "@" in external_id:

@@ -20,3 +20,19 @@ class Acknowledgement(models.Model):
 
     def __str__(self):
         return f"{self.address} {self.day}"
+
+
+class SentMail(models.Model):
+    """The ESP's own id for a mail we sent. Most ESPs hand our metadata back in tracking events;
+    some (MailerSend, Postal, most of Resend's events) name the mail only by their own id, and
+    this is how such an event finds our message."""
+
+    esp_message_id = models.CharField(_("ESP message id"), max_length=255, unique=True)
+    message_id = models.CharField(_("our Message-ID"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sent email")
+
+    def __str__(self):
+        return f"{self.esp_message_id} -> {self.message_id}"

@@ -81,10 +81,23 @@ def build_reply(message: Message) -> EmailMultiAlternatives:
 
 def send(mail: EmailMultiAlternatives) -> None:
     """Send through the configured mailer, classifying failures for the delivery task."""
-    from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+    from anymail.exceptions import (
+        AnymailAPIError,
+        AnymailRecipientsRefused,
+        AnymailUnsupportedFeature,
+    )
 
     try:
-        mail.send(using=conf.mailer())
+        try:
+            mail.send(using=conf.mailer())
+        except AnymailUnsupportedFeature:
+            if not getattr(mail, "metadata", None):
+                raise
+            # This ESP takes no metadata (MailerSend, Postal). anymail refuses while building the
+            # request, before anything is sent; send without it and let tracking find the mail
+            # by the ESP's own id (remember_esp_ids).
+            del mail.metadata
+            mail.send(using=conf.mailer())
     except AnymailRecipientsRefused as exc:
         raise PermanentDeliveryError(str(exc), code="rejected") from exc
     except AnymailAPIError as exc:
@@ -106,3 +119,24 @@ def send(mail: EmailMultiAlternatives) -> None:
     if status is not None and status.status and status.status <= {"rejected", "invalid"}:
         raise PermanentDeliveryError(f"the ESP refused the message ({', '.join(sorted(status.status))})",
                                      code="rejected")
+    remember_esp_ids(mail)
+
+
+def remember_esp_ids(mail) -> None:
+    """Keep the ESP's id(s) for this mail (one per recipient where they differ)."""
+    from channels_email.models import SentMail
+
+    status = getattr(mail, "anymail_status", None)
+    ours = mail.extra_headers.get("Message-ID", "")
+    recipients = getattr(status, "recipients", None) or {}
+    esp_ids = {r.message_id for r in recipients.values() if isinstance(getattr(r, "message_id", None), str)}
+    if ours and esp_ids:
+        SentMail.objects.bulk_create([SentMail(esp_message_id=i[:255], message_id=ours) for i in esp_ids],
+                                     ignore_conflicts=True)
+
+
+def our_message_id(esp_message_id: str) -> str:
+    from channels_email.models import SentMail
+
+    found = SentMail.objects.filter(esp_message_id=esp_message_id).values_list("message_id", flat=True).first()
+    return found or ""

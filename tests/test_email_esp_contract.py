@@ -518,3 +518,47 @@ class TestResendContract(FetchesFromApi, SignedEmailContract):
         headers = {"Authorization": BASIC_AUTH, **self.sign(body, self.secret(), at=ten_minutes_ago)}
         assert post(client, self.url, WebhookRequest(body, "application/json", headers)).status_code == 403
         assert InboundPayload.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_mailersend_replies_go_out_without_metadata_and_tracking_finds_them_by_its_id(
+        client, agent, run_tasks, settings, django_capture_on_commit_callbacks):
+    """MailerSend takes no metadata: the reply is sent without it (anymail refuses it before any
+    request) and its tracking events, which name the mail by MailerSend's id, still find it."""
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.mailersend.EmailBackend"}}
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILERSEND_API_TOKEN": "test-mailersend-api-token"}
+    contract = TestMailerSendContract()
+    assert post(client, contract.url, contract.signed_request()).status_code == 200
+    inbound = Message.objects.get(external_id=REPLY_ID)
+    with responses.RequestsMock() as api:
+        for esp_id in ("61e6f3a06e0b2c8b7c6b9f10", "61e6f3a06e0b2c8b7c6b9f11"):  # the acknowledgement's, the reply's
+            api.post("https://api.mailersend.com/v1/email", status=202, body="",
+                     headers={"X-Message-Id": esp_id, "Content-Type": "text/html; charset=UTF-8"})
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = services.reply(inbound.ticket, author=agent, text="On its way.", channel="email",
+                                   client_id="mailersend-1")
+        run_tasks()
+        calls = [(json.loads(call.request.body), call.response.headers["X-Message-Id"]) for call in api.calls]
+    replies = [(body, esp_id) for body, esp_id in calls if "On its way." in body.get("text", "")]
+    assert len(replies) == 1  # one request: the refused metadata cost no second send
+    sent, esp_id = replies[0]
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.SENT, reply.error_message
+    assert sent["in_reply_to"] == REPLY_ID and sent["to"] == [{"email": "jane@example.org"}]
+    assert {"name": "Message-ID", "value": reply.external_id} in sent["headers"]
+
+    event = {"type": "activity.hard_bounced", "created_at": "2026-07-25T17:30:00.000000Z", "data": {
+        "object": "activity", "id": "62f2b5e2c38a3d7b0a0c7d21", "type": "hard_bounced",
+        "created_at": "2026-07-25T17:30:00.000000Z",
+        "email": {"object": "email", "id": "62f2b5e1c38a3d7b0a0c7d20", "status": "rejected", "tags": None,
+                  "message": {"object": "message", "id": esp_id},
+                  "recipient": {"object": "recipient", "email": "jane@example.org"}},
+        "morph": {"object": "recipient_bounce", "reason": "550 5.1.1 User unknown",
+                  "readable_reason": "The mailbox does not exist."}}}
+    body = json.dumps(event).encode()
+    signature = hmac_sha256_hex(settings.ANYMAIL["MAILERSEND_SIGNING_SECRET"], body)
+    response = post(client, "/anymail/mailersend/tracking/",
+                    WebhookRequest(body, "application/json", {"Authorization": BASIC_AUTH, "Signature": signature}))
+    assert response.status_code == 200, response.content
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.FAILED and "mailbox does not exist" in reply.error_message
