@@ -81,9 +81,10 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         if html:
             meta["original_html"] = sanitize_html(html)
             html = ""
-    recipients = mime.addresses(msg, "To", "Cc", "Delivered-To", "X-Original-To")
+    visible = mime.addresses(msg, "To", "Cc")  # parsed once: address parsing is a slow part of email
+    recipients = visible + mime.addresses(msg, "Delivered-To", "X-Original-To")
     own = conf.own_addresses()
-    others = sorted({a for _n, a in mime.addresses(msg, "To", "Cc")
+    others = sorted({a for _n, a in visible
                      if a != sender and a not in own and "+t" not in a.partition("@")[0]
                      and a.rpartition("@")[2] != conf.support_domain()})
     if others:
