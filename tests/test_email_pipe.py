@@ -153,3 +153,11 @@ def test_import_mbox_is_idempotent_and_acknowledges_nobody(tmp_path, run_tasks):
     assert Message.objects.count() == 3
     run_tasks()
     assert django_mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_acknowledgements_are_listed_in_the_admin(admin_client):
+    ingest_raw(mail(msgid="<admin-ack@example.org>"))
+    response = admin_client.get("/admin/channels_email/acknowledgement/")
+    assert response.status_code == 200 and b"jane@example.org" in response.content
+    assert admin_client.get("/admin/channels_email/sentmail/").status_code == 200
