@@ -12,6 +12,7 @@ ESP's anymail inbound and tracking webhooks, validated and parsed by anymail's o
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 
 from django.http import HttpResponse
@@ -45,6 +46,12 @@ class EmailAdapter(BaseAdapter):
             from django.core.exceptions import ImproperlyConfigured
 
             raise ImproperlyConfigured(f"HELPDESK_CHANNELS[{key!r}]: anymail has no {esp!r} webhooks")
+        if esp == "amazon_ses" and importlib.util.find_spec("boto3") is None:
+            from django.core.exceptions import ImproperlyConfigured
+
+            # Refuse at start-up rather than answer every SES notification with a 500.
+            raise ImproperlyConfigured(
+                f"HELPDESK_CHANNELS[{key!r}]: Amazon SES webhooks need boto3: pip install -e '.[ses]'")
         self.esp = esp
 
     # --- inbound ----------------------------------------------------------------------------

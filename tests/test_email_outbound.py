@@ -80,3 +80,21 @@ def test_mailers_are_configured_from_the_environment(monkeypatch):
     assert _production_settings().MAILERS["default"]["OPTIONS"]["host"] == "mail.example.com"
     monkeypatch.setenv("HELPDESK_EMAIL_INBOUND_ESPS", "postmark")
     assert _production_settings().HELPDESK_CHANNELS["email_postmark"]["esp"] == "postmark"
+
+
+def test_an_esp_adapter_is_refused_at_start_up_when_anymail_cannot_serve_it(monkeypatch):
+    """A misconfiguration is a clear error when the adapter is built, not a 500 per webhook."""
+    import importlib.util
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from channels_email.adapter import EmailAdapter
+
+    with pytest.raises(ImproperlyConfigured, match="no 'pigeonmail' webhooks"):
+        EmailAdapter("email_pigeonmail", esp="pigeonmail")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real_find_spec(name, *a))
+    with pytest.raises(ImproperlyConfigured, match=r"boto3: pip install -e '\.\[ses\]'"):
+        EmailAdapter("email_amazon_ses", esp="amazon_ses")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "boto3" else real_find_spec(name, *a))
+    assert EmailAdapter("email_amazon_ses", esp="amazon_ses").esp == "amazon_ses"
