@@ -36,6 +36,7 @@ MEANINGS = {
 }
 
 # Errors no retry can fix: fail the reply at once so the agent can choose another way.
+OPTED_OUT = {"21610"}  # the recipient replied STOP: Twilio blocks the number until START
 PERMANENT = {"20003", "21211", "21408", "21606", "21610", "21612", "21614", "21617", "63003", "63016", "63024"}
 TRANSIENT = {"20429", "20500", "20503", "30001"}
 
@@ -57,7 +58,7 @@ def classify(status: int, code, message: str, retry_after: float | None = None) 
     code = str(code or "")
     reason = meaning(code, message) if code and code != str(status) else (message or meaning(code))
     if code in PERMANENT:
-        return PermanentDeliveryError(reason, code=code)
+        return PermanentDeliveryError(reason, code=code, opted_out=code in OPTED_OUT)
     if code in TRANSIENT or status == 429 or status >= 500:
         return TransientDeliveryError(reason, code=code or str(status), retry_after=retry_after)
     return PermanentDeliveryError(reason, code=code or str(status))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from channels_sms.testing import Reply, fake_twilio, load_captured, twilio_error
 from tickets import services
 from tickets.channels import PermanentDeliveryError, TransientDeliveryError, get_adapter
-from tickets.models import Identity, Message
+from tickets.models import Event, Identity, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +167,31 @@ def test_permanent_errors_fail_at_once_with_a_clear_reason(client, agent, run_ta
     assert reply.status == Message.Status.FAILED
     assert reply.error_code == str(code) and reason in reply.error_message
     assert len(fake.api_calls) == 1  # no retry
+
+
+def test_a_send_twilio_refuses_as_unsubscribed_marks_the_customer_opted_out(
+        client, agent, run_tasks, django_capture_on_commit_callbacks):
+    """The customer texted STOP somewhere we did not see (another number of ours, before the
+    helpdesk): Twilio's 21610 tells us, and the console stops offering SMS to them."""
+    inbound = receive(client, "twilio_sms_inbound.txt")
+    identity = Identity.objects.get(channel="sms")
+    assert identity.opted_out_at is None
+    with fake_twilio() as fake:
+        fake.replies.append(twilio_error(400, 21610, "Attempt to send to unsubscribed recipient"))
+        send(inbound, agent, django_capture_on_commit_callbacks)
+        run_tasks()
+    identity.refresh_from_db()
+    assert identity.opted_out_at is not None
+    assert Event.objects.filter(kind="identity.updated", data__opted_out=True).count() == 1
+    assert "STOP" in get_adapter("sms").compose_info(identity, "hi")["blocked"]
+    with fake_twilio() as fake:  # other refusals leave the identity alone
+        fake.replies.append(twilio_error(400, 21211, "Invalid 'To' Phone Number"))
+        identity.opted_out_at = None
+        identity.save(update_fields=["opted_out_at"])
+        send(inbound, agent, django_capture_on_commit_callbacks, client_id="second")
+        run_tasks()
+    identity.refresh_from_db()
+    assert identity.opted_out_at is None
 
 
 @pytest.mark.parametrize("failure", [

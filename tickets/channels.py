@@ -157,7 +157,13 @@ class Quarantined(PayloadError):
 
 
 class PermanentDeliveryError(ChannelError):
-    """Retrying cannot help (invalid number, opted out, 24-hour window, hard bounce)."""
+    """Retrying cannot help (invalid number, opted out, 24-hour window, hard bounce).
+    `opted_out`: the provider says the recipient unsubscribed from this channel (Twilio 21610),
+    so the identity is marked opted out and the console stops offering it."""
+
+    def __init__(self, reason: str, code: str = "", opted_out: bool = False):
+        super().__init__(reason, code)
+        self.opted_out = opted_out
 
 
 class TransientDeliveryError(ChannelError):

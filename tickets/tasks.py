@@ -37,7 +37,7 @@ def deliver_message(message_id: int) -> str:
         adapter = get_adapter(message.adapter or message.channel)
         provider_id = adapter.deliver(message)
     except PermanentDeliveryError as exc:
-        services.mark_failed(message.pk, exc.code, exc.reason)
+        services.mark_failed(message.pk, exc.code, exc.reason, recipient_opted_out=exc.opted_out)
         return "failed"
     except Exception as exc:
         transient = isinstance(exc, TransientDeliveryError)

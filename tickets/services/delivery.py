@@ -7,11 +7,13 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
 from tickets import events
 from tickets.channels import DeliveryUpdate
-from tickets.models import Message
+from tickets.models import Identity, Message
 from tickets.queueing import enqueue_on_commit
+from tickets.services.inbound import apply_identity_signal
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,16 @@ def mark_sent(message_id: int, provider_id: str) -> Message | None:
     return _advance(message_id, S.SENT, external_id=provider_id or None)
 
 
-def mark_failed(message_id: int, code: str, reason: str) -> Message | None:
-    return _advance(message_id, S.FAILED, error_code=code, error_message=reason)
+def mark_failed(message_id: int, code: str, reason: str, *, recipient_opted_out: bool = False) -> Message | None:
+    """`recipient_opted_out`: the provider refused because the recipient unsubscribed; their
+    identity is marked opted out in the same transaction, as an inbound STOP would."""
+    with transaction.atomic():
+        message = _advance(message_id, S.FAILED, error_code=code, error_message=reason)
+        if recipient_opted_out and message is not None and message.identity_id:
+            identity = Identity.objects.select_for_update().get(pk=message.identity_id)
+            if identity.opted_out_at is None:
+                apply_identity_signal(identity, "opt_out", timezone.now())
+    return message
 
 
 def record_attempt(message_id: int, error: str) -> int:

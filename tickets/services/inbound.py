@@ -89,7 +89,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
                            [customer_id])
 
     if msg.identity_signal:
-        _apply_identity_signal(identity, msg.identity_signal, now)
+        apply_identity_signal(identity, msg.identity_signal, now)
     if msg.replaces:
         return _apply_edit(msg, customer_id)
 
@@ -224,7 +224,8 @@ def _first_line(text: str) -> str:
     return line[:80]
 
 
-def _apply_identity_signal(identity: Identity, signal: str, now) -> None:
+def apply_identity_signal(identity: Identity, signal: str, now) -> None:
+    """An opt-out (STOP, or a provider refusing to send for that reason) or an opt-in (START)."""
     if signal == "opt_out":
         identity.opted_out_at = now
     elif signal == "opt_in":
