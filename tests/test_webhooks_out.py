@@ -345,3 +345,23 @@ def test_the_admin_retries_a_failed_delivery_with_the_same_id(admin_client, rece
     assert delivery.state == "succeeded"
     assert [r["headers"][signing.DELIVERY_HEADER] for r in receiver.requests] == [str(delivery.pk)] * 2
 
+
+
+@pytest.mark.django_db
+def test_old_finished_deliveries_are_pruned_and_pending_ones_kept():
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from integrations.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(name="crm", url="https://crm.example.com/hook", event_types=[])
+    old, recent = timezone.now() - timedelta(days=31), timezone.now() - timedelta(days=1)
+    states = {1: ("succeeded", old), 2: ("failed", old), 3: ("pending", old), 4: ("succeeded", recent)}
+    for seq, (state, created) in states.items():
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event_seq=seq, event_type="message.created",
+                                                  body="{}", state=state)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=created)
+    call_command("prune_webhook_deliveries", "--days", "30")
+    assert sorted(WebhookDelivery.objects.values_list("event_seq", flat=True)) == [3, 4]
