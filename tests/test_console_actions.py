@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import inbound
 from tickets import events, services
-from tickets.models import CustomerMerge, Event, Mention, Message, Ticket
+from tickets.models import CustomerMerge, Event, Mention, Message, Team, Ticket
 from tickets.testing import FakeAdapter
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +114,34 @@ def test_status_priority_assignment_and_tags(console, ticket, bob):
     tag_event = Event.objects.filter(kind="ticket.updated", data__change="tags").get()
     assert tag_event.data["tags"] == ["billing", "vip"]
     assert console.post(f"/console/tickets/{ticket.pk}/status/", {"status": "bogus"}, **JSON).status_code == 400
+
+
+def test_an_agent_edits_the_customer_profile_and_other_consoles_hear_it(console, ticket, client, restricted):
+    response = console.post(f"/console/tickets/{ticket.pk}/customer/",
+                            {"name": " Ada Lovelace ", "organisation": "Analytical Engines Ltd",
+                             "notes": "Prefers email.\nVIP since 2024."}, **JSON)
+    assert response.json()["ok"]
+    customer = ticket.customer
+    customer.refresh_from_db()
+    assert (customer.name, customer.organisation, customer.notes) == (
+        "Ada Lovelace", "Analytical Engines Ltd", "Prefers email.\nVIP since 2024.")
+    event = Event.objects.get(kind="customer.updated")
+    assert event.customer_id == customer.pk and event.ticket_id == ticket.pk  # scoped like the ticket
+    assert event.data["changed"] == ["name", "organisation", "notes"]
+    page = console.get(f"/console/tickets/{ticket.pk}/").content.decode()
+    assert 'id="customer-name">Ada Lovelace<' in page and "VIP since 2024." in page
+    # Saving the same values again changes nothing and says nothing.
+    console.post(f"/console/tickets/{ticket.pk}/customer/", {"name": "Ada Lovelace"}, **JSON)
+    assert Event.objects.filter(kind="customer.updated").count() == 1
+    too_long = console.post(f"/console/tickets/{ticket.pk}/customer/", {"name": "x" * 201}, **JSON)
+    assert too_long.status_code == 400 and "200" in too_long.json()["error"]
+    # An agent who may not see the ticket may not edit its customer through it.
+    ticket.team = Team.objects.create(name="Billing")
+    ticket.save(update_fields=["team"])
+    client.force_login(restricted)
+    assert client.post(f"/console/tickets/{ticket.pk}/customer/", {"name": "Mallory"}, **JSON).status_code == 403
+    customer.refresh_from_db()
+    assert customer.name == "Ada Lovelace"
 
 
 def test_moving_a_message_to_another_ticket_of_the_same_customer(console, ticket, agent):

@@ -121,6 +121,16 @@ def test_two_agents_on_one_ticket_see_each_other(server, alice, bob):
     expect(bob.locator("#presence .viewer", has_text="Alice is viewing")).to_be_visible(timeout=WAIT)
     bob.locator("#reply-text").press_sequentially("I'll take this")
     expect(alice.locator("#presence .viewer", has_text="Bob is typing")).to_be_visible(timeout=WAIT)
+    # Bob edits the customer's profile; Alice's sidebar follows without a reload.
+    live(alice)
+    bob.locator(".edit-customer summary").click()
+    bob.locator("#customer-form input[name=name]").fill("Pat Pairing")
+    bob.locator("#customer-form textarea[name=notes]").fill("Call after 5pm.\nSpeaks Dutch.")
+    bob.locator("#customer-form button").click()
+    expect(bob.locator("#customer-name")).to_have_text("Pat Pairing", timeout=WAIT)  # after the redirect
+    expect(alice.locator("#customer-name")).to_have_text("Pat Pairing", timeout=WAIT)
+    expect(alice.locator("#customer-notes")).to_have_text("Call after 5pm.\nSpeaks Dutch.", timeout=WAIT)
+    assert alice.evaluate("performance.getEntriesByType('navigation').length") == 1
     bob.goto("/console/")
     expect(alice.locator("#presence .viewer")).to_have_count(0, timeout=WAIT)
 

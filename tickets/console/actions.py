@@ -130,6 +130,19 @@ def post_assign(request, pk):
 
 @require_POST
 @agent_required
+def post_customer(request, pk):
+    """The customer's profile from the ticket page's sidebar."""
+    ticket = _ticket_for_write(request, pk)
+    try:
+        services.update_customer(ticket.customer, actor=request.user, ticket=ticket, name=request.POST.get("name"),
+                                 organisation=request.POST.get("organisation"), notes=request.POST.get("notes"))
+    except ValueError as exc:
+        return _answer(request, pk, error=str(exc), status=400)
+    return _answer(request, pk)
+
+
+@require_POST
+@agent_required
 def post_tags(request, pk):
     ticket = _ticket_for_write(request, pk)
     names = [n.strip() for n in request.POST.get("tags", "").split(",") if n.strip()]

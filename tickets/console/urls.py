@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:pk>/priority/", actions.post_priority, name="priority"),
     path("tickets/<int:pk>/assign/", actions.post_assign, name="assign"),
     path("tickets/<int:pk>/tags/", actions.post_tags, name="tags"),
+    path("tickets/<int:pk>/customer/", actions.post_customer, name="customer"),
     path("tickets/<int:pk>/merge/", actions.post_merge, name="merge"),
     path("merges/<int:pk>/undo/", actions.post_unmerge, name="unmerge"),
     path("messages/<int:pk>/retry/", actions.post_retry, name="retry"),

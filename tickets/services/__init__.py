@@ -5,7 +5,7 @@ package. Every function runs in one transaction and publishes only after commit
 (tickets.events). Split by topic: inbound, outbound, delivery, workflow, customers.
 """
 
-from tickets.services.customers import merge_customers, undo_merge
+from tickets.services.customers import merge_customers, undo_merge, update_customer
 from tickets.services.delivery import (
     apply_delivery_update,
     mark_failed,
@@ -33,7 +33,7 @@ from tickets.services.workflow import assign, set_priority, set_status
 
 __all__ = [
     "IngestResult", "ReplyRefused", "add_participant", "StaleReply", "apply_delivery_update", "assign", "ingest",
-    "mark_failed", "mark_sent", "merge_customers", "note", "process_payload", "receive_webhook",
+    "mark_failed", "mark_sent", "merge_customers", "update_customer", "note", "process_payload", "receive_webhook",
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",
     "mark_mentions_read", "move_message", "note_with_mentions", "set_tags",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tickets import events
 from tickets.models import Customer, CustomerMerge, Identity, Message, Ticket
@@ -52,3 +53,30 @@ def undo_merge(merge: CustomerMerge, *, actor) -> CustomerMerge:
                       data={"merge": merge.pk, "source": merge.source_id, "target": merge.target_id,
                             "tickets": moved["tickets"]})
     return merge
+
+
+PROFILE_FIELDS = ("name", "organisation", "notes")
+
+
+def update_customer(customer: Customer, *, actor, ticket=None, **values) -> Customer:
+    """An agent edits the customer's profile (name, organisation, notes: None leaves a field
+    alone). One event, so every console showing this customer updates; `ticket`, the ticket
+    the agent edited from, scopes who may read it (team scoping: notes are not for everyone)."""
+    changes = {name: (values[name] or "").strip() for name in PROFILE_FIELDS if values.get(name) is not None}
+    for name, value in changes.items():
+        limit = Customer._meta.get_field(name).max_length
+        if limit and len(value) > limit:
+            raise ValueError(_("The %(field)s may be at most %(limit)d characters.")
+                             % {"field": Customer._meta.get_field(name).verbose_name, "limit": limit})
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        changed = [name for name, value in changes.items() if getattr(customer, name) != value]
+        if not changed:
+            return customer
+        for name in changed:
+            setattr(customer, name, changes[name])
+        customer.save(update_fields=changed)
+        events.record("customer.updated", ticket=ticket, customer=customer,
+                      data={"customer": customer.pk, "changed": changed, "actor": getattr(actor, "pk", None),
+                            **{name: getattr(customer, name) for name in PROFILE_FIELDS}})
+    return customer

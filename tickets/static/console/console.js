@@ -277,10 +277,19 @@
       if (node) node.remove();
       renderMessage(d);
     } else if (event.kind === "ticket.updated" && isCurrent(event.ticket)) updateTicket(d);
+    else if (event.kind === "customer.updated" && String(event.customer) === customerId) updateCustomer(d);
     else if ((event.kind === "customer.merged" || event.kind === "customer.unmerged") &&
              (String(event.customer) === customerId || (d.tickets || []).includes(ticketId))) {
       reloadKeepingDraft();  // the whole history changed shape: re-read it (the draft survives)
     }
+  }
+
+  function updateCustomer(d) {
+    // Text only (never HTML): the notes keep their line breaks through CSS white-space.
+    const set = (sel, value) => { const node = $(sel); if (node) node.textContent = value || ""; };
+    set("#customer-name", d.name || `#${d.customer}`);
+    set("#customer-organisation", d.organisation);
+    set("#customer-notes", d.notes);
   }
 
   function updateTicket(d) {
