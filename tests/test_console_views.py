@@ -226,3 +226,15 @@ def test_customer_text_is_escaped_in_the_queue_and_the_timeline(console):
         body = console.get(url).content.decode()
         assert hostile not in body
         assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in body
+
+
+@pytest.mark.parametrize(("html", "remote"), [
+    ('<p>Hi</p><img src="https://track.example/p.gif" width="1">', True),
+    ('<img alt="x" src="//cdn.example/logo.png">', True),
+    ('<img srcset="https://cdn.example/a.png 2x">', True),
+    ('<img src="cid:logo@x"><p>See <a href="https://example.com">our site</a></p>', False),
+    ('<p>No images, only <a href="http://example.com/x.png">a link to one</a></p>', False),
+    ('<img alt="see https://example.com" src="cid:a">', False),
+])
+def test_only_images_whose_source_is_remote_count_as_remote(html, remote):
+    assert Message(html=html).has_remote_images is remote

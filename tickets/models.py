@@ -4,6 +4,7 @@ Rows are written only by `tickets.services` (and read by everyone). Models carry
 in save(): publishing and delivery happen in the services, after commit.
 """
 
+import re
 import uuid
 
 from django.conf import settings
@@ -214,9 +215,14 @@ class Message(models.Model):
 
     @property
     def has_remote_images(self) -> bool:
-        """The console blocks these until the agent asks (tracking pixels, IP leaks)."""
-        html = self.html.lower()
-        return "<img" in html and ("http:" in html or "https:" in html or "//" in html)
+        """The console blocks these until the agent asks (tracking pixels, IP leaks). Only an
+        image whose own source is remote counts: a link elsewhere in the mail, or an inline
+        `cid:` image (ours), does not. The console script mirrors this pattern."""
+        return bool(REMOTE_IMAGE.search(self.html))
+
+
+# <img ... src= or srcset= "http(s)://..." or "//..." (sanitised HTML: attributes are quoted by nh3).
+REMOTE_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc(?:set)?\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
 def attachment_path(instance, filename):

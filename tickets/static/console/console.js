@@ -204,7 +204,7 @@
       frame.title = "Email content";
       frame.src = `/console/messages/${encodeURIComponent(m.id)}/body/`;
       item.append(frame);
-      if (/<img/i.test(m.html) && /(https?:)?\/\//i.test(m.html)) {  // as Message.has_remote_images
+      if (/<img\b[^>]*?\bsrc(?:set)?\s*=\s*["']?\s*(?:https?:)?\/\//i.test(m.html)) {  // Message.REMOTE_IMAGE
         const button = el("button", "linkish load-images", "Show remote images");
         button.type = "button";
         button.dataset.src = `${frame.src}?images=1`;
