@@ -1,16 +1,26 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.cache import cache_page
+from django.views.decorators.http import last_modified
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from api.v1 import api as api_v1
 from tickets.console import views as console_views
+
+_STARTED = timezone.now()
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:queue", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # The console script's strings in the user's language (gettext/ngettext/interpolate).
+    # Translations change only with a deploy: cached an hour, revalidated by process start time.
+    path("jsi18n/", cache_page(3600)(last_modified(lambda request: _STARTED)(
+        JavaScriptCatalog.as_view(packages=["tickets"]))), name="javascript-catalog"),
     path("console/", include("tickets.console.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),

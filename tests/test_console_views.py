@@ -238,3 +238,12 @@ def test_customer_text_is_escaped_in_the_queue_and_the_timeline(console):
 ])
 def test_only_images_whose_source_is_remote_count_as_remote(html, remote):
     assert Message(html=html).has_remote_images is remote
+
+
+def test_the_console_script_gets_its_strings_from_the_javascript_catalog(console):
+    page = console.get("/console/").content.decode()
+    catalog_at, script_at = page.index('src="/jsi18n/"'), page.index("console/console.js")
+    assert catalog_at < script_at  # gettext exists before the console script runs
+    catalog = console.get("/jsi18n/")
+    assert catalog.status_code == 200 and "django.gettext" in catalog.content.decode()
+    assert catalog["Content-Type"].startswith("text/javascript")

@@ -17,6 +17,13 @@
   const csrf = () => ($("input[name=csrfmiddlewaretoken]") || {}).value || "";
 
   // ---- small helpers --------------------------------------------------------------------
+  // Strings in the agent's language: Django's JavaScript catalog (/jsi18n/, loaded before this
+  // script) defines gettext, ngettext and interpolate; without it, English.
+  const _ = window.gettext || ((s) => s);
+  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
+  const fmt = (s, values) => (window.interpolate ? window.interpolate(s, values, true)
+    : s.replace(/%\((\w+)\)s/g, (_m, k) => String(values[k])));
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -61,7 +68,7 @@
     socket = new WebSocket(`${scheme}://${location.host}/ws/console/`);
     socket.onopen = () => {
       delay = 500;
-      setLive("live", false);
+      setLive(_("live"), false);
       body.dataset.live = "1";
       send({ type: "resume", last_seq: lastSeq });
       if (page === "ticket") send({ type: "view", ticket: ticketId });
@@ -75,7 +82,7 @@
     };
     socket.onclose = () => {
       body.dataset.live = "0";
-      setLive("reconnecting…", true);
+      setLive(_("reconnecting…"), true);
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
     };
@@ -108,7 +115,7 @@
       count.textContent = String(parseInt(count.textContent || "0", 10) + 1);
       $("#mentions").classList.add("unread");
     }
-    toast(`${data.by} mentioned you on #${data.ticket}: ${data.text}`, "mention");
+    toast(fmt(_("%(by)s mentioned you on #%(ticket)s: %(text)s"), data), "mention");
   }
 
   // ---- queue ----------------------------------------------------------------------------
@@ -192,7 +199,7 @@
       meta.append(" ", delivery, " ", el("span", "error-reason", m.error || ""));
       if (m.status === "failed") meta.append(" ", retryForm(m.id));
     }
-    const moveButton = el("button", "linkish move-button", "Move");
+    const moveButton = el("button", "linkish move-button", _("Move"));
     moveButton.type = "button";
     meta.append(" ", moveButton);
     item.append(meta);
@@ -201,11 +208,11 @@
       const frame = el("iframe", "email-html");
       frame.setAttribute("sandbox", "");
       frame.setAttribute("referrerpolicy", "no-referrer");
-      frame.title = "Email content";
+      frame.title = _("Email content");
       frame.src = `/console/messages/${encodeURIComponent(m.id)}/body/`;
       item.append(frame);
       if (/<img\b[^>]*?\bsrc(?:set)?\s*=\s*["']?\s*(?:https?:)?\/\//i.test(m.html)) {  // Message.REMOTE_IMAGE
-        const button = el("button", "linkish load-images", "Show remote images");
+        const button = el("button", "linkish load-images", _("Show remote images"));
         button.type = "button";
         button.dataset.src = `${frame.src}?images=1`;
         item.append(button);
@@ -248,7 +255,7 @@
     const form = el("form", "inline retry");
     form.method = "post";
     form.action = `/console/messages/${encodeURIComponent(id)}/retry/`;
-    form.append(el("button", "", "Retry"));
+    form.append(el("button", "", _("Retry")));
     return form;
   }
 
@@ -315,14 +322,14 @@
     box.replaceChildren();
     for (const v of data.viewers) {
       if (v.user === me) continue;
-      const chip = el("span", `viewer${v.typing ? " typing" : ""}`, v.typing ? `${v.name} is typing…` : `${v.name} is viewing`);
+      const chip = el("span", `viewer${v.typing ? " typing" : ""}`, fmt(v.typing ? _("%(name)s is typing…") : _("%(name)s is viewing"), v));
       chip.dataset.user = v.user;
       box.append(chip);
       if (v.typing) {
         clearTimeout(typingTimers[v.user]);
         typingTimers[v.user] = setTimeout(() => {
           chip.classList.remove("typing");
-          chip.textContent = `${v.name} is viewing`;
+          chip.textContent = fmt(_("%(name)s is viewing"), v);
         }, 7000);
       }
     }
@@ -367,11 +374,18 @@
     $(".email-only").hidden = channel !== "email";
     info = info || {};
     const parts = [];
-    if (info.segments !== undefined) parts.push(`${info.segments} SMS segment${info.segments === 1 ? "" : "s"}${info.encoding ? ` (${info.encoding})` : ""}`);
-    if (info.units !== undefined && info.per_segment) parts.push(`${info.units} characters, ${info.per_segment} per segment`);
-    if (info.window_open === true) parts.push(info.window_closes_at ? `24-hour window open until ${new Date(info.window_closes_at).toLocaleString()}` : "24-hour window open");
-    if (info.window_open === false) parts.push("24-hour window closed: only an approved template can be sent");
-    if (info.max_length) parts.push(`max ${info.max_length} characters`);
+    if (info.segments !== undefined) {
+      parts.push(fmt(ngettext("%(segments)s SMS segment", "%(segments)s SMS segments", info.segments), info)
+                 + (info.encoding ? ` (${info.encoding})` : ""));
+    }
+    if (info.units !== undefined && info.per_segment) parts.push(fmt(_("%(units)s characters, %(per_segment)s per segment"), info));
+    if (info.window_open === true) {
+      parts.push(info.window_closes_at
+        ? fmt(_("24-hour window open until %(time)s"), {time: new Date(info.window_closes_at).toLocaleString()})
+        : _("24-hour window open"));
+    }
+    if (info.window_open === false) parts.push(_("24-hour window closed: only an approved template can be sent"));
+    if (info.max_length) parts.push(fmt(_("max %(max_length)s characters"), info));
     for (const p of parts) box.append(el("span", "constraint", p));
     if (info.blocked) box.append(el("span", "constraint blocked", info.blocked));
     const templates = info.templates || [];
@@ -507,7 +521,7 @@
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         const { json } = await post(form);
-        if (!json.ok) toast(json.error || "failed", "error");
+        if (!json.ok) toast(json.error || _("failed"), "error");
       });
     }
   }
@@ -535,15 +549,15 @@
       for (const select of $$("select", form)) {
         select.addEventListener("change", async () => {
           const { json } = await post(form);
-          if (!json.ok) toast(json.error || "failed", "error");
+          if (!json.ok) toast(json.error || _("failed"), "error");
         });
       }
     }
     $("#tags-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const { json } = await post(event.target);
-      if (!json.ok) toast(json.error || "failed", "error");
-      else toast("Tags saved");
+      if (!json.ok) toast(json.error || _("failed"), "error");
+      else toast(_("Tags saved"));
     });
     for (const form of $$("form.confirm")) {
       form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
@@ -554,7 +568,7 @@
       event.preventDefault();
       const { json } = await post(event.target);
       if (json.ok) $("#move-dialog").close();
-      else toast(json.error || "failed", "error");
+      else toast(json.error || _("failed"), "error");
     });
     const current_ = $(".block.current .msg:last-child");
     if (current_ && !location.hash) current_.scrollIntoView({ block: "center" });
