@@ -25,6 +25,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels_sms import errors
 from channels_sms.http import TwilioHttp
 from channels_sms.keywords import is_help, keyword_signal
+from channels_sms.media import media_url
 from channels_sms.segments import sms_segments
 from tickets.addresses import InvalidAddress, normalise_phone
 from tickets.channels import (
@@ -37,10 +38,11 @@ from tickets.channels import (
     SignatureError,
     TransientDeliveryError,
 )
-from tickets.models import Message
+from tickets.models import Attachment, Message
 
 WHATSAPP_PREFIX = "whatsapp:"
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies (error 21617)
+MAX_MEDIA = 10  # MediaUrl values per message
 WHATSAPP_WINDOW = timedelta(hours=24)
 
 # Twilio MessageStatus -> our status. queued/accepted/scheduled/sending say nothing new about a
@@ -191,7 +193,14 @@ class TwilioAdapter(BaseAdapter):
             params["content_variables"] = json.dumps(template.get("variables") or {})
         else:
             self.check_free_form(message)
-            params["body"] = message.text
+            if message.text:
+                params["body"] = message.text
+            media = [media_url(a) for a in message.attachments.filter(state=Attachment.State.STORED)]
+            if len(media) > MAX_MEDIA:
+                raise PermanentDeliveryError(_("Twilio sends at most %(max)d files with one message.") % {"max": MAX_MEDIA},
+                                             code="too_many_media")
+            if media:
+                params["media_url"] = media  # Twilio fetches each one (see channels_sms/media.py)
         client = self.client()
         try:
             return client.messages.create(**params).sid
@@ -256,8 +265,8 @@ class SmsAdapter(TwilioAdapter):
         return (("whatsapp", sender),)
 
     def compose_info(self, identity, text=""):
-        # Outbound media needs a public URL Twilio can fetch: replies carry text only (for now).
-        info = {**sms_segments(text).as_dict(), "attachments": False}
+        # Files go out as MMS (Twilio: US and Canadian numbers; elsewhere it answers with an error).
+        info = {**sms_segments(text).as_dict(), "attachments": True}
         if identity is not None and identity.opted_out_at is not None:
             info["blocked"] = str(errors.MEANINGS["21610"])
         elif len(text or "") > MAX_BODY_CHARS:
@@ -301,7 +310,7 @@ class WhatsAppAdapter(TwilioAdapter):
         closes = self.window_closes_at(identity)
         is_open = closes is not None and closes > timezone.now()
         info = {"window_open": is_open, "window_closes_at": closes.isoformat() if closes else None,
-                "templates": self.templates, "attachments": False}
+                "templates": self.templates, "attachments": True}
         if identity is not None and identity.opted_out_at is not None:
             info["blocked"] = str(errors.MEANINGS["21610"])
         elif not is_open:

@@ -59,6 +59,56 @@ def test_the_exact_request_twilio_receives_for_an_sms_reply(client, agent, run_t
     assert reply.status == Message.Status.SENT and reply.external_id == fake.created_sids[0]
 
 
+def test_a_reply_with_files_sends_signed_media_urls_twilio_can_fetch(client, agent, run_tasks,
+                                                                    django_capture_on_commit_callbacks):
+    from tests.factories import attachment
+
+    inbound = receive(client, "twilio_whatsapp_inbound_media.txt")
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    with fake_twilio() as fake:
+        reply = send(inbound, agent, django_capture_on_commit_callbacks, text="",
+                     attachments=[attachment("label.png", png, content_type="image/png"),
+                                  attachment("invoice.pdf", b"%PDF-1.7 ...", content_type="application/pdf")])
+        run_tasks()
+    (call,) = fake.api_calls
+    assert "Body" not in call.form  # a files-only reply
+    urls = call.form["MediaUrl"]
+    assert len(urls) == 2 and all(u.startswith("https://helpdesk.example.com/channels/twilio/media/") for u in urls)
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.SENT
+    # What Twilio fetches, without any login: the stored bytes with their stored type.
+    first = client.get(urls[0].removeprefix("https://helpdesk.example.com"))
+    assert first.status_code == 200 and b"".join(first.streaming_content) == png
+    assert first["Content-Type"] == "image/png" and first["X-Content-Type-Options"] == "nosniff"
+    # A forged or altered token, or a token for a customer's own upload, serves nothing.
+    path = urls[0].removeprefix("https://helpdesk.example.com")
+    assert client.get(path[:-3] + "xyz/").status_code == 404
+    from django.core.files.base import ContentFile
+
+    from channels_sms.media import media_url
+
+    customer_photo = inbound.attachments.first()
+    customer_photo.file.save("photo.jpg", ContentFile(b"\xff\xd8\xff customer's photo"), save=False)
+    customer_photo.state = "stored"
+    customer_photo.save()
+    assert client.get(media_url(customer_photo).removeprefix("https://helpdesk.example.com")).status_code == 404
+
+
+def test_media_urls_expire(client, agent, run_tasks, django_capture_on_commit_callbacks, monkeypatch):
+    from channels_sms import media
+    from tests.factories import attachment
+
+    inbound = receive(client, "twilio_sms_inbound.txt")
+    with fake_twilio() as fake:
+        send(inbound, agent, django_capture_on_commit_callbacks, text="Your label",
+             attachments=[attachment("label.png", b"\x89PNG\r\n\x1a\n", content_type="image/png")])
+        run_tasks()
+    path = fake.api_calls[0].form["MediaUrl"][0].removeprefix("https://helpdesk.example.com")
+    assert client.get(path).status_code == 200
+    monkeypatch.setattr(media, "MAX_AGE_SECONDS", -1)
+    assert client.get(path).status_code == 404
+
+
 def test_a_whatsapp_reply_goes_from_the_whatsapp_sender_to_the_whatsapp_address(
         client, agent, run_tasks, django_capture_on_commit_callbacks):
     inbound = receive(client, "twilio_whatsapp_inbound_media.txt")
@@ -141,7 +191,7 @@ def test_compose_info_counts_sms_segments(client):
     identity = Identity.objects.get(channel="sms")
     adapter = get_adapter("sms")
     assert adapter.compose_info(identity, "a" * 160) == {"encoding": "GSM-7", "segments": 1, "units": 160,
-                                                         "per_segment": 160, "attachments": False}
+                                                         "per_segment": 160, "attachments": True}
     assert adapter.compose_info(identity, "a" * 161)["segments"] == 2
     assert adapter.compose_info(identity, "Grüße 😀")["encoding"] == "UCS-2"
     assert "1600" in adapter.compose_info(identity, "a" * 1601)["blocked"]
