@@ -562,3 +562,39 @@ def test_mailersend_replies_go_out_without_metadata_and_tracking_finds_them_by_i
     assert response.status_code == 200, response.content
     reply.refresh_from_db()
     assert reply.status == Message.Status.FAILED and "mailbox does not exist" in reply.error_message
+
+
+@pytest.mark.django_db
+def test_resend_tracking_without_headers_finds_the_reply_by_resends_id(
+        client, agent, run_tasks, settings, django_capture_on_commit_callbacks):
+    """Resend echoes our metadata only in events that carry the mail's headers; a bounce names
+    the mail by Resend's id alone, which we kept when it was sent."""
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.resend.EmailBackend"}}
+    contract = TestResendContract()
+    with responses.RequestsMock() as api:
+        contract.fake_api(api)
+        assert post(client, contract.url, contract.signed_request()).status_code == 200
+    inbound = Message.objects.get(external_id=REPLY_ID)
+    with responses.RequestsMock() as api:
+        for resend_id in ("4ef9a417-02e9-4d39-ad75-9611e0fcc33a", "4ef9a417-02e9-4d39-ad75-9611e0fcc33b"):
+            api.post("https://api.resend.com/emails", json={"id": resend_id})  # the acknowledgement, the reply
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = services.reply(inbound.ticket, author=agent, text="On its way.", channel="email",
+                                   client_id="resend-1")
+        run_tasks()
+        sent = [(json.loads(call.request.body), call.response.json()["id"]) for call in api.calls]
+    (resend_id,) = [rid for body, rid in sent if "On its way." in body.get("text", "")]
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.SENT, reply.error_message
+
+    event = {"type": "email.bounced", "created_at": "2026-07-25T17:30:00.000Z",
+             "data": {"email_id": resend_id, "created_at": "2026-07-25T17:29:58.000Z", "from": SUPPORT,
+                      "to": ["jane@example.org"], "subject": "Re: My order never arrived",
+                      "bounce": {"message": "The recipient's email provider sent a hard bounce message.",
+                                 "subType": "General", "type": "Permanent"}}}
+    body = json.dumps(event).encode()
+    headers = {"Authorization": BASIC_AUTH, **contract.sign(body, settings.ANYMAIL["RESEND_SIGNING_SECRET"])}
+    response = post(client, "/anymail/resend/tracking/", WebhookRequest(body, "application/json", headers))
+    assert response.status_code == 200, response.content
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.FAILED and "hard bounce" in reply.error_message
