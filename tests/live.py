@@ -39,6 +39,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def shifted_port(port: int) -> int:
+    """A fixed test port, shifted by HELPDESK_TEST_PORT_OFFSET so that several checkouts can run
+    their suites side by side on one machine without fighting over ports."""
+    return port + int(os.environ.get("HELPDESK_TEST_PORT_OFFSET", "0"))
+
+
 class LiveServer:
     def __init__(self, port: int, setup: list[list[str]] | None = None, host: str = "127.0.0.1",
                  env: dict | None = None, python_args: tuple[str, ...] = (), worker_interval: float = 0.1):

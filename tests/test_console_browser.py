@@ -10,12 +10,12 @@ import uuid
 
 import pytest
 
-from tests.live import LiveServer, TcpProxy
+from tests.live import LiveServer, TcpProxy, shifted_port
 from tickets.testing import sign
 
 pytestmark = pytest.mark.browser
 
-SERVER_PORT, PROXY_PORT = 8510, 8511
+SERVER_PORT, PROXY_PORT = shifted_port(8510), shifted_port(8511)
 # The promise: a new message shows in an open queue and ticket page within a second.
 LIVE_WITHIN_MS = int(os.environ.get("HELPDESK_LIVE_WITHIN_MS", "1000"))
 WAIT = 15_000  # ms, for everything that is not the latency promise

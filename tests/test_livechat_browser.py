@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from tests.live import LiveServer, TcpProxy
+from tests.live import LiveServer, TcpProxy, shifted_port
 
 pytestmark = pytest.mark.browser
 
-SERVER_PORT, PROXY_PORT = 8410, 8411
+SERVER_PORT, PROXY_PORT = shifted_port(8410), shifted_port(8411)
 WAIT = 15_000  # ms: generous for a loaded CI machine; nothing here measures speed
 
 
