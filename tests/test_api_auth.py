@@ -137,10 +137,10 @@ def test_create_api_token_for_an_integration_creates_its_service_user(django_use
 
 
 def test_create_api_token_refuses_unknown_users_and_non_agents(django_user_model):
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="No user 'ghost'"):
         call_command("create_api_token", "ghost", stdout=StringIO(), stderr=StringIO())
     django_user_model.objects.create_user("plain")
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="'plain' is not an agent"):
         call_command("create_api_token", "plain", stdout=StringIO(), stderr=StringIO())
     assert not ApiToken.objects.exists()
 

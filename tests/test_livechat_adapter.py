@@ -80,8 +80,10 @@ def test_a_page_navigation_is_not_leaving(inbox, agent, run_tasks, django_captur
     message = conversation.send(session, "c-1", "hi")
     conversation.set_contact(session, email="vic@example.com")
     leave(session, seconds=2)  # the socket closed two seconds ago: the next page is loading
-    reply_and_deliver(message.ticket, agent, run_tasks, django_capture_on_commit_callbacks)
-    assert mail.outbox == []
+    reply = reply_and_deliver(message.ticket, agent, run_tasks, django_capture_on_commit_callbacks)
+    # Delivered into the chat (not crashed, not mailed): the visitor sees it on the next page.
+    assert reply.status == Message.Status.SENT and mail.outbox == []
+    assert conversation.history(session)["messages"][-1]["text"] == "We found it!"
 
 
 def test_a_visitor_who_left_no_email_gets_the_reply_on_their_next_visit(

@@ -156,7 +156,9 @@ def test_a_callback_that_overtakes_its_own_send_is_applied_once_the_send_is_reco
 def test_an_ordinary_callback_schedules_no_second_look(client, agent, run_tasks, django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
+    from channels_sms.tasks import reprocess_status_callback
+
     reply = sent_reply(client, agent, run_tasks, django_capture_on_commit_callbacks, "twilio_sms_inbound.txt",
                        "SM" + "6" * 32)
     callback(client, reply, "delivered")
-    assert not DBTaskResult.objects.filter(task_path__contains="reprocess_status_callback").exists()
+    assert not DBTaskResult.objects.filter(task_path=reprocess_status_callback.module_path).exists()
