@@ -40,4 +40,4 @@ def auto_acknowledge() -> bool:
 
 
 def mailer() -> str:
-    return getattr(settings, "HELPDESK_EMAIL_MAILER", "default")
+    return settings.HELPDESK_EMAIL_MAILER

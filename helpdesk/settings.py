@@ -5,11 +5,13 @@ layer: one command runs everything. Setting DATABASE_URL and REDIS_URL gives the
 (PostgreSQL, channels_redis, several Daphne processes and workers). The code is the same.
 """
 
+import json
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -176,8 +178,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Django 6 built-in Content-Security-Policy: the console runs no inline script and loads
 # nothing from other origins. Untrusted email HTML is framed from our own origin in a sandbox.
-from django.utils.csp import CSP  # noqa: E402
-
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -221,6 +221,8 @@ HELPDESK_EMAIL_OWN_ADDRESSES = env_list("HELPDESK_EMAIL_OWN_ADDRESSES")
 HELPDESK_EMAIL_MAX_BYTES = int(env("HELPDESK_EMAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 HELPDESK_EMAIL_SENDER_HOURLY_LIMIT = int(env("HELPDESK_EMAIL_SENDER_HOURLY_LIMIT", "20"))
 HELPDESK_EMAIL_AUTO_ACK = env_bool("HELPDESK_EMAIL_AUTO_ACK", True)
+# The MAILERS entry that sends our outbound mail (replies, acknowledgements, offline chat replies).
+HELPDESK_EMAIL_MAILER = env("HELPDESK_EMAIL_MAILER", "default")
 HELPDESK_EMAIL_REPLY_LANGUAGES = env_list("HELPDESK_EMAIL_REPLY_LANGUAGES", "en,de,fr,es")
 EMAIL_CHANNELS = {
     "email": "channels_email.adapter.EmailAdapter",  # outbound (first "email" adapter = default)
@@ -247,14 +249,18 @@ HELPDESK_CHANNELS = {
     "whatsapp_cloud": "channels_social.whatsapp.WhatsAppCloudAdapter",
     "telegram": "channels_social.telegram.TelegramAdapter",
 }
-# Callables run after commit with the seqs of new events (outgoing webhooks hook in here).
-HELPDESK_EVENT_SINKS = []
+# Callables run after commit with the seqs of new events: every event is offered to the
+# outgoing-webhook dispatcher (one task per event, only when an active endpoint exists).
+HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
 HELPDESK_EVENT_POLL_SECONDS = float(env("HELPDESK_EVENT_POLL_SECONDS", "10"))
 HELPDESK_DELIVERY_MAX_ATTEMPTS = int(env("HELPDESK_DELIVERY_MAX_ATTEMPTS", "6"))
 HELPDESK_DELIVERY_BACKOFF_SECONDS = float(env("HELPDESK_DELIVERY_BACKOFF_SECONDS", "10"))
+# Region (ISO 3166 alpha-2, e.g. "GB") for phone numbers written without a country code;
+# empty: such numbers are refused rather than guessed.
+HELPDESK_DEFAULT_REGION = env("HELPDESK_DEFAULT_REGION") or None
 HELPDESK_MAX_ATTACHMENT_BYTES = int(env("HELPDESK_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 
 # --- SMS and WhatsApp through Twilio (channels_sms; README "SMS and WhatsApp (Twilio)") ------
@@ -266,9 +272,7 @@ TWILIO_SMS_FROM = env("TWILIO_SMS_FROM")
 TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM")
 # Approved WhatsApp templates offered outside the 24-hour window, as JSON:
 # [{"id": "HX...", "name": "follow_up", "variables": ["1"]}]
-import json as _json  # noqa: E402
-
-TWILIO_WHATSAPP_TEMPLATES = _json.loads(env("TWILIO_WHATSAPP_TEMPLATES", "[]"))
+TWILIO_WHATSAPP_TEMPLATES = json.loads(env("TWILIO_WHATSAPP_TEMPLATES", "[]"))
 TWILIO_RECEIPT_RETENTION_DAYS = int(env("TWILIO_RECEIPT_RETENTION_DAYS", "7"))
 
 # --- Live chat widget (livechat; README "Live chat") ----------------------------------------
@@ -292,9 +296,7 @@ WHATSAPP_CLOUD_TOKEN = env("WHATSAPP_CLOUD_TOKEN")  # system-user token with wha
 WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID")  # the business number's Graph id
 # Approved templates offered outside the 24-hour window, as JSON:
 # [{"id": "order_update", "name": "Order update", "language": "en_US", "variables": ["1"], "text": "..."}]
-from json import loads as _json_loads  # noqa: E402
-
-WHATSAPP_TEMPLATES = _json_loads(env("WHATSAPP_TEMPLATES", "[]"))
+WHATSAPP_TEMPLATES = json.loads(env("WHATSAPP_TEMPLATES", "[]"))
 WHATSAPP_TEMPLATE_LANGUAGE = env("WHATSAPP_TEMPLATE_LANGUAGE", "en_US")
 TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN")
 TELEGRAM_SECRET_TOKEN = env("TELEGRAM_SECRET_TOKEN")  # 1-256 of A-Z a-z 0-9 _ -; see telegram_set_webhook
@@ -305,9 +307,6 @@ SOCIAL_HTTP_CONNECT_TIMEOUT = float(env("SOCIAL_HTTP_CONNECT_TIMEOUT", "5"))
 # --- REST API and outgoing webhooks (api, integrations; README "REST API and outgoing webhooks")
 # Idempotency-Key responses are replayed for this long, then forgotten.
 HELPDESK_API_IDEMPOTENCY_HOURS = int(env("HELPDESK_API_IDEMPOTENCY_HOURS", "24"))
-# Every event is offered to the webhook dispatcher after commit (one task per event, only
-# when an active endpoint exists).
-HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "integrations.sinks.on_event"]
 # SSRF guard: webhook URLs resolving to private, loopback, link-local or reserved addresses are
 # refused unless this is on (a receiver on the same host or LAN).
 HELPDESK_WEBHOOKS_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOKS_ALLOW_PRIVATE", False)

@@ -27,7 +27,7 @@ def normalise_phone(number: str, region: str | None = None) -> str:
         value = value.split(":", 1)[1]
     if value and value[0].isdigit() and len(value) > 10:
         value = "+" + value
-    region = region or getattr(settings, "HELPDESK_DEFAULT_REGION", None) or None
+    region = region or settings.HELPDESK_DEFAULT_REGION
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
