@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
@@ -29,6 +27,7 @@ from channels_sms.media import media_url
 from channels_sms.segments import sms_segments
 from tickets.addresses import InvalidAddress, normalise_phone
 from tickets.channels import (
+    MESSAGING_WINDOW,
     BaseAdapter,
     DeliveryUpdate,
     InboundAttachment,
@@ -43,7 +42,6 @@ from tickets.models import Attachment, Message
 WHATSAPP_PREFIX = "whatsapp:"
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies (error 21617)
 MAX_MEDIA = 10  # MediaUrl values per message
-WHATSAPP_WINDOW = timedelta(hours=24)
 
 # Twilio MessageStatus -> our status. queued/accepted/scheduled/sending say nothing new about a
 # message we already hold as queued, and receiving/received belong to inbound messages.
@@ -276,6 +274,7 @@ class SmsAdapter(TwilioAdapter):
 
 class WhatsAppAdapter(TwilioAdapter):
     channel = "whatsapp"
+    messaging_window = MESSAGING_WINDOW
     prefix = WHATSAPP_PREFIX
     from_setting = "TWILIO_WHATSAPP_FROM"
 
@@ -295,20 +294,15 @@ class WhatsAppAdapter(TwilioAdapter):
         return list(self._templates if self._templates is not None
                     else getattr(settings, "TWILIO_WHATSAPP_TEMPLATES", []))
 
-    def window_closes_at(self, identity):
-        last = getattr(identity, "last_inbound_at", None)
-        return last + WHATSAPP_WINDOW if last else None
-
     def check_free_form(self, message):
         super().check_free_form(message)
-        closes = self.window_closes_at(message.identity)
-        if closes is None or closes <= timezone.now():
+        if not self.window_open(message.identity):
             # Fail before calling Twilio: the answer would be 63016 anyway.
             raise PermanentDeliveryError(str(errors.MEANINGS["63016"]), code="63016")
 
     def compose_info(self, identity, text=""):
         closes = self.window_closes_at(identity)
-        is_open = closes is not None and closes > timezone.now()
+        is_open = self.window_open(identity)
         info = {"window_open": is_open, "window_closes_at": closes.isoformat() if closes else None,
                 "templates": self.templates, "attachments": True}
         if identity is not None and identity.opted_out_at is not None:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import timedelta
 
 import httpx
-from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_social import http
 from channels_social.parsing import load_json
 from tickets.channels import (
+    MESSAGING_WINDOW,
     BaseAdapter,
     PayloadError,
     PermanentDeliveryError,
@@ -38,19 +36,13 @@ TRANSIENT_CODES = {1, 2, 131000, 131016}
 # error, Messenger's and Instagram's "outside of allowed window".
 WINDOW_ERRORS = {(131047, None), (10, 2018278), (10, 2534022), (2018108, None)}
 
-WINDOW = timedelta(hours=24)
-
 
 class MetaAdapter(BaseAdapter):
     """Signature check and Graph API calls shared by Messenger, Instagram and WhatsApp."""
 
     webhook_object = ""  # the `object` this platform's webhooks carry
     platform = "Meta"
-
-    def setting(self, option: str, name: str, default=""):
-        """An option from HELPDESK_CHANNELS, else the Django setting (read at call time)."""
-        value = self.options.get(option)
-        return value if value not in (None, "") else getattr(settings, name, default)
+    messaging_window = MESSAGING_WINDOW
 
     # --- inbound -------------------------------------------------------------------------------
     def verify(self, request):
@@ -145,14 +137,10 @@ class MetaAdapter(BaseAdapter):
         return value
 
     # --- compose -------------------------------------------------------------------------------
-    def reply_window(self) -> timedelta:
-        return WINDOW
-
     def compose_info(self, identity, text: str = "") -> dict:
         """The messaging window the console shows before an agent writes."""
-        last = identity.last_inbound_at
-        closes = last + self.reply_window() if last else None
-        info = {"window_open": bool(closes and timezone.now() < closes),
+        closes = self.window_closes_at(identity)
+        info = {"window_open": self.window_open(identity),
                 "window_closes_at": closes.isoformat() if closes else None,
                 "max_length": self.max_length}
         if not info["window_open"]:
@@ -167,8 +155,7 @@ class MetaAdapter(BaseAdapter):
     def check_window(self, identity) -> None:
         """Refuse a free-form reply outside the window before calling Meta: the answer would be
         the window error anyway, and the agent gets the reason at once."""
-        last = identity.last_inbound_at
-        if last is None or timezone.now() >= last + self.reply_window():
+        if not self.window_open(identity):
             raise PermanentDeliveryError(self.window_reason(), code="window_closed")
 
     def check_length(self, text: str) -> None:

@@ -11,7 +11,6 @@ import logging
 import mimetypes
 
 import httpx
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from channels_social import http
@@ -39,10 +38,6 @@ MEDIA_FIELDS = ("document", "video", "audio", "voice", "video_note", "animation"
 class TelegramAdapter(BaseAdapter):
     channel = "telegram"
     max_length = 4096
-
-    def setting(self, option: str, name: str, default=""):
-        value = self.options.get(option)
-        return value if value not in (None, "") else getattr(settings, name, default)
 
     def token(self) -> str:
         return self.setting("bot_token", "TELEGRAM_BOT_TOKEN")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.sender import post
 from integrations.ssrf import ResolutionFailed, UnsafeDestination
+from tickets import queueing
 from tickets.models import Event, Message
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,10 @@ def fan_out_event(seq: int) -> int:
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
-    base = settings.HELPDESK_WEBHOOKS_BACKOFF_SECONDS * (2 ** (attempt - 1))
-    delay = min(base, MAX_BACKOFF_SECONDS) * random.uniform(0.8, 1.2)
-    return min(max(delay, retry_after or 0), MAX_BACKOFF_SECONDS)
+    """Webhook retries: a receiver's Retry-After is honoured up to the cap, never beyond."""
+    delay = queueing.backoff(attempt, first=settings.HELPDESK_WEBHOOKS_BACKOFF_SECONDS,
+                             cap=MAX_BACKOFF_SECONDS, retry_after=retry_after)
+    return min(delay, MAX_BACKOFF_SECONDS)
 
 
 @task()

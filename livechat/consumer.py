@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -28,20 +28,14 @@ from livechat import conversation, origins, ratelimit, visitors
 from livechat.models import Conversation, Inbox
 from tickets import events, presence
 from tickets.models import Identity
-from tickets.realtime import EventStreamConsumer
+from tickets.people import display_name
+from tickets.realtime import EventStreamConsumer, on_thread_pool
 
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT = 10  # seconds a socket may stay open without presenting a token
 SEEN_EVERY = 45  # seconds between last_seen_at writes (heartbeats arrive every 30 s)
 TYPING_POLL = 2.0
-
-
-def _parallel(func):
-    """Like database_sync_to_async, but on the shared thread pool instead of the one
-    thread-sensitive thread: one visitor's send (a write transaction) does not queue every other
-    visitor's reads behind it. Each pool thread has its own connection, closed when stale."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
 @database_sync_to_async
@@ -79,7 +73,7 @@ def _agent_typing(address):
                                         .values("ticket_id"), typing_until__gt=now,
                                         last_seen__gte=now - presence.PRESENCE_TIMEOUT)
            .select_related("user").first())
-    return (row.user.get_full_name() or row.user.get_username()) if row else ""
+    return display_name(row.user) if row else ""
 
 
 class VisitorConsumer(EventStreamConsumer):
@@ -110,7 +104,7 @@ class VisitorConsumer(EventStreamConsumer):
         if getattr(self, "_typing", None):
             self._typing.cancel()
         if self.session is not None:
-            await _parallel(visitors.disconnected)(self.session.pk)
+            await on_thread_pool(visitors.disconnected)(self.session.pk)
 
     # --- the stream's scope ------------------------------------------------------------------
     def stream_groups(self):
@@ -146,7 +140,7 @@ class VisitorConsumer(EventStreamConsumer):
                 await self.close(code=4401)
                 return
             try:
-                self.session, self._tickets, self._customer, ready = await _parallel(_authenticate)(
+                self.session, self._tickets, self._customer, ready = await on_thread_pool(_authenticate)(
                     content.get("token"), self.inbox_key, bool(content.get("history")))
             except visitors.InvalidToken:
                 await self.send_json({"type": "error", "error": "invalid_token"})
@@ -164,7 +158,7 @@ class VisitorConsumer(EventStreamConsumer):
         if kind == "ping":
             if time.monotonic() - self._seen_at > SEEN_EVERY:
                 self._seen_at = time.monotonic()
-                await _parallel(visitors.seen)(self.session.pk)
+                await on_thread_pool(visitors.seen)(self.session.pk)
             await self.send_json({"type": "pong"})
         elif kind == "send":
             await self._handle_send(content)
@@ -185,7 +179,7 @@ class VisitorConsumer(EventStreamConsumer):
     async def _handle_send(self, content):
         client_id = content.get("client_id")
         try:
-            message, customer_id = await _parallel(_send)(self.session, content)
+            message, customer_id = await on_thread_pool(_send)(self.session, content)
         except conversation.Refused as refused:
             await self.send_json({"type": "error", "client_id": client_id, "error": refused.reason})
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -206,14 +206,43 @@ class ChannelAdapter(Protocol):
         A reply with meta={"template": {"id": ..., "variables": {...}}} sends a template."""
 
 
+# WhatsApp (through Twilio or the Cloud API), Messenger and Instagram accept free-form replies
+# only within this long of the customer's last message; the one definition for every channel.
+MESSAGING_WINDOW = timedelta(hours=24)
+
+
 class BaseAdapter:
     """Defaults for the optional parts of the protocol; subclasses set `channel`."""
 
     channel = ""
+    # None: the channel has no messaging window (email, SMS, chat, Telegram).
+    messaging_window: timedelta | None = None
 
     def __init__(self, key: str, **options):
         self.key = key
         self.options = options
+
+    def setting(self, option: str, name: str, default=""):
+        """An option from this adapter's HELPDESK_CHANNELS entry, else the Django setting `name`
+        (read at call time, so tests and operators can change it without a restart)."""
+        value = self.options.get(option)
+        return value if value not in (None, "") else getattr(settings, name, default)
+
+    def reply_window(self) -> timedelta | None:
+        return self.messaging_window
+
+    def window_closes_at(self, identity) -> datetime | None:
+        """When free-form replies to this identity stop being allowed: None when the channel
+        has no window, or when the customer never wrote (then the window was never open)."""
+        window = self.reply_window()
+        last = getattr(identity, "last_inbound_at", None)
+        return last + window if window is not None and last is not None else None
+
+    def window_open(self, identity, now: datetime | None = None) -> bool:
+        if self.reply_window() is None:
+            return True
+        closes = self.window_closes_at(identity)
+        return closes is not None and (now or _now()) < closes
 
     def verify(self, request: RawRequest) -> None:  # pragma: no cover - every adapter overrides
         raise SignatureError("This adapter accepts no webhooks.")
@@ -246,6 +275,12 @@ class BaseAdapter:
         if isinstance(expected, str):
             expected = expected.encode()
         return hmac.compare_digest(given, expected)
+
+
+def _now() -> datetime:
+    from django.utils import timezone
+
+    return timezone.now()
 
 
 def channel_config() -> dict:

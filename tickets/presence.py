@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tickets.models import AgentPresence
+from tickets.people import display_name
 
 PRESENCE_TIMEOUT = timedelta(seconds=90)
 TYPING_TIMEOUT = timedelta(seconds=6)  # the console re-sends "typing" every few keystrokes
@@ -63,7 +64,7 @@ def viewers(ticket_id: int) -> list[dict]:
     rows = _fresh().filter(ticket_id=ticket_id).select_related("user").order_by("user_id", "pk")
     seen = {}
     for row in rows:
-        entry = seen.setdefault(row.user_id, {"user": row.user_id, "name": row.user.get_full_name() or row.user.get_username(),
+        entry = seen.setdefault(row.user_id, {"user": row.user_id, "name": display_name(row.user),
                                               "typing": False})
         entry["typing"] = entry["typing"] or bool(row.typing_until and row.typing_until > now)
     return list(seen.values())

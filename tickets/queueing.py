@@ -9,7 +9,17 @@ on_commit hook, as Django recommends for queues outside the database.
 
 from __future__ import annotations
 
+import random
+
 from django.db import connection, router, transaction
+
+
+def backoff(attempt: int, *, first: float, cap: float, retry_after: float | None = None) -> float:
+    """Seconds to wait before retry number `attempt` (1-based): `first`, doubling per attempt,
+    capped at `cap`, jittered by +-20% so retries of one outage do not arrive together. A
+    provider's Retry-After wins when it is longer (the caller caps it where it must)."""
+    delay = min(first * (2 ** (attempt - 1)), cap) * random.uniform(0.8, 1.2)
+    return max(delay, retry_after or 0)
 
 
 def enqueue_on_commit(task, *args) -> None:

@@ -23,10 +23,11 @@ from tickets import events
 log = logging.getLogger(__name__)
 
 
-def _read(func):
-    """Reads of the log run on the thread pool, not on the one thread-sensitive thread that
-    database_sync_to_async uses: a thousand sockets catching up must not queue behind each other
-    (or behind a write)."""
+def on_thread_pool(func):
+    """Like database_sync_to_async, but on the shared thread pool instead of the one
+    thread-sensitive thread: a thousand sockets catching up on the log (or visitors sending)
+    must not queue behind each other or behind one write. Each pool thread has its own
+    connection, closed when stale."""
     return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
@@ -90,7 +91,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             if high_water is not None and high_water <= self.cursor:
                 return
             try:
-                batch, cursor = await _read(events.events_since)(
+                batch, cursor = await on_thread_pool(events.events_since)(
                     self.cursor, self.stream_scope(), self.authorise, high_water=high_water, check_gap=check_gap
                 )
             except events.Gap as gap:
@@ -127,11 +128,11 @@ class Watchman:
             self.task, self.sockets = None, 0
 
     async def watch(self, layer):
-        last = await _read(events.current_seq)()
+        last = await on_thread_pool(events.current_seq)()
         while True:
             await asyncio.sleep(settings.HELPDESK_EVENT_POLL_SECONDS)
             try:
-                rings, last = await _read(events.rings_since)(last)
+                rings, last = await on_thread_pool(events.rings_since)(last)
                 for groups, seq in rings:
                     await events.ring_all(layer, groups, seq)
             except Exception:  # a transient database error must not stop the watch

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import random
 from datetime import timedelta
 
 from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
-from tickets import services
+from tickets import queueing, services
 from tickets.channels import PermanentDeliveryError, TransientDeliveryError, get_adapter
 from tickets.models import Attachment, Message
 
@@ -20,10 +19,9 @@ MAX_BACKOFF_SECONDS = 3600
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with jitter, capped; a provider's Retry-After wins when longer."""
-    base = settings.HELPDESK_DELIVERY_BACKOFF_SECONDS * (2 ** (attempt - 1))
-    delay = min(base, MAX_BACKOFF_SECONDS) * random.uniform(0.8, 1.2)
-    return max(delay, retry_after or 0)
+    """Delivery retries: a provider's Retry-After wins when longer, even past the cap."""
+    return queueing.backoff(attempt, first=settings.HELPDESK_DELIVERY_BACKOFF_SECONDS,
+                            cap=MAX_BACKOFF_SECONDS, retry_after=retry_after)
 
 
 @task()

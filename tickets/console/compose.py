@@ -9,6 +9,7 @@ import re
 from django.utils.translation import gettext as _
 
 from tickets.channels import adapters_for_channel, channel_config, get_adapter
+from tickets.people import display_name
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def fill_placeholders(body: str, *, ticket, agent) -> str:
     values = {
         "customer_name": name,
         "customer_first_name": name.split()[0] if name.split() else "",
-        "agent_name": agent.get_full_name() or agent.get_username(),
+        "agent_name": display_name(agent),
         "ticket_id": str(ticket.pk),
         "ticket_subject": ticket.subject,
     }

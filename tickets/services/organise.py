@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from tickets import events
 from tickets.models import Mention, Message, Tag, Ticket
 from tickets.payloads import message_data, ticket_data
-from tickets.services.outbound import ReplyRefused, display_name, note
+from tickets.people import display_name
+from tickets.services.outbound import ReplyRefused, note
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tickets import events
 from tickets.models import Identity, Message, Ticket
 from tickets.payloads import message_data, ticket_data
+from tickets.people import display_name
 from tickets.queueing import enqueue_on_commit
 from tickets.sanitize import sanitize_html
 from tickets.services.inbound import store_attachments
@@ -102,12 +103,6 @@ def _add_cc_participants(ticket: Ticket, identity: Identity, cc: list) -> None:
         entry = ["email", address.strip().lower()]
         if entry not in participants and entry[1] != identity.address:
             participants.append(entry)
-
-
-def display_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def _check_not_stale(ticket: Ticket, author, seen_seq: int) -> None:

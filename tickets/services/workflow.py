@@ -7,7 +7,7 @@ from django.db import transaction
 from tickets import events
 from tickets.models import Ticket
 from tickets.payloads import ticket_data
-from tickets.services.outbound import display_name
+from tickets.people import display_name
 
 Status = Ticket.Status
 
