@@ -116,9 +116,12 @@ def test_the_ticket_page_shows_the_whole_history_across_tickets_and_channels(con
     assert [b.current for b in blocks] == [True, False, True]  # email, then the sms ticket, then the note
     assert '<details class="block other"' in body  # the older, solved ticket is collapsible
     assert {i.channel for i in response.context["identities"]} == {"email", "sms"}
-    # The reply box defaults to the channel the customer last wrote on, and offers the others.
-    assert response.context["default_channel"] == "sms"
+    # The reply box defaults to the channel the customer last wrote on *in this ticket* (email,
+    # though their latest message anywhere is the SMS), and offers the others.
+    assert response.context["default_channel"] == "email"
     assert {o["channel"] for o in response.context["channel_options"]} == {"email", "sms"}
+    assert services.route_reply(ticket, None)[0].channel == "email"  # and the send goes there too
+    assert services.route_reply(ticket_of(sms), None)[0].channel == "sms"
 
 
 def test_other_open_tickets_and_merges_are_listed(console, agent):

@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 import re
 
-from django.utils.translation import gettext as _
-
-from tickets.channels import adapters_for_channel, channel_config, get_adapter
+from tickets.channels import get_adapter
 from tickets.people import display_name
+from tickets.services.outbound import reply_adapter_key, reply_refusal
 
 log = logging.getLogger(__name__)
 
@@ -17,21 +16,17 @@ PLACEHOLDER = re.compile(r"\{(customer_name|customer_first_name|agent_name|ticke
 
 
 def adapter_key_for(identity, history_messages=()) -> str | None:
-    """The adapter a reply on this identity would use (as services.route_reply decides): the
-    one that carried the customer's last message there, else the first configured."""
-    for message in reversed(list(history_messages)):
-        if message.identity_id == identity.pk and message.adapter:
-            return message.adapter if message.adapter in channel_config() else None
-    keys = adapters_for_channel(identity.channel)
-    return keys[0] if keys else None
+    """The adapter a reply on this identity would use (services.route_reply's rule), from the
+    messages already loaded for the page."""
+    last = next((m.adapter for m in reversed(list(history_messages))
+                 if m.identity_id == identity.pk and m.adapter), None)
+    return reply_adapter_key(identity, last)
 
 
 def compose_info(identity, adapter_key: str | None, text: str = "") -> dict:
-    if identity.opted_out_at is not None:
-        return {"blocked": _("%(address)s opted out (STOP); they cannot be messaged until they opt back in.")
-                % {"address": identity.address}}
-    if adapter_key is None:
-        return {"blocked": _("No adapter is configured for the %(channel)s channel.") % {"channel": identity.channel}}
+    refusal = reply_refusal(identity, adapter_key)
+    if refusal:
+        return {"blocked": refusal}
     try:
         info = get_adapter(adapter_key).compose_info(identity, text) or {}
     except Exception:  # a broken adapter must not take the ticket page down
@@ -46,7 +41,7 @@ def _json_safe(value) -> bool:
 
 def channel_options(identities, history_messages, last_inbound, ticket) -> tuple[list[dict], str]:
     """One option per reachable identity (channel + address), and the default channel: the
-    one the customer last wrote on, else the ticket's own."""
+    one the customer last wrote on in this ticket (`last_inbound`), else the ticket's own."""
     options = []
     seen = set()
     for identity in identities:

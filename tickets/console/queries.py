@@ -202,7 +202,11 @@ def history(ticket: Ticket, show_all: bool = False, user=None) -> tuple[list[Blo
             blocks[-1].messages.append(message)
         else:
             blocks.append(Block(tickets[message.ticket_id], [message], message.ticket_id == ticket.pk))
-    last_inbound = next((m for m in reversed(rows) if m.direction == Message.Direction.INBOUND), None)
+    # The reply goes back where the customer last wrote *in this ticket* (as route_reply
+    # decides), not where they last wrote anywhere: an email ticket answers by email even if
+    # the customer texted about something else since.
+    inbound = [m for m in rows if m.direction == Message.Direction.INBOUND]
+    last_inbound = next((m for m in reversed(inbound) if m.ticket_id == ticket.pk), inbound[-1] if inbound else None)
     return blocks, hidden, last_inbound
 
 

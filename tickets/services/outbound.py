@@ -118,33 +118,49 @@ def _check_not_stale(ticket: Ticket, author, seen_seq: int) -> None:
 
 def route_reply(ticket: Ticket, channel: str | None) -> tuple[Identity, str]:
     """Which identity and adapter a reply goes out on: the channel asked for, else the one the
-    customer last wrote on; the adapter that carried their last message there, else the first
-    configured for that medium."""
-    from tickets.channels import adapters_for_channel
-
-    last_inbound = (Message.objects.filter(customer=ticket.customer, direction=Message.Direction.INBOUND)
-                    .filter(**({"channel": channel} if channel else {}))
-                    .select_related("identity").order_by("-created_at", "-pk").first())
+    customer last wrote on in this ticket (else anywhere); the adapter that carried their last
+    message there, else the first configured for that medium. The console's reply box offers
+    what this decides (tickets/console/compose.py uses the same functions)."""
+    inbound = (Message.objects.filter(customer=ticket.customer, direction=Message.Direction.INBOUND)
+               .filter(**({"channel": channel} if channel else {}))
+               .select_related("identity").order_by("-created_at", "-pk"))
+    last_inbound = (inbound.filter(ticket=ticket).first() if not channel else None) or inbound.first()
     if last_inbound is not None and last_inbound.identity is not None:
-        identity, adapter_key = last_inbound.identity, last_inbound.adapter or last_inbound.channel
+        identity = last_inbound.identity
+        adapter_key = reply_adapter_key(identity, last_inbound.adapter or last_inbound.channel)
     else:
         identity = (Identity.objects.filter(customer=ticket.customer, channel=channel or ticket.channel)
                     .order_by("-last_inbound_at", "-pk").first())
         if identity is None:
             raise ReplyRefused(_("This customer has no address on %(channel)s.")
                                % {"channel": channel or ticket.channel})
-        keys = adapters_for_channel(identity.channel)
-        adapter_key = keys[0] if keys else identity.channel
-    if identity.opted_out_at is not None:
-        raise ReplyRefused(_("%(address)s opted out of %(channel)s messages (STOP) and cannot be "
-                             "messaged until they opt back in.")
-                           % {"address": identity.address, "channel": identity.channel})
-    from tickets.channels import channel_config
-
-    if adapter_key not in channel_config():
-        raise ReplyRefused(_("No adapter is configured for the %(channel)s channel.")
-                           % {"channel": identity.channel})
+        adapter_key = reply_adapter_key(identity, None)
+    refusal = reply_refusal(identity, adapter_key)
+    if refusal:
+        raise ReplyRefused(refusal)
     return identity, adapter_key
+
+
+def reply_adapter_key(identity: Identity, last_adapter: str | None) -> str | None:
+    """The adapter that carried the customer's last message on this identity, else the first
+    configured for its medium; None when none is configured."""
+    from tickets.channels import adapters_for_channel, channel_config
+
+    if last_adapter:
+        return last_adapter if last_adapter in channel_config() else None
+    keys = adapters_for_channel(identity.channel)
+    return keys[0] if keys else None
+
+
+def reply_refusal(identity: Identity, adapter_key: str | None) -> str | None:
+    """Why no reply can go to this identity through this adapter, or None: one wording for the
+    service that refuses the send and the reply box that warns before it."""
+    if identity.opted_out_at is not None:
+        return (_("%(address)s opted out of %(channel)s messages (STOP) and cannot be messaged "
+                  "until they opt back in.") % {"address": identity.address, "channel": identity.channel})
+    if adapter_key is None:
+        return _("No adapter is configured for the %(channel)s channel.") % {"channel": identity.channel}
+    return None
 
 
 def note(ticket: Ticket, *, author, text: str, client_id: str | None = None) -> Message:
