@@ -7,17 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# The event kinds integrators may subscribe to (tickets/events.py records them).
-EVENT_TYPES = [
-    ("ticket.created", _("A ticket was opened")),
-    ("ticket.updated", _("A ticket changed (status, assignee, priority, ...)")),
-    ("message.created", _("A message arrived or was sent (notes only if the endpoint includes them)")),
-    ("message.updated", _("A message was edited or its media finished downloading")),
-    ("message.status", _("Delivery status of an outbound message changed")),
-    ("customer.merged", _("Two customers were merged")),
-    ("customer.unmerged", _("A merge was undone")),
-    ("identity.updated", _("A customer opted out or back in")),
-]
+from tickets import event_kinds
+
 ALL_EVENTS = "*"
 
 
@@ -26,7 +17,7 @@ def new_secret() -> str:
 
 
 def validate_event_types(value):
-    known = {kind for kind, _label in EVENT_TYPES} | {ALL_EVENTS}
+    known = {kind for kind, _label in event_kinds.webhook_choices()} | {ALL_EVENTS}
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ValidationError(_("List at least one event type, or \"*\" for all."))
     unknown = sorted(set(value) - known)
@@ -63,6 +54,8 @@ class WebhookEndpoint(models.Model):
             raise ValidationError({"url": str(exc)}) from exc
 
     def wants(self, kind: str) -> bool:
+        if kind not in dict(event_kinds.webhook_choices()):
+            return False  # an internal kind, never offered to integrators
         return ALL_EVENTS in self.event_types or kind in self.event_types
 
 

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from tickets import event_kinds
 from tickets.models import Event, EventCounter
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ def ticket_group(ticket_id: int) -> str:
 
 def customer_group(customer_id: int) -> str:
     return f"customer-{customer_id}"
-
-
-def chat_group(session: str) -> str:
-    return f"chat-{session}"
 
 
 def _allocate(count: int = 1) -> int:
@@ -75,6 +72,10 @@ def record_many(*changes: dict) -> list[int]:
     record()'s arguments: one sequence allocation, one insert, one doorbell. Returns the seqs."""
     if not connection.in_atomic_block:
         raise RuntimeError("events.record() must run inside the transaction of the change.")
+    unknown = [c["kind"] for c in changes if not event_kinds.is_registered(c["kind"])]
+    if unknown:
+        raise ValueError(f"Unregistered event kind(s) {unknown}: register them in tickets/event_kinds.py "
+                         "or in the recording app's AppConfig.ready().")
     last = _allocate(len(changes))
     seqs = list(range(last - len(changes) + 1, last + 1))
     now, groups, rows = timezone.now(), {}, []

@@ -37,6 +37,13 @@ def message_data(message, attachments=None) -> dict:
     }
 
 
+def status_data(message) -> dict:
+    """The message.status event's payload: what the console and the widget need to update a
+    sent message's tick or show why it failed."""
+    return {"id": message.pk, "client_id": message.client_id, "status": message.status,
+            "error": message.error_message, "error_code": message.error_code}
+
+
 def ticket_data(ticket) -> dict:
     return {
         "id": ticket.pk,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tickets import events
 from tickets.channels import DeliveryUpdate
 from tickets.models import Identity, Message
+from tickets.payloads import status_data
 from tickets.queueing import enqueue_on_commit
 from tickets.services.inbound import apply_identity_signal
 
@@ -44,8 +45,7 @@ def _advance(message_id: int, status: str, *, external_id: str | None = None, er
         message.save(update_fields=changed)
         if "status" in changed:
             events.record("message.status", ticket=message.ticket, message=message, public=True,
-                          data={"id": message.pk, "client_id": message.client_id, "status": message.status,
-                                "error": message.error_message, "error_code": message.error_code})
+                          data=status_data(message))
     return message
 
 
@@ -101,6 +101,5 @@ def retry_delivery(message: Message, *, actor=None) -> Message:
         message.save(update_fields=["status", "error_code", "error_message", "meta"])
         enqueue_on_commit(deliver_message, message.pk)
         events.record("message.status", ticket=message.ticket, message=message, public=True,
-                      data={"id": message.pk, "client_id": message.client_id, "status": message.status,
-                            "error": "", "error_code": ""})
+                      data=status_data(message))
     return message
