@@ -6,21 +6,17 @@ that hears the bell reads what it has not yet rendered from the Event table (aut
 by event). A client reconnecting says "I have rendered up to N" and gets the rest replayed the
 same way, or "reload" when N is older than the table remembers. This is Zulip's
 queue_id/last_event_id idea on our own database.
+
+This module is the log (write and read); the ring itself is tickets/doorbell.py (transport).
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import concurrent.futures
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable
 
-from asgiref.sync import SyncToAsync, async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -28,6 +24,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from tickets import event_kinds
+from tickets.doorbell import publish
 from tickets.models import Event, EventCounter
 
 log = logging.getLogger(__name__)
@@ -120,73 +117,6 @@ def _insert(rows: list[tuple]) -> None:
                    ops.adapt_json_value(data, encoder), ops.adapt_datetimefield_value(created_at)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def publish(groups: Iterable[str], seq: int) -> None:
-    """Ring the doorbell. Runs after commit; a lost ring is recovered on the next one or on
-    reconnect, so failures are logged, never raised into the request."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    ring = ring_all(layer, list(groups), seq)
-    if _server_loop is not None and _server_loop.is_running():
-        # Inside `serve`: hand the ring to the server's loop, where the consumers (and the
-        # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
-        asyncio.run_coroutine_threadsafe(ring, _server_loop)
-    elif getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
-        async_to_sync(_await)(ring)  # a sync_to_async thread: asgiref hops to its loop
-    elif isinstance(layer, InMemoryChannelLayer):
-        # A plain thread outside `serve` (the MTA pipe, a command, a separate worker) with the
-        # embedded in-process layer: no socket of ours can hear this process's layer, so
-        # ringing it only costs a thread wake-up per commit. The server's watchman reads these
-        # events from the log and rings for them (HELPDESK_EVENT_POLL_SECONDS).
-        ring.close()
-    else:
-        # A plain thread with a shared layer (Redis): a long-lived private loop, instead of a
-        # new thread and loop per ring. Rings still in flight when the process exits are
-        # waited for (briefly) at exit.
-        _in_flight.add(asyncio.run_coroutine_threadsafe(ring, _private_loop()))
-
-
-_server_loop = None
-_private = None
-_private_lock = threading.Lock()
-
-
-def use_event_loop(loop) -> None:
-    """`serve` registers the server's event loop: rings from its threads are sent from there."""
-    global _server_loop
-    _server_loop = loop
-
-
-_in_flight = weakref.WeakSet()
-
-
-def _private_loop():
-    global _private
-    with _private_lock:
-        if _private is None:
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="event-doorbell", daemon=True).start()
-            atexit.register(_drain)
-            _private = loop
-    return _private
-
-
-def _drain(timeout=3.0):
-    concurrent.futures.wait(list(_in_flight), timeout=timeout)
-
-
-async def _await(awaitable):
-    return await awaitable
-
-
-async def ring_all(layer, groups, seq):
-    message = {"type": "events.ring", "seq": seq}
-    results = await asyncio.gather(*(layer.group_send(g, message) for g in groups), return_exceptions=True)
-    for group, result in zip(groups, results, strict=True):
-        if isinstance(result, Exception):
-            log.error("could not ring group %s for event %s: %r", group, seq, result)
 
 
 def current_seq() -> int:

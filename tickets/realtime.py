@@ -18,7 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db.models import Q
 
-from tickets import events
+from tickets import doorbell, events
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class Watchman:
             try:
                 rings, last = await on_thread_pool(events.rings_since)(last)
                 for groups, seq in rings:
-                    await events.ring_all(layer, groups, seq)
+                    await doorbell.ring_all(layer, groups, seq)
             except Exception:  # a transient database error must not stop the watch
                 log.exception("event log watch failed")
 

@@ -55,9 +55,9 @@ class Command(BaseCommand):
     def _started(self, host, port, worker):
         from daphne.server import twisted_loop
 
-        from tickets import events
+        from tickets import doorbell
 
-        events.use_event_loop(twisted_loop)
+        doorbell.use_event_loop(twisted_loop)
         if worker is not None:
             # Run the worker through sync_to_async from the server's loop: publishes from its
             # thread then reach the in-memory channel layer on that loop.

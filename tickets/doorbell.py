@@ -1,0 +1,95 @@
+"""The doorbell: after a change commits, ring small channel-layer groups with the new sequence
+number; consumers that hear it read the event log (tickets/events.py) for what they have not
+rendered. Transport only: a lost ring costs latency, never an event (the watchman in
+tickets/realtime.py and every reconnect read the log again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import logging
+import threading
+import weakref
+from collections.abc import Iterable
+
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+log = logging.getLogger(__name__)
+
+
+def publish(groups: Iterable[str], seq: int) -> None:
+    """Ring the doorbell. Runs after commit; a lost ring is recovered on the next one or on
+    reconnect, so failures are logged, never raised into the request."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    ring = ring_all(layer, list(groups), seq)
+    if _server_loop is not None and _server_loop.is_running():
+        # Inside `serve`: hand the ring to the server's loop, where the consumers (and the
+        # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
+        asyncio.run_coroutine_threadsafe(ring, _server_loop)
+    elif getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
+        async_to_sync(_await)(ring)  # a sync_to_async thread: asgiref hops to its loop
+    elif isinstance(layer, InMemoryChannelLayer):
+        # A plain thread outside `serve` (the MTA pipe, a command, a separate worker) with the
+        # embedded in-process layer: no socket of ours can hear this process's layer, so
+        # ringing it only costs a thread wake-up per commit. The server's watchman reads these
+        # events from the log and rings for them (HELPDESK_EVENT_POLL_SECONDS).
+        ring.close()
+    else:
+        # A plain thread with a shared layer (Redis): a long-lived private loop, instead of a
+        # new thread and loop per ring. Rings still in flight when the process exits are
+        # waited for (briefly) at exit.
+        _in_flight.add(asyncio.run_coroutine_threadsafe(ring, _private_loop()))
+
+
+_server_loop = None
+_private = None
+_private_lock = threading.Lock()
+
+
+def use_event_loop(loop) -> None:
+    """`serve` registers the server's event loop: rings from its threads are sent from there."""
+    global _server_loop
+    _server_loop = loop
+
+
+_in_flight = weakref.WeakSet()
+
+
+def _private_loop():
+    global _private
+    with _private_lock:
+        if _private is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="event-doorbell", daemon=True).start()
+            atexit.register(_drain)
+            _private = loop
+    return _private
+
+
+def _drain(timeout=3.0):
+    concurrent.futures.wait(list(_in_flight), timeout=timeout)
+
+
+async def _await(awaitable):
+    return await awaitable
+
+
+async def ring_all(layer, groups, seq):
+    message = {"type": "events.ring", "seq": seq}
+    results = await asyncio.gather(*(layer.group_send(g, message) for g in groups), return_exceptions=True)
+    for group, result in zip(groups, results, strict=True):
+        if isinstance(result, Exception):
+            log.error("could not ring group %s for event %s: %r", group, seq, result)
+
+
+def ring_latest(groups: Iterable[str]) -> None:
+    """Ring `groups` up to the latest committed event, outside any change: a socket that has
+    just joined new groups (a chat visitor's new ticket) reads what it missed."""
+    from tickets.events import current_seq
+
+    publish(list(groups), current_seq())
