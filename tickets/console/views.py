@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from tickets import events, search, services
 from tickets.console import compose, inline_images, queries, rendering
 from tickets.models import Attachment, Identity, Mention, Message, Ticket
-from tickets.permissions import can_see_ticket, is_agent
+from tickets.policy import can_see_ticket, is_agent
 
 
 def agent_required(view):
