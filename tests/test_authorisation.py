@@ -237,8 +237,11 @@ def test_the_admin_scopes_a_restricted_staff_agent_to_their_teams(client, restri
     customers = client.get("/admin/tickets/customer/").content.decode()
     assert "Vera Visible" in customers and "Mallory Hidden" not in customers
     assert "mallory@example.com" not in client.get("/admin/tickets/identity/").content.decode()
-    # Raw payloads cannot be scoped to a team: not for her at all.
+    # Raw payloads cannot be scoped to a team: not for her at all. Nor can she join teams.
     assert client.get("/admin/tickets/inboundpayload/").status_code == 403
+    assert client.post(f"/admin/tickets/team/{world['billing'].pk}/change/",
+                       {"name": "Billing", "members": [restricted.pk]}).status_code == 403
+    assert not world["billing"].members.filter(pk=restricted.pk).exists()
 
 
 @pytest.mark.django_db
@@ -279,3 +282,32 @@ def test_raw_payloads_stay_readable_for_agents_who_see_every_team(client, django
     admin = django_user_model.objects.create_superuser("root", password="pw")
     client.force_login(admin)
     assert client.get("/admin/tickets/inboundpayload/").status_code == 200
+
+
+# -- assignment ---------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_only_agents_who_can_see_the_ticket_can_be_assigned_it(client, agent, restricted, django_user_model, world):
+    outsider = django_user_model.objects.create_user("outsider", password="pw")  # not an agent
+    client.force_login(agent)
+    mallory = world["mallory"]  # Billing: Rita is not in it
+    for user in (outsider, restricted):
+        response = client.post(f"/console/tickets/{mallory.pk}/assign/", {"assignee": user.pk}, **JSON)
+        assert response.status_code == 400 and "assignees are agents of the ticket's team" in response.json()["error"]
+    assert Ticket.objects.get(pk=mallory.pk).assignee_id is None
+    api = ApiClient(create_token(agent))
+    refused = api.post(f"/tickets/{mallory.pk}/assign", {"assignee": restricted.pk})
+    assert refused.status_code == 422 and refused.json()["code"] == "unknown_agent"
+    # Moving it to her team with the same request makes her a fine assignee.
+    moved = api.post(f"/tickets/{mallory.pk}/assign", {"assignee": restricted.pk, "team": world["support"].pk})
+    assert moved.status_code == 200 and moved.json()["assignee"] == restricted.pk
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_offers_customer_changes_only_to_those_who_may(client, django_user_model, agent, world):
+    client.force_login(without_change_customer(django_user_model))
+    page = client.get(f"/console/tickets/{world['vera'].pk}/").content.decode()
+    assert 'id="merge-form"' not in page and 'id="customer-form"' not in page
+    client.force_login(agent)
+    page = client.get(f"/console/tickets/{world['vera'].pk}/").content.decode()
+    assert 'id="merge-form"' in page and 'id="customer-form"' in page

@@ -88,7 +88,8 @@ class IdentityAdmin(ServiceOwnedAdmin):
 
 
 @admin.register(models.Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ScopedAdmin):
+    # Team membership is what scoping rests on: a restricted agent must not join other teams.
     list_display = ["name"]
     filter_horizontal = ["members"]
 

@@ -108,13 +108,18 @@ def sees_whole_customer(user, *customer_ids) -> bool:
     return not Ticket.objects.filter(customer_id__in=customer_ids).exclude(visible_tickets(user)).exists()
 
 
+def can_change_customers(user) -> bool:
+    """Whether the user may change customers at all (the console shows the forms)."""
+    return is_agent(user) and user.has_perm(CHANGE_CUSTOMER)
+
+
 def can_change_customer(user, customer_id) -> bool:
     """Edit a customer's profile (name, organisation, notes)."""
-    return is_agent(user) and user.has_perm(CHANGE_CUSTOMER) and can_see_customer(user, customer_id)
+    return can_change_customers(user) and can_see_customer(user, customer_id)
 
 
 def can_merge_customers(user, source_id, target_id) -> bool:
-    return is_agent(user) and user.has_perm(CHANGE_CUSTOMER) and sees_whole_customer(user, source_id, target_id)
+    return can_change_customers(user) and sees_whole_customer(user, source_id, target_id)
 
 
 def can_undo_merge(user, merge) -> bool:
@@ -123,6 +128,14 @@ def can_undo_merge(user, merge) -> bool:
         return False
     moved = set(merge.moved.get("tickets") or [])
     return visible_ticket_ids(user, moved) == moved
+
+
+def can_be_assigned(assignee, team_id) -> bool:
+    """An assignee must be an agent who can see the ticket once it is theirs (in its team, or
+    seeing every team), as Zendesk requires the assignee to be in the ticket's group."""
+    if not is_agent(assignee):
+        return False
+    return team_id is None or sees_all_teams(assignee) or team_id in team_ids(assignee)
 
 
 def can_open_ticket_for(user, customer_id) -> bool:

@@ -166,6 +166,9 @@ def assign(request, payload: AssignIn, ticket_id: int = TicketId,
         team = Team.objects.filter(pk=payload.team).first()
         if team is None:
             raise ApiError(422, "unknown_team", _("Team %(id)s does not exist.") % {"id": payload.team})
+    if assignee is not None and not policy.can_be_assigned(assignee, team.pk if team else ticket.team_id):
+        raise ApiError(422, "unknown_agent", _("User %(id)s is not an agent of this ticket's team.")
+                       % {"id": assignee.pk})
     ticket = services.assign(ticket, assignee=assignee, team=team, actor=request.user)
     return Status(200, TicketOut.from_orm(ticket))
 

@@ -123,6 +123,9 @@ def post_assign(request, pk):
     # an admin's job).
     team_id = _int(request.POST.get("team"))
     team = Team.objects.filter(pk=team_id).first() if team_id else None
+    if assignee is not None and not policy.can_be_assigned(assignee, team.pk if team else ticket.team_id):
+        return _answer(request, pk, status=400, error=_(
+            "%(name)s cannot take this ticket: assignees are agents of the ticket's team.") % {"name": assignee})
     services.assign(ticket, assignee=assignee, team=team, actor=request.user)
     return _answer(request, pk)
 

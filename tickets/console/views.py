@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
-from tickets import events, search, services
+from tickets import events, policy, search, services
 from tickets.console import compose, inline_images, queries, rendering
 from tickets.models import Attachment, Identity, Mention, Message, Ticket
 from tickets.policy import can_see_ticket, is_agent
@@ -96,6 +96,8 @@ def ticket_detail(request, pk):
         "other_tickets": queries.other_tickets(ticket, request.user), "merges": queries.open_merges(ticket.customer_id),
         "channel_options": channel_options, "default_channel": default_channel, "canned": canned,
         "draft": request.session.pop(f"draft-{pk}", ""),
+        # The forms only; each action asks the policy again with the customers it touches.
+        "may_change_customers": policy.can_change_customers(request.user),
         "unread_mentions": _unread_mentions(request.user),
     })
 
