@@ -15,7 +15,7 @@ from integrations.tasks import fan_out_event
 from tests.factories import inbound
 from tickets import events, policy, services
 from tickets.console.consumers import ConsoleConsumer
-from tickets.models import Customer, CustomerMerge, Event, InboundPayload, Team, Ticket
+from tickets.models import Customer, CustomerMerge, Event, InboundPayload, Mention, Team, Ticket
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 
@@ -311,3 +311,11 @@ def test_the_ticket_page_offers_customer_changes_only_to_those_who_may(client, d
     client.force_login(agent)
     page = client.get(f"/console/tickets/{world['vera'].pk}/").content.decode()
     assert 'id="merge-form"' in page and 'id="customer-form"' in page
+
+
+@pytest.mark.django_db
+def test_mentions_notify_only_agents_who_can_open_the_ticket(agent, restricted, bob, django_user_model, world):
+    django_user_model.objects.create_user("outsider", password="pw")
+    services.note_with_mentions(world["mallory"], author=agent, text="@rita @outsider @bob have a look")
+    assert list(Mention.objects.values_list("user__username", flat=True)) == ["bob"]
+    assert list(Event.objects.filter(kind="agent.mentioned").values_list("data__user", flat=True)) == [bob.pk]
