@@ -167,17 +167,29 @@ def ws_routes() -> list[str]:
     return [str(route.pattern) for route in application.application_mapping["websocket"].routes]
 
 
+def api_operations() -> list[str]:
+    """The REST API per method ("POST api/v1/tickets"): one path can hold several operations."""
+    from api.v1 import api
+
+    return [f"{method} api/v1{re.sub(r'{(\w+)(:\w+)?}', r'<\1>', prefix + path)}"
+            for prefix, router in api._routers for path, view in router.path_operations.items()
+            for operation in view.operations for method in operation.methods]
+
+
 def entries_for(route: str) -> list[str]:
     return [key for key in ROUTES if fnmatch.fnmatchcase(route, key.split(" ", 1)[1])]
 
 
 def test_every_route_has_an_entry():
     missing = [route for route in http_routes() if not entries_for(route)]
+    missing_api = [key for key in api_operations() if key not in ROUTES]
     missing_ws = [route for route in ws_routes() if route not in WS_ROUTES]
-    hint = "".join(f'\n    "GET {r}": Row(<PROFILE>, args...),   # or "POST {r}": Row(<PROFILE>, ...)'
+    hint = "".join(f'\n    "GET {r}": Row(<PROFILE>, <url parameter>="<world object>"),   # or "POST {r}"'
                    for r in missing)
+    hint += "".join(f'\n    "{key}": Row(<PROFILE>, <valid JSON body>, <url parameter>="<world object>"),'
+                    for key in missing_api)
     hint += "".join(f'\n    "{r}": <PROFILE>,   # in WS_ROUTES' for r in missing_ws)
-    assert not (missing or missing_ws), (
+    assert not (missing or missing_api or missing_ws), (
         "Routes without an authorisation entry. Add one line per route to ROUTES (or WS_ROUTES) in "
         "tests/test_authorisation_matrix.py, choosing the profile of who may use it (PUBLIC, CONSOLE, "
         f"CONSOLE_OTHER_TEAM, API, API_OTHER_TEAM, PROVIDER, CHAT_VISITOR, ADMIN, NOBODY):{hint}")
@@ -362,4 +374,8 @@ def test_a_new_route_without_an_entry_fails_saying_what_to_add(monkeypatch):
     configured = http_routes()
     monkeypatch.setattr(sys.modules[__name__], "http_routes", lambda: [*configured, "console/reports/<int:pk>/"])
     with pytest.raises(AssertionError, match=r'"GET console/reports/<int:pk>/": Row\(<PROFILE>'):
+        test_every_route_has_an_entry()
+    operations = api_operations()
+    monkeypatch.setattr(sys.modules[__name__], "api_operations", lambda: [*operations, "DELETE api/v1/tickets/<ticket_id>"])
+    with pytest.raises(AssertionError, match=r'"DELETE api/v1/tickets/<ticket_id>": Row\(<PROFILE>'):
         test_every_route_has_an_entry()
