@@ -112,7 +112,7 @@ def test_an_agent_who_may_change_customers_still_merges_and_undoes(client, agent
 # -- customers outside a restricted agent's teams -----------------------------------------------
 
 @pytest.mark.django_db
-def test_the_api_lists_and_reads_only_customers_in_scope(restricted, world):
+def test_the_api_lists_and_reads_only_customers_in_scope(agent, restricted, world):
     api = ApiClient(create_token(restricted))
     names = {c["name"] for c in api.get("/customers").json()["items"]}
     assert names == {"Vera Visible", "Walt Split"}
@@ -121,6 +121,12 @@ def test_the_api_lists_and_reads_only_customers_in_scope(restricted, world):
     assert api.get(f"/customers/{mallory.pk}/messages").status_code == 404
     found = api.get("/customers", {"channel": "fake", "address": "mallory@example.com"}).json()["items"]
     assert found == []
+    # Merged away, a customer has no ticket left, but was not "nobody's" before: still hidden.
+    zed = services.ingest(inbound("zed@example.com", "zed", channel="fake", sender_name="Zed Hidden")).message.ticket
+    services.assign(zed, team=world["billing"], actor=agent)
+    services.merge_customers(zed.customer, mallory, actor=agent)
+    assert api.get(f"/customers/{zed.customer_id}").status_code == 404
+    assert "Zed Hidden" not in api.get("/customers").content.decode()
 
 
 @pytest.mark.django_db

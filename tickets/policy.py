@@ -12,7 +12,8 @@ Roles:
 * **Customers outside a restricted agent's teams**: such an agent may learn that a customer
   exists (opening a ticket for their address is refused *because* they exist), never their name,
   addresses, notes or conversations. A customer is *in scope* when one of their tickets is
-  visible to the agent, or when they have no ticket at all (nobody's conversation yet).
+  visible to the agent, or when they have no ticket at all (nobody's conversation yet) and were
+  not merged away.
 * **Changing a customer** (profile, merge, undoing a merge) needs `tickets.change_customer`;
   merging and undoing a merge also need every ticket of both customers to be visible: a merge
   moves whole histories, so it is only for someone who can see them whole.
@@ -78,13 +79,15 @@ def visible_ticket_ids(user, ticket_ids) -> set:
 
 def visible_customers(user, customer_field: str = "pk") -> Q:
     """A filter for querysets of customers (`customer_field="customer_id"` for rows that point at
-    one): customers with a ticket the user may see, or with no ticket at all."""
+    one): customers with a ticket the user may see, or with no ticket at all, unless that is
+    because a merge moved their tickets away (their history is the target's now)."""
     if sees_all_teams(user):
         return Q()
-    from tickets.models import Ticket
+    from tickets.models import Customer, Ticket
 
     theirs = Ticket.objects.filter(customer_id=OuterRef(customer_field))
-    return Q(Exists(theirs.filter(visible_tickets(user)))) | ~Q(Exists(theirs))
+    merged = Customer.objects.filter(pk=OuterRef(customer_field), merged_into__isnull=False)
+    return Q(Exists(theirs.filter(visible_tickets(user)))) | (~Q(Exists(theirs)) & ~Q(Exists(merged)))
 
 
 def can_see_customer(user, customer_id) -> bool:
