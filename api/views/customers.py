@@ -73,7 +73,7 @@ def merge(request, payload: MergeIn, customer_id: int = CustomerId,
           idempotency_key: str | None = common.idempotency_header()):
     """Moves every identity, ticket and message to `into`. Audited and undoable by an admin
     (Customer merges)."""
-    if not request.user.has_perm(policy.CHANGE_CUSTOMER):
+    if not policy.can_change_customers(request.user):
         raise ApiError(403, "forbidden", _("You may not merge customers."))
     source = common.visible_customer(request, customer_id)
     target = Customer.objects.filter(policy.visible_customers(request.user), pk=payload.into).first()
