@@ -78,6 +78,8 @@ def test_a_restricted_agent_cannot_merge_a_customer_with_a_hidden_ticket(client,
 def test_a_restricted_agent_cannot_undo_a_merge_of_other_teams(client, agent, restricted, world):
     merge = services.merge_customers(world["mallory"].customer, world["vera"].customer, actor=agent)
     client.force_login(restricted)
+    page = client.get(f"/console/tickets/{world['vera'].pk}/").content.decode()
+    assert f"/console/merges/{merge.pk}/undo/" not in page  # no Undo button she could not use
     response = client.post(f"/console/merges/{merge.pk}/undo/", {"ticket": world["vera"].pk})
     assert response.status_code == 403
     merge.refresh_from_db()
@@ -104,6 +106,7 @@ def test_an_agent_who_may_change_customers_still_merges_and_undoes(client, agent
     response = client.post(f"/console/tickets/{vera.pk}/merge/", {"customer": mallory.customer_id}, **JSON)
     assert response.status_code == 200, response.content
     merge = CustomerMerge.objects.get()
+    assert f"/console/merges/{merge.pk}/undo/" in client.get(f"/console/tickets/{vera.pk}/").content.decode()
     assert client.post(f"/console/merges/{merge.pk}/undo/", {"ticket": vera.pk}, **JSON).status_code == 200
     merge.refresh_from_db()
     assert merge.undone_at is not None

@@ -93,7 +93,7 @@ def ticket_detail(request, pk):
         "seq": seq, "agents": queries.agents(), "teams": queries.teams(),
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
         "tags": [t.name for t in ticket.tags.all()],
-        "other_tickets": queries.other_tickets(ticket, request.user), "merges": queries.open_merges(ticket.customer_id),
+        "other_tickets": queries.other_tickets(ticket, request.user), "merges": [m for m in queries.open_merges(ticket.customer_id) if policy.can_undo_merge(request.user, m)],
         "channel_options": channel_options, "default_channel": default_channel, "canned": canned,
         "draft": request.session.pop(f"draft-{pk}", ""),
         # The forms only; each action asks the policy again with the customers it touches.
