@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from api.models import ApiToken, IdempotencyKey
+from tickets.admin import ScopedAdmin
 
 
 @admin.register(ApiToken)
@@ -29,7 +30,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ScopedAdmin):  # stored responses carry messages: all-teams agents only
     list_display = ["key", "token", "method", "path", "status_code", "created_at"]
     search_fields = ["key", "path"]
     readonly_fields = ["token", "key", "fingerprint", "method", "path", "status_code", "response", "created_at"]

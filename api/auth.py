@@ -11,7 +11,7 @@ from ninja.security import HttpBearer
 
 from api.errors import ApiError
 from api.models import TOKEN_PREFIX, ApiToken, hash_secret
-from tickets import permissions
+from tickets import policy
 
 # Writing last_used_at on every request would turn each read into a write; once a minute is
 # enough to see which tokens are alive.
@@ -38,6 +38,6 @@ class TokenAuth(HttpBearer):
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         # The permission helpers take a user, as in the console.
         request.user = api_token.user
-        if not permissions.is_agent(api_token.user):
+        if not policy.is_agent(api_token.user):
             raise ApiError(403, "forbidden", _("This token's user is not an agent."))
         return api_token

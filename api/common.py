@@ -1,5 +1,5 @@
 """Pieces every endpoint shares: documented error responses, common parameters, lookups that
-apply the console's permission rules (tickets.permissions)."""
+apply the console's permission rules (tickets.policy)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ninja import Header, Query
 
 from api.errors import ApiError, ErrorOut, not_found
 from api.schemas import MAX_ID
-from tickets import permissions
+from tickets import policy
 from tickets.models import Customer, Message, Ticket
 
 READ_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -41,7 +41,7 @@ def id_query(description: str):
 def visible_ticket(request, ticket_id: int) -> Ticket:
     """The ticket, if this token's user may see it in the console. Invisible and missing look
     the same (404), so ids of other teams' tickets leak nothing."""
-    if not permissions.can_see_ticket(request.user, ticket_id):
+    if not policy.can_see_ticket(request.user, ticket_id):
         raise not_found(_("Ticket"))
     ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
     if ticket is None:
@@ -51,12 +51,15 @@ def visible_ticket(request, ticket_id: int) -> Ticket:
 
 def visible(request, rows, ticket_id=lambda row: row.pk):
     """Filter a page through the console's per-ticket rule (team scoping), in one query."""
-    allowed = permissions.visible_ticket_ids(request.user, [ticket_id(row) for row in rows])
+    allowed = policy.visible_ticket_ids(request.user, [ticket_id(row) for row in rows])
     return [row for row in rows if ticket_id(row) in allowed]
 
 
-def customer_or_404(customer_id: int) -> Customer:
-    customer = Customer.objects.prefetch_related("identities").filter(pk=customer_id).first()
+def visible_customer(request, customer_id: int) -> Customer:
+    """The customer, if this token's user may see them (tickets.policy): a customer of other
+    teams looks missing (404), as their tickets do."""
+    customer = (Customer.objects.prefetch_related("identities")
+                .filter(policy.visible_customers(request.user), pk=customer_id).first())
     if customer is None:
         raise not_found(_("Customer"))
     return customer
@@ -64,7 +67,7 @@ def customer_or_404(customer_id: int) -> Customer:
 
 def agent_or_422(user_id: int):
     user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None or not permissions.is_agent(user):
+    if user is None or not policy.is_agent(user):
         raise ApiError(422, "unknown_agent", _("User %(id)s is not an active agent.") % {"id": user_id})
     return user
 

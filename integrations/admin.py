@@ -4,6 +4,7 @@ from django.utils.translation import ngettext
 
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.tasks import retry_now
+from tickets.admin import ScopedAdmin
 
 
 @admin.register(WebhookEndpoint)
@@ -16,7 +17,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ScopedAdmin):  # bodies carry messages: all-teams agents only
     """The delivery log: what was sent where, each attempt's answer, and a retry button."""
 
     list_display = ["created_at", "endpoint", "event_type", "event_seq", "state", "attempts",

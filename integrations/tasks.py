@@ -46,6 +46,25 @@ def _is_internal(event: Event) -> bool:
     return event.message is not None and event.message.direction == Message.Direction.NOTE
 
 
+# Fields of an event's data that are internal notes in all but name: the customer profile's
+# notes are written by agents for agents, like a note on a ticket.
+INTERNAL_FIELDS = {"customer.updated": "notes"}
+
+
+def _without_notes(event: Event) -> dict | None:
+    """The envelope for endpoints that exclude internal notes, or None when the event is only
+    about notes (nothing left to tell them)."""
+    field = INTERNAL_FIELDS.get(event.kind)
+    if field is None:
+        return envelope(event)
+    data = {k: v for k, v in (event.data or {}).items() if k != field}
+    if "changed" in data:
+        data["changed"] = [name for name in data["changed"] if name != field]
+        if not data["changed"]:
+            return None
+    return {**envelope(event), "data": data}
+
+
 @task()
 def fan_out_event(seq: int) -> int:
     event = Event.objects.select_related("message").filter(seq=seq).first()
@@ -54,9 +73,14 @@ def fan_out_event(seq: int) -> int:
     endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event.kind)]
     if _is_internal(event):
         endpoints = [e for e in endpoints if e.include_notes]
-    body = json.dumps(envelope(event), separators=(",", ":"), ensure_ascii=False)
+    full, redacted = envelope(event), _without_notes(event)
+    bodies = {include: json.dumps(item, separators=(",", ":"), ensure_ascii=False) if item else None
+              for include, item in ((True, full), (False, redacted))}
     created = 0
     for endpoint in endpoints:
+        body = bodies[endpoint.include_notes]
+        if body is None:
+            continue
         try:
             with transaction.atomic():
                 delivery = WebhookDelivery.objects.create(endpoint=endpoint, event_seq=seq,

@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from livechat.models import Conversation, Inbox, VisitorSession
+from tickets.admin import ScopedAdmin
 
 
 @admin.register(Inbox)
@@ -28,7 +29,7 @@ class InboxAdmin(admin.ModelAdmin):
 
 
 @admin.register(VisitorSession)
-class VisitorSessionAdmin(admin.ModelAdmin):
+class VisitorSessionAdmin(ScopedAdmin):  # visitors' names and emails: unscoped, so all-teams agents only
     list_display = ["address", "inbox", "name", "email", "connections", "last_seen_at"]
     list_filter = ["inbox"]
     search_fields = ["address", "email", "name", "user_id"]
@@ -36,7 +37,8 @@ class VisitorSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ScopedAdmin):
     list_display = ["address", "ticket", "created_at"]
     search_fields = ["address"]
     raw_id_fields = ["ticket"]
+    scope_ticket = "ticket"

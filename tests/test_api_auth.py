@@ -12,7 +12,7 @@ from django.utils import timezone
 from api.models import ApiToken
 from api.testing import ApiClient, create_token
 from tests.factories import inbound
-from tickets import permissions, services
+from tickets import policy, services
 from tickets.models import Message, Team, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_a_user_who_is_not_an_agent_is_forbidden(django_user_model, ticket):
 @pytest.fixture
 def team_rule():
     """A group of restricted agents: the tickets permissions minus view_all_teams, so they see
-    only their teams' tickets and tickets with no team (tickets.permissions)."""
+    only their teams' tickets and tickets with no team (tickets.policy)."""
     from django.contrib.auth.models import Group, Permission
 
     group = Group.objects.create(name="Restricted agents")
@@ -132,7 +132,7 @@ def test_create_api_token_for_an_integration_creates_its_service_user(django_use
     out = StringIO()
     call_command("create_api_token", "shop-bot", "--integration", stdout=out, stderr=StringIO())
     user = django_user_model.objects.get(username="shop-bot")
-    assert not user.has_usable_password() and permissions.is_agent(user)
+    assert not user.has_usable_password() and policy.is_agent(user)
     assert ApiClient(out.getvalue().strip()).get("/tickets").status_code == 200
 
 

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from tests.factories import inbound
-from tickets import events, permissions, services
+from tickets import events, policy, services
 from tickets.console.consumers import ConsoleConsumer
 from tickets.models import Team
 
@@ -27,10 +27,10 @@ def tickets_by_team(agent):
 @pytest.mark.django_db
 def test_the_seeded_agents_group_sees_every_team(agent, restricted, tickets_by_team):
     secret, mine, loose = tickets_by_team
-    assert all(permissions.can_see_ticket(agent, t.pk) for t in tickets_by_team)
-    assert not permissions.can_see_ticket(restricted, secret.pk)
-    assert permissions.can_see_ticket(restricted, mine.pk) and permissions.can_see_ticket(restricted, loose.pk)
-    assert permissions.visible_ticket_ids(restricted, [t.pk for t in tickets_by_team]) == {mine.pk, loose.pk}
+    assert all(policy.can_see_ticket(agent, t.pk) for t in tickets_by_team)
+    assert not policy.can_see_ticket(restricted, secret.pk)
+    assert policy.can_see_ticket(restricted, mine.pk) and policy.can_see_ticket(restricted, loose.pk)
+    assert policy.visible_ticket_ids(restricted, [t.pk for t in tickets_by_team]) == {mine.pk, loose.pk}
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Q
 
 from tickets.models import Customer, Identity, Message, Ticket
-from tickets.permissions import visible_tickets
+from tickets.policy import visible_customers, visible_tickets
 
 FTS_TABLES = {
     # fts table: (content table, indexed columns)
@@ -181,8 +181,8 @@ class Results:
 
 def search(text: str, limit: int = 20, user=None) -> Results:
     """Customers by name or address, tickets by number or subject, messages by their words.
-    A constant number of queries, whatever the size of the tables. With `user`, only tickets
-    and messages that user may see (team scoping)."""
+    A constant number of queries, whatever the size of the tables. With `user`, only tickets,
+    messages and customers that user may see (tickets.policy)."""
     text = (text or "").strip()[:200]
     results = Results(text)
     if not text:
@@ -192,9 +192,10 @@ def search(text: str, limit: int = 20, user=None) -> Results:
         Identity.objects.filter(Q(address__icontains=text) | Q(display_name__icontains=text))
         .values_list("customer_id", flat=True)[:limit]
     )
+    customer_scope = visible_customers(user) if user is not None else Q()
     results.customers = list(
         Customer.objects.filter(Q(pk__in=customer_ids) | Q(name__icontains=text) | Q(organisation__icontains=text),
-                                merged_into__isnull=True)
+                                customer_scope, merged_into__isnull=True)
         .prefetch_related("identities").order_by("name", "pk")[:limit]
     )
     ticket_ids = _matching_ids("tickets_ticket", text, limit)

@@ -10,7 +10,7 @@ from api.errors import ApiError
 from api.idempotency import idempotent
 from api.pagination import page
 from api.schemas import MAX_ID, CustomerOut, CustomerPage, MeOut, MergeIn, MergeOut, MessagePage
-from tickets import permissions, services
+from tickets import policy, services
 from tickets.addresses import normalise_address
 from tickets.models import Customer
 
@@ -34,7 +34,7 @@ def list_customers(
     cursor: str | None = common.cursor_query(),
     limit: int = common.limit_query(),
 ):
-    customers = Customer.objects.prefetch_related("identities")
+    customers = Customer.objects.prefetch_related("identities").filter(policy.visible_customers(request.user))
     if address is not None:
         if channel is None:
             raise ApiError(422, "invalid_request", _("`address` needs `channel`."))
@@ -51,7 +51,7 @@ def list_customers(
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **READ_ERRORS}, summary="Read a customer")
 def get_customer(request, customer_id: int = CustomerId):
-    return common.customer_or_404(customer_id)
+    return common.visible_customer(request, customer_id)
 
 
 @router.get("/customers/{customer_id}/messages", response={200: MessagePage, **READ_ERRORS},
@@ -60,8 +60,8 @@ def customer_history(request, customer_id: int = CustomerId, cursor: str | None 
                      limit: int = common.limit_query()):
     """Every message of every ticket of this customer, oldest first: email, SMS, chat... in one
     timeline, as the console shows it. Tickets the token's user may not see are left out."""
-    customer = common.customer_or_404(customer_id)
-    scope = permissions.visible_tickets(request.user, prefix="ticket__")
+    customer = common.visible_customer(request, customer_id)
+    scope = policy.visible_tickets(request.user, prefix="ticket__")
     rows, next_cursor = page(common.messages_query().filter(scope, customer=customer), cursor=cursor, limit=limit)
     return {"items": common.visible(request, rows, ticket_id=lambda m: m.ticket_id), "next_cursor": next_cursor}
 
@@ -73,15 +73,17 @@ def merge(request, payload: MergeIn, customer_id: int = CustomerId,
           idempotency_key: str | None = common.idempotency_header()):
     """Moves every identity, ticket and message to `into`. Audited and undoable by an admin
     (Customer merges)."""
-    if not request.user.has_perm("tickets.change_customer"):
+    if not policy.can_change_customers(request.user):
         raise ApiError(403, "forbidden", _("You may not merge customers."))
-    source = common.customer_or_404(customer_id)
-    target = Customer.objects.filter(pk=payload.into).first()
+    source = common.visible_customer(request, customer_id)
+    target = Customer.objects.filter(policy.visible_customers(request.user), pk=payload.into).first()
     if target is None:
         raise ApiError(422, "unknown_customer", _("Customer %(id)s does not exist.") % {"id": payload.into})
     if target.merged_into_id:
         raise ApiError(409, "merge_refused", _("Customer %(id)s was itself merged into customer %(into)s.")
                        % {"id": target.pk, "into": target.merged_into_id})
+    if not policy.can_merge_customers(request.user, source.pk, target.pk):
+        raise ApiError(403, "forbidden", _("Merging these customers needs access to every ticket of both."))
     try:
         record = services.merge_customers(source, target, actor=request.user, reason=payload.reason)
     except ValueError as exc:

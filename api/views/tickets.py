@@ -28,8 +28,9 @@ from api.schemas import (
     TicketPage,
     TicketStatus,
 )
-from tickets import permissions, services
-from tickets.models import Team, Ticket
+from tickets import policy, services
+from tickets.addresses import normalise_address
+from tickets.models import Identity, Team, Ticket
 
 router = Router(tags=["tickets"])
 
@@ -54,7 +55,7 @@ def list_tickets(
     limit: int = common.limit_query(),
 ):
     # Team scoping in the query itself, so a page is never short of visible tickets.
-    tickets = Ticket.objects.filter(permissions.visible_tickets(request.user))
+    tickets = Ticket.objects.filter(policy.visible_tickets(request.user))
     if status:
         tickets = tickets.filter(status__in=status)
     if assignee == "me":
@@ -80,9 +81,17 @@ def create_ticket(request, payload: TicketIn, idempotency_key: str | None = comm
         raise ApiError(422, "invalid_request", _("Give either `customer` or `to`, not both."))
     customer = to = None
     if payload.customer is not None:
-        customer = common.customer_or_404(payload.customer)
+        customer = common.visible_customer(request, payload.customer)
     else:
         to = (payload.to.channel, payload.to.address, payload.to.name)
+        try:
+            known = Identity.objects.filter(channel=to[0], address=normalise_address(to[0], to[1])).first()
+        except ValueError:
+            known = None  # open_ticket() says what is wrong with the address
+        if known is not None and not policy.can_open_ticket_for(request.user, known.customer_id):
+            # Saying so tells the agent the customer exists, which the policy allows; who they
+            # are and what they wrote stays hidden.
+            raise ApiError(403, "forbidden", _("This address belongs to a customer of another team."))
     assignee = common.agent_or_422(payload.assignee) if payload.assignee else None
     try:
         ticket = services.open_ticket(
@@ -157,6 +166,9 @@ def assign(request, payload: AssignIn, ticket_id: int = TicketId,
         team = Team.objects.filter(pk=payload.team).first()
         if team is None:
             raise ApiError(422, "unknown_team", _("Team %(id)s does not exist.") % {"id": payload.team})
+    if assignee is not None and not policy.can_be_assigned(assignee, team.pk if team else ticket.team_id):
+        raise ApiError(422, "unknown_agent", _("User %(id)s is not an agent of this ticket's team.")
+                       % {"id": assignee.pk})
     ticket = services.assign(ticket, assignee=assignee, team=team, actor=request.user)
     return Status(200, TicketOut.from_orm(ticket))
 

@@ -15,11 +15,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tickets import services
+from tickets import policy, services
 from tickets.channels import InboundAttachment
 from tickets.console.views import agent_required
 from tickets.models import Customer, CustomerMerge, Message, Team, Ticket
-from tickets.permissions import can_see_ticket
 
 
 def _wants_json(request) -> bool:
@@ -38,7 +37,7 @@ def _answer(request, pk, *, error: str = "", status: int = 200, level=flash.ERRO
 
 
 def _ticket_for_write(request, pk) -> Ticket:
-    if not can_see_ticket(request.user, pk):
+    if not policy.can_see_ticket(request.user, pk):
         raise PermissionDenied
     return get_object_or_404(Ticket.objects.select_related("customer"), pk=pk)
 
@@ -124,6 +123,9 @@ def post_assign(request, pk):
     # an admin's job).
     team_id = _int(request.POST.get("team"))
     team = Team.objects.filter(pk=team_id).first() if team_id else None
+    if assignee is not None and not policy.can_be_assigned(assignee, team.pk if team else ticket.team_id):
+        return _answer(request, pk, status=400, error=_(
+            "%(name)s cannot take this ticket: assignees are agents of the ticket's team.") % {"name": assignee})
     services.assign(ticket, assignee=assignee, team=team, actor=request.user)
     return _answer(request, pk)
 
@@ -133,6 +135,8 @@ def post_assign(request, pk):
 def post_customer(request, pk):
     """The customer's profile from the ticket page's sidebar."""
     ticket = _ticket_for_write(request, pk)
+    if not policy.can_change_customer(request.user, ticket.customer_id):
+        raise PermissionDenied
     try:
         services.update_customer(ticket.customer, actor=request.user, ticket=ticket, name=request.POST.get("name"),
                                  organisation=request.POST.get("organisation"), notes=request.POST.get("notes"))
@@ -154,7 +158,7 @@ def post_tags(request, pk):
 @agent_required
 def post_retry(request, pk):
     message = get_object_or_404(Message, pk=pk, direction=Message.Direction.OUTBOUND)
-    if not can_see_ticket(request.user, message.ticket_id):
+    if not policy.can_see_ticket(request.user, message.ticket_id):
         raise PermissionDenied
     services.retry_delivery(message, actor=request.user)
     return _answer(request, message.ticket_id)
@@ -165,7 +169,8 @@ def post_retry(request, pk):
 def post_move(request, pk):
     message = get_object_or_404(Message, pk=pk)
     target_id = _int(request.POST.get("ticket", "").lstrip("#"))
-    if not can_see_ticket(request.user, message.ticket_id) or (target_id and not can_see_ticket(request.user, target_id)):
+    if not policy.can_see_ticket(request.user, message.ticket_id) or (
+            target_id and not policy.can_see_ticket(request.user, target_id)):
         raise PermissionDenied
     target = Ticket.objects.filter(pk=target_id).first()
     if target is None:
@@ -184,10 +189,16 @@ def post_merge(request, pk):
     ticket's customer. Audited and undoable (post_unmerge)."""
     ticket = _ticket_for_write(request, pk)
     other = request.POST.get("customer", "").strip().lstrip("#")
+    # A customer the agent may not see is "no match": the answer must not tell them apart.
     source = (Customer.objects.filter(Q(pk=int(other)) if other.isdigit() else Q(identities__address__iexact=other))
+              .filter(policy.visible_customers(request.user))
               .exclude(pk=ticket.customer_id).first() if other else None)
     if source is None:
         return _answer(request, pk, error=_("No other customer matches %(q)s.") % {"q": other}, status=400)
+    if not policy.can_merge_customers(request.user, source.pk, ticket.customer_id):
+        return _answer(request, pk, status=403, error=_(
+            "You may not merge these customers: it needs the permission to change customers and "
+            "access to every ticket of both."))
     try:
         merge = services.merge_customers(source, ticket.customer, actor=request.user,
                                          reason=request.POST.get("reason", ""))
@@ -202,6 +213,8 @@ def post_merge(request, pk):
 @agent_required
 def post_unmerge(request, pk):
     merge = get_object_or_404(CustomerMerge, pk=pk)
+    if not policy.can_undo_merge(request.user, merge):
+        raise PermissionDenied
     ticket_id = _int(request.POST.get("ticket")) or (merge.moved.get("tickets") or [None])[0]
     services.undo_merge(merge, actor=request.user)
     if ticket_id is None:

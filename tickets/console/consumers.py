@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from django.db.models import Q
 
 from tickets import events, presence
-from tickets.permissions import can_see_event, can_see_ticket, is_agent
+from tickets.policy import can_see_event, can_see_ticket, is_agent
 from tickets.realtime import EventStreamConsumer
 
 

@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Message, Team, Ticket
-from tickets.permissions import visible_tickets
+from tickets.policy import visible_tickets
 
 ACTIVE = list(Ticket.ACTIVE_STATUSES)
 QUEUE_SIZE = 50  # a screenful; the view counts say how many more there are

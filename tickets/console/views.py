@@ -15,10 +15,10 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
-from tickets import events, search, services
+from tickets import events, policy, search, services
 from tickets.console import compose, inline_images, queries, rendering
 from tickets.models import Attachment, Identity, Mention, Message, Ticket
-from tickets.permissions import can_see_ticket, is_agent
+from tickets.policy import can_see_ticket, is_agent
 
 
 def agent_required(view):
@@ -93,9 +93,11 @@ def ticket_detail(request, pk):
         "seq": seq, "agents": queries.agents(), "teams": queries.teams(),
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
         "tags": [t.name for t in ticket.tags.all()],
-        "other_tickets": queries.other_tickets(ticket, request.user), "merges": queries.open_merges(ticket.customer_id),
+        "other_tickets": queries.other_tickets(ticket, request.user), "merges": [m for m in queries.open_merges(ticket.customer_id) if policy.can_undo_merge(request.user, m)],
         "channel_options": channel_options, "default_channel": default_channel, "canned": canned,
         "draft": request.session.pop(f"draft-{pk}", ""),
+        # The forms only; each action asks the policy again with the customers it touches.
+        "may_change_customers": policy.can_change_customers(request.user),
         "unread_mentions": _unread_mentions(request.user),
     })
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from tickets import events
+from tickets import events, policy
 from tickets.models import Mention, Message, Tag, Ticket
 from tickets.payloads import message_data, ticket_data
 from tickets.people import display_name
@@ -69,10 +69,12 @@ def mentioned_users(text: str):
 
 
 def note_with_mentions(ticket: Ticket, *, author, text: str, client_id: str | None = None) -> Message:
-    """An internal note; every active user @named in it gets a Mention and a live notification."""
+    """An internal note; every agent @named in it who may see the ticket gets a Mention and a
+    live notification (anyone else would get a badge for a ticket they cannot open)."""
     with transaction.atomic():
         message = note(ticket, author=author, text=text, client_id=client_id)
-        users = [u for u in mentioned_users(text) if u.pk != getattr(author, "pk", None)]
+        users = [u for u in mentioned_users(text)
+                 if u.pk != getattr(author, "pk", None) and policy.can_see_ticket(u, ticket.pk)]
         new = [u for u in users if not Mention.objects.filter(message=message, user=u).exists()]
         Mention.objects.bulk_create([Mention(message=message, user=u) for u in new])
         for user in new:

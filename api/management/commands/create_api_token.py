@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from api.models import ApiToken
-from tickets.permissions import is_agent
+from tickets.policy import is_agent
 
 
 class Command(BaseCommand):

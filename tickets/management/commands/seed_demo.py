@@ -103,7 +103,9 @@ class Command(BaseCommand):
             User = get_user_model()
             for username, first, superuser in [("admin", "Admin", True), ("alice", "Alice", False), ("bob", "Bob", False)]:
                 user, created = User.objects.get_or_create(
-                    username=username, defaults={"first_name": first, "is_staff": True, "is_superuser": superuser,
+                    # Agents work in the console; only the admin is staff (the Django admin
+                    # is for configuration, and shows rows no service writes an event for).
+                    username=username, defaults={"first_name": first, "is_staff": superuser, "is_superuser": superuser,
                                                  "email": f"{username}@example.com"})
                 if created:
                     user.set_password(DEMO_PASSWORD)
