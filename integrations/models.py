@@ -17,6 +17,7 @@ EVENT_TYPES = [
     ("customer.merged", _("Two customers were merged")),
     ("customer.unmerged", _("A merge was undone")),
     ("identity.updated", _("A customer opted out or back in")),
+    ("customer.erased", _("A customer was erased (ids only: delete what you hold about them)")),
 ]
 ALL_EVENTS = "*"
 

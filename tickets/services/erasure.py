@@ -1,0 +1,173 @@
+"""Erasing a customer (GDPR art. 17): every row that says who they are or what they wrote goes,
+and the tickets stay, anonymised, so the team's figures (volumes, reply and resolution times)
+do not change.
+
+What is erased, for the customer and every customer merged into them (same person):
+  * messages on their tickets, and the ones they wrote on other tickets (as a Cc'd participant):
+    text, HTML, subject, author name, provider id, meta, error text; rows and times stay;
+  * attachments: rows now, files on disk after commit (a rollback must not lose files);
+  * raw inbound payloads that mention any of their addresses or message ids;
+  * identities, and their addresses among other tickets' participants;
+  * tickets: subject and meta; customer rows: name, organisation, notes; merge reasons;
+  * the event log: every event of their tickets, messages or customer rows (the console's
+    replay and the outgoing webhooks read events).
+Then one `customer.erased` event (ids only) tells consoles and outgoing webhooks.
+
+Only the domain lives here; `privacy` orchestrates (audit record, other apps' providers)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext
+
+from tickets import events
+from tickets.models import (
+    Attachment,
+    Customer,
+    CustomerMerge,
+    Event,
+    Identity,
+    InboundPayload,
+    Message,
+    Ticket,
+)
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_SCAN_BATCH = 500
+
+
+@dataclass
+class Erased:
+    """What erase_customer() did: ids and counts, never a name, address or text."""
+
+    customer: int
+    customers: list[int]
+    tickets: list[int]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def family(customer: Customer) -> list[int]:
+    """The customer and every customer merged into them, transitively: one person's rows."""
+    ids, frontier = [customer.pk], [customer.pk]
+    while frontier:
+        frontier = [pk for pk in Customer.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)
+                    if pk not in ids]
+        ids += frontier
+    return ids
+
+
+def erase_customer(customer: Customer) -> Erased:
+    """Erase one person across every channel, in one transaction (see the module docstring)."""
+    with transaction.atomic():
+        # Lock the rows first: an ingest for this customer waits, then finds no identity and
+        # starts a fresh customer (SQLite's IMMEDIATE transaction serialises writers already).
+        ids = family(customer)
+        list(Customer.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+        identities = list(Identity.objects.filter(customer_id__in=ids))
+        identity_ids = [i.pk for i in identities]
+        ticket_ids = list(Ticket.objects.filter(customer_id__in=ids).values_list("pk", flat=True))
+        messages = Message.objects.filter(
+            Q(customer_id__in=ids) | Q(ticket_id__in=ticket_ids) | Q(identity_id__in=identity_ids))
+        message_ids = list(messages.values_list("pk", flat=True))
+        external_ids = [e for e in messages.exclude(external_id=None).values_list("external_id", flat=True)]
+
+        counts = {
+            "payloads": _delete_payloads(_needles(identities, external_ids)),
+            "events": Event.objects.filter(
+                Q(customer_id__in=ids) | Q(ticket_id__in=ticket_ids) | Q(message_id__in=message_ids)).delete()[0],
+            "attachments": _delete_attachments(message_ids),
+            "messages": Message.objects.filter(pk__in=message_ids).update(
+                text="", html="", subject="", author_name="", external_id=None, identity=None, meta={},
+                error_message=""),
+            "participants": _forget_participants(identities, exclude=ticket_ids),
+            "tickets": Ticket.objects.filter(pk__in=ticket_ids).update(subject="", meta={"erased": True}),
+            "identities": Identity.objects.filter(pk__in=identity_ids).delete()[0],
+            "customers": Customer.objects.filter(pk__in=ids).update(
+                name=gettext("Erased customer"), organisation="", notes=""),
+            "merge_reasons": CustomerMerge.objects.filter(Q(source_id__in=ids) | Q(target_id__in=ids))
+            .exclude(reason="").update(reason=""),
+        }
+        events.record("customer.erased", customer=customer,
+                      data={"customer": customer.pk, "customers": ids, "tickets": ticket_ids})
+    log.info("customer %s erased: %s", customer.pk, counts)
+    return Erased(customer=customer.pk, customers=ids, tickets=ticket_ids, counts=counts)
+
+
+def _delete_attachments(message_ids: list[int]) -> int:
+    rows = Attachment.objects.filter(message_id__in=message_ids)
+    names = [name for name in rows.values_list("file", flat=True) if name]
+    deleted = rows.delete()[0]
+    # Files go after commit: a rolled-back erasure must leave every attachment readable.
+    transaction.on_commit(lambda: delete_files(names), robust=True)
+    return deleted
+
+
+def delete_files(names) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            log.exception("could not delete attachment file %s (erased customer); delete it by hand", name)
+
+
+def _needles(identities: list[Identity], external_ids: list[str]) -> re.Pattern | None:
+    """A pattern finding this person in a raw provider request: their addresses and message ids,
+    as written raw or URL-encoded (Twilio posts forms), case-insensitive (mail headers), and only
+    as whole tokens, so one phone number never matches inside a longer one."""
+    from urllib.parse import quote, quote_plus
+
+    words = set()
+    for value in [*(i.address for i in identities), *external_ids]:
+        value = value.strip()
+        if len(value) < 4:  # too short to name anyone; would match everywhere
+            continue
+        words |= {value, quote(value, safe=""), quote_plus(value)}
+        if value.startswith("+"):
+            words.add(value[1:])  # E.164 without '+' (WhatsApp's wa_id, some providers)
+    if not words:
+        return None
+    ordered = sorted({w.lower() for w in words}, key=len, reverse=True)
+    # A percent-escape starts a token by itself ("whatsapp%3A%2B1415..."): no look-behind there.
+    escaped = "|".join(re.escape(w) for w in ordered if w.startswith("%")) or "(?!)"
+    plain = "|".join(re.escape(w) for w in ordered if not w.startswith("%")) or "(?!)"
+    return re.compile(rf"(?:(?:{escaped})|(?<![\w.+-])(?:{plain}))(?![\w])".encode())
+
+
+def _delete_payloads(pattern: re.Pattern | None) -> int:
+    """Raw payloads are kept verbatim (a batched Meta webhook may hold several people): one that
+    mentions this person is deleted whole. Scanned in batches; retention keeps the table short."""
+    if pattern is None:
+        return 0
+    doomed, last = [], 0
+    while True:
+        batch = list(InboundPayload.objects.filter(pk__gt=last).order_by("pk")
+                     .values_list("pk", "body", "headers")[:PAYLOAD_SCAN_BATCH])
+        if not batch:
+            break
+        for pk, body, headers in batch:
+            text = bytes(body).lower() + repr(headers).lower().encode()
+            if pattern.search(text):
+                doomed.append(pk)
+        last = batch[-1][0]
+    return InboundPayload.objects.filter(pk__in=doomed).delete()[0] if doomed else 0
+
+
+def _forget_participants(identities: list[Identity], exclude: list[int]) -> int:
+    """Their addresses among other customers' tickets' participants (Cc'd on someone's mail)."""
+    entries = [[i.channel, i.address] for i in identities]
+    changed = 0
+    for ticket in Ticket.objects.filter(meta__has_key="participants").exclude(pk__in=exclude).only("pk", "meta"):
+        participants = ticket.meta.get("participants") or []
+        kept = [p for p in participants if p not in entries]
+        if len(kept) != len(participants):
+            ticket.meta["participants"] = kept
+            Ticket.objects.filter(pk=ticket.pk).update(meta=ticket.meta)
+            changed += 1
+    return changed
