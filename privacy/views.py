@@ -3,7 +3,6 @@ held, an export download, and the erase form. Views parse, authorise, call one a
 
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -32,8 +31,8 @@ def customer_privacy(request, pk):
         "customer": customer,
         "identities": customer.identities.order_by("channel", "address"),
         "merged": Customer.objects.filter(pk__in=ids).exclude(pk=customer.pk),
-        "tickets": Ticket.objects.filter(customer_id__in=ids).count(),
-        "messages": Message.objects.filter(Q(customer_id__in=ids)).count(),
+        "ticket_count": Ticket.objects.filter(customer_id__in=ids).count(),
+        "message_count": Message.objects.filter(customer_id__in=ids).count(),
         "requests": PrivacyRequest.objects.filter(customer_id=customer.pk).select_related("actor")[:20],
         "can_export": request.user.has_perm("privacy.export_customer"),
         "can_erase": request.user.has_perm("privacy.erase_customer"),

@@ -102,7 +102,7 @@ def write_telegram(client, tmp_path):
 
 def write_chat(client, tmp_path):
     make_inbox()
-    started = client.post("/chat/api/shop/session/", json.dumps({"name": NAME, "email": "jane.chat@example.org"}),
+    started = client.post("/chat/api/shop/session/", "{}",
                           content_type="application/json", headers={"Origin": ORIGIN})
     assert started.status_code == 200, started.content
     token = started.json()["token"]
@@ -111,6 +111,11 @@ def write_chat(client, tmp_path):
         "client_id": "c-zz-1", "text": f"my {SECRET} order"},
         headers={"Origin": ORIGIN, "Authorization": f"Bearer {token}"})
     assert upload.status_code == 201, upload.content
+    # The pre-chat form (sent over the visitor's socket): a name and a contact email.
+    from livechat import conversation
+    from livechat.models import VisitorSession
+
+    conversation.set_contact(VisitorSession.objects.get(), name=NAME, email="jane.chat@example.org")
     address = Identity.objects.get(channel="chat").address
     return "chat", address, [address, "jane.chat@example.org"]
 
