@@ -105,6 +105,8 @@ def test_console_page_export_and_erase_for_admins_only(client, agent, admin_user
         done = client.post(page + "erase/", {"confirm": f"#{someone.customer.pk}"}, follow=True)
     assert b"was erased" in done.content and b"5550001234" not in done.content
     assert not someone.customer.identities.exists()
+    ticket_page = client.get(f"/console/tickets/{someone.ticket.pk}/")  # still there, anonymised
+    assert ticket_page.status_code == 200 and SECRET.encode() not in ticket_page.content
     assert list(PrivacyRequest.objects.order_by("pk").values_list("action", "via", "actor")) == [
         ("export", "console", admin_user.pk), ("erase", "console", admin_user.pk)]
 
