@@ -12,7 +12,7 @@ from privacy.export import build_export
 from privacy.models import PrivacyRequest
 from privacy.providers import providers
 from tickets.models import Customer
-from tickets.services.erasure import erase_customer, family
+from tickets.services.erasure import erase_customer, family, scan_payloads
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,13 @@ def erase(customer: Customer, *, actor, via: str) -> PrivacyRequest:
     the audit record. Any failure rolls all of it back and is raised."""
     _refuse_merged(customer)
     configured = providers()  # a configuration error stops here, before anything is written
+    scan = scan_payloads(customer)  # the slow read, before the write transaction
     with transaction.atomic():
         rows = list(Customer.objects.filter(pk__in=family(customer)))
         by_provider = {}
         for label, provider in configured:
             by_provider[label] = sum(int(provider.erase(row) or 0) for row in rows)
-        erased = erase_customer(customer)
+        erased = erase_customer(customer, scan)
         record = PrivacyRequest.objects.create(
             action=PrivacyRequest.Action.ERASE, customer_id=customer.pk, actor=actor, via=via,
             summary={**erased.counts, "customer_rows": len(erased.customers), "ticket_rows": len(erased.tickets),

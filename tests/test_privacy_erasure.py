@@ -167,3 +167,19 @@ class BrokenProvider:
 
     def erase(self, customer):
         raise RuntimeError("survey store down")
+
+
+def test_payloads_are_matched_as_whole_tokens_including_those_arriving_after_the_scan(
+        client, agent, tmp_path, django_capture_on_commit_callbacks):
+    from tickets.services.erasure import erase_customer, scan_payloads
+
+    someone = person("sms", client, tmp_path, agent)
+    scan = scan_payloads(someone.customer)  # before the transaction, as actions.erase does
+    late = InboundPayload.objects.create(adapter="sms", body=b"To=%2B15005550006&From=%2B14155550199&Body=hi")
+    longer = InboundPayload.objects.create(adapter="sms", body=b"From=%2B141555501990&Body=another person")
+    in_headers = InboundPayload.objects.create(adapter="email_pipe", body=b"From: someone <x@y.z>\r\n\r\nhi",
+                                               headers={"X-Forwarded-For-Phone": "+14155550199"})
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_customer(someone.customer, scan)
+    assert not InboundPayload.objects.filter(pk__in=[late.pk, in_headers.pk]).exists()
+    assert InboundPayload.objects.filter(pk=longer.pk).exists()  # +1415555019 9 0 is someone else

@@ -40,7 +40,7 @@ from tickets.models import (
 
 log = logging.getLogger(__name__)
 
-PAYLOAD_SCAN_BATCH = 500
+PAYLOAD_SCAN_BATCH = 100
 
 
 @dataclass
@@ -63,23 +63,53 @@ def family(customer: Customer) -> list[int]:
     return ids
 
 
-def erase_customer(customer: Customer) -> Erased:
-    """Erase one person across every channel, in one transaction (see the module docstring)."""
+@dataclass
+class PayloadScan:
+    """Raw payloads found mentioning the person, read *before* the erasure's write transaction:
+    reading every stored request takes a while, and SQLite lets nobody write meanwhile."""
+
+    pattern: re.Pattern | None
+    doomed: list[int]
+    scanned_up_to: int
+
+
+def scan_payloads(customer: Customer) -> PayloadScan:
+    pattern = _needles(*_people(family(customer))[1:])
+    doomed, last = _scan(pattern, after=0)
+    return PayloadScan(pattern, doomed, last)
+
+
+def _people(ids: list[int]):
+    identities = list(Identity.objects.filter(customer_id__in=ids))
+    ticket_ids = list(Ticket.objects.filter(customer_id__in=ids).values_list("pk", flat=True))
+    messages = Message.objects.filter(
+        Q(customer_id__in=ids) | Q(ticket_id__in=ticket_ids) | Q(identity_id__in=[i.pk for i in identities]))
+    external_ids = list(messages.exclude(external_id=None).values_list("external_id", flat=True))
+    return ticket_ids, identities, external_ids
+
+
+def erase_customer(customer: Customer, scan: PayloadScan | None = None) -> Erased:
+    """Erase one person across every channel, in one transaction (see the module docstring).
+    `scan`: scan_payloads() of the same customer, run before the caller's transaction."""
+    scan = scan or scan_payloads(customer)
     with transaction.atomic():
         # Lock the rows first: an ingest for this customer waits, then finds no identity and
         # starts a fresh customer (SQLite's IMMEDIATE transaction serialises writers already).
         ids = family(customer)
         list(Customer.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
-        identities = list(Identity.objects.filter(customer_id__in=ids))
+        ticket_ids, identities, external_ids = _people(ids)
         identity_ids = [i.pk for i in identities]
-        ticket_ids = list(Ticket.objects.filter(customer_id__in=ids).values_list("pk", flat=True))
-        messages = Message.objects.filter(
+        message_ids = list(Message.objects.filter(
             Q(customer_id__in=ids) | Q(ticket_id__in=ticket_ids) | Q(identity_id__in=identity_ids))
-        message_ids = list(messages.values_list("pk", flat=True))
-        external_ids = [e for e in messages.exclude(external_id=None).values_list("external_id", flat=True)]
+            .values_list("pk", flat=True))
+        # What arrived since the scan (or everything, if they gained an address meanwhile).
+        pattern = _needles(identities, external_ids)
+        if pattern is not None and (scan.pattern is None or pattern.pattern != scan.pattern.pattern):
+            scan = PayloadScan(pattern, [], 0)
+        doomed = scan.doomed + _scan(pattern, after=scan.scanned_up_to)[0]
 
         counts = {
-            "payloads": _delete_payloads(_needles(identities, external_ids)),
+            "payloads": InboundPayload.objects.filter(pk__in=doomed).delete()[0] if doomed else 0,
             "events": Event.objects.filter(
                 Q(customer_id__in=ids) | Q(ticket_id__in=ticket_ids) | Q(message_id__in=message_ids)).delete()[0],
             "attachments": _delete_attachments(message_ids),
@@ -140,23 +170,22 @@ def _needles(identities: list[Identity], external_ids: list[str]) -> re.Pattern 
     return re.compile(rf"(?:(?:{escaped})|(?<![\w.+-])(?:{plain}))(?![\w])".encode())
 
 
-def _delete_payloads(pattern: re.Pattern | None) -> int:
-    """Raw payloads are kept verbatim (a batched Meta webhook may hold several people): one that
-    mentions this person is deleted whole. Scanned in batches; retention keeps the table short."""
+def _scan(pattern: re.Pattern | None, after: int) -> tuple[list[int], int]:
+    """Ids of payloads after `after` that match, and the last id read. Raw payloads are kept
+    verbatim (a batched Meta webhook may hold several people): one that mentions this person is
+    deleted whole. In small batches (a payload can be a 25 MB mail); retention keeps the table short."""
+    found, last = [], after
     if pattern is None:
-        return 0
-    doomed, last = [], 0
+        return found, last
     while True:
         batch = list(InboundPayload.objects.filter(pk__gt=last).order_by("pk")
                      .values_list("pk", "body", "headers")[:PAYLOAD_SCAN_BATCH])
         if not batch:
-            break
+            return found, last
         for pk, body, headers in batch:
-            text = bytes(body).lower() + repr(headers).lower().encode()
-            if pattern.search(text):
-                doomed.append(pk)
+            if pattern.search(bytes(body).lower()) or pattern.search(repr(headers).lower().encode()):
+                found.append(pk)
         last = batch[-1][0]
-    return InboundPayload.objects.filter(pk__in=doomed).delete()[0] if doomed else 0
 
 
 def _forget_participants(identities: list[Identity], exclude: list[int]) -> int:
