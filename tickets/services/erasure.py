@@ -6,7 +6,7 @@ What is erased, for the customer and every customer merged into them (same perso
   * messages on their tickets, and the ones they wrote on other tickets (as a Cc'd participant):
     text, HTML, subject, author name, provider id, meta, error text; rows and times stay;
   * attachments: rows now, files on disk after commit (a rollback must not lose files);
-  * raw inbound payloads that mention any of their addresses or message ids;
+  * raw inbound payloads that mention any of their addresses;
   * identities, and their addresses among other tickets' participants;
   * tickets: subject and meta; customer rows: name, organisation, notes; merge reasons;
   * the event log: every event of their tickets, messages or customer rows (the console's
@@ -63,29 +63,34 @@ def family(customer: Customer) -> list[int]:
     return ids
 
 
+@dataclass(frozen=True)
+class Needles:
+    """The person's addresses as they may appear in a raw request. `words`
+    (lower-case bytes) find candidates fast (a plain substring search); `pattern` then insists
+    on whole tokens, so one phone number never matches inside a longer one."""
+
+    words: tuple[bytes, ...]
+    pattern: re.Pattern
+
+    def found_in(self, data: bytes) -> bool:
+        data = data.lower()
+        return any(word in data for word in self.words) and self.pattern.search(data) is not None
+
+
 @dataclass
 class PayloadScan:
     """Raw payloads found mentioning the person, read *before* the erasure's write transaction:
     reading every stored request takes a while, and SQLite lets nobody write meanwhile."""
 
-    pattern: re.Pattern | None
+    needles: Needles | None
     doomed: list[int]
     scanned_up_to: int
 
 
 def scan_payloads(customer: Customer) -> PayloadScan:
-    pattern = _needles(*_people(family(customer))[1:])
-    doomed, last = _scan(pattern, after=0)
-    return PayloadScan(pattern, doomed, last)
-
-
-def _people(ids: list[int]):
-    identities = list(Identity.objects.filter(customer_id__in=ids))
-    ticket_ids = list(Ticket.objects.filter(customer_id__in=ids).values_list("pk", flat=True))
-    messages = Message.objects.filter(
-        Q(customer_id__in=ids) | Q(ticket_id__in=ticket_ids) | Q(identity_id__in=[i.pk for i in identities]))
-    external_ids = list(messages.exclude(external_id=None).values_list("external_id", flat=True))
-    return ticket_ids, identities, external_ids
+    needles = _needles(Identity.objects.filter(customer_id__in=family(customer)))
+    doomed, last = _scan(needles, after=0)
+    return PayloadScan(needles, doomed, last)
 
 
 def erase_customer(customer: Customer, scan: PayloadScan | None = None) -> Erased:
@@ -97,16 +102,17 @@ def erase_customer(customer: Customer, scan: PayloadScan | None = None) -> Erase
         # starts a fresh customer (SQLite's IMMEDIATE transaction serialises writers already).
         ids = family(customer)
         list(Customer.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
-        ticket_ids, identities, external_ids = _people(ids)
+        identities = list(Identity.objects.filter(customer_id__in=ids))
+        ticket_ids = list(Ticket.objects.filter(customer_id__in=ids).values_list("pk", flat=True))
         identity_ids = [i.pk for i in identities]
         message_ids = list(Message.objects.filter(
             Q(customer_id__in=ids) | Q(ticket_id__in=ticket_ids) | Q(identity_id__in=identity_ids))
             .values_list("pk", flat=True))
         # What arrived since the scan (or everything, if they gained an address meanwhile).
-        pattern = _needles(identities, external_ids)
-        if pattern is not None and (scan.pattern is None or pattern.pattern != scan.pattern.pattern):
-            scan = PayloadScan(pattern, [], 0)
-        doomed = scan.doomed + _scan(pattern, after=scan.scanned_up_to)[0]
+        needles = _needles(identities)
+        if needles is not None and needles != scan.needles:
+            scan = PayloadScan(needles, [], 0)
+        doomed = scan.doomed + _scan(needles, after=scan.scanned_up_to)[0]
 
         counts = {
             "payloads": InboundPayload.objects.filter(pk__in=doomed).delete()[0] if doomed else 0,
@@ -147,14 +153,16 @@ def delete_files(names) -> None:
             log.exception("could not delete attachment file %s (erased customer); delete it by hand", name)
 
 
-def _needles(identities: list[Identity], external_ids: list[str]) -> re.Pattern | None:
-    """A pattern finding this person in a raw provider request: their addresses and message ids,
-    as written raw or URL-encoded (Twilio posts forms), case-insensitive (mail headers), and only
-    as whole tokens, so one phone number never matches inside a longer one."""
+def _needles(identities) -> Needles | None:
+    """What finds this person in a raw provider request: their addresses, as written raw or
+    URL-encoded (Twilio posts forms), case-insensitive (mail headers). Addresses, not message
+    ids: every provider's request about a message names its sender or recipient too (From/To,
+    sender.id, chat.id, recipient_id), and a customer's hundreds of message ids would make the
+    scan of every stored request twenty times slower (measured)."""
     from urllib.parse import quote, quote_plus
 
     words = set()
-    for value in [*(i.address for i in identities), *external_ids]:
+    for value in (i.address for i in identities):
         value = value.strip()
         if len(value) < 4:  # too short to name anyone; would match everywhere
             continue
@@ -167,15 +175,16 @@ def _needles(identities: list[Identity], external_ids: list[str]) -> re.Pattern 
     # A percent-escape starts a token by itself ("whatsapp%3A%2B1415..."): no look-behind there.
     escaped = "|".join(re.escape(w) for w in ordered if w.startswith("%")) or "(?!)"
     plain = "|".join(re.escape(w) for w in ordered if not w.startswith("%")) or "(?!)"
-    return re.compile(rf"(?:(?:{escaped})|(?<![\w.+-])(?:{plain}))(?![\w])".encode())
+    return Needles(tuple(w.encode() for w in ordered),
+                   re.compile(rf"(?:(?:{escaped})|(?<![\w.+-])(?:{plain}))(?![\w])".encode()))
 
 
-def _scan(pattern: re.Pattern | None, after: int) -> tuple[list[int], int]:
+def _scan(needles: Needles | None, after: int) -> tuple[list[int], int]:
     """Ids of payloads after `after` that match, and the last id read. Raw payloads are kept
     verbatim (a batched Meta webhook may hold several people): one that mentions this person is
     deleted whole. In small batches (a payload can be a 25 MB mail); retention keeps the table short."""
     found, last = [], after
-    if pattern is None:
+    if needles is None:
         return found, last
     while True:
         batch = list(InboundPayload.objects.filter(pk__gt=last).order_by("pk")
@@ -183,7 +192,7 @@ def _scan(pattern: re.Pattern | None, after: int) -> tuple[list[int], int]:
         if not batch:
             return found, last
         for pk, body, headers in batch:
-            if pattern.search(bytes(body).lower()) or pattern.search(repr(headers).lower().encode()):
+            if needles.found_in(bytes(body)) or needles.found_in(repr(headers).encode()):
                 found.append(pk)
         last = batch[-1][0]
 
