@@ -13,9 +13,9 @@ class IdempotentResponses:
         return {}  # copies of what customer.json holds already
 
     def erase(self, customer) -> int:
-        query = Q()
-        for pk in [customer.pk]:
-            query |= Q(response__contains=f'"customer": {pk},') | Q(response__contains=f'"customer": {pk}}}')
+        # Responses are rendered by django-ninja's JSON renderer (", " and ": " separators).
+        pk = customer.pk
+        query = Q(response__contains=f'"customer": {pk},') | Q(response__contains=f'"customer": {pk}}}')
         for pk in customer.tickets.values_list("pk", flat=True):
             query |= Q(response__contains=f'"ticket": {pk},') | Q(response__contains=f'"ticket": {pk}}}')
         for address in customer.identities.values_list("address", flat=True):

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
-from api.models import ApiToken
+from api.models import ApiToken, IdempotencyKey
 from privacy import actions
 from privacy.models import PrivacyRequest
 from tests.privacy_helpers import NAME, SECRET, WRITERS, person
@@ -122,6 +122,11 @@ def test_api_export_and_erase_need_the_privacy_permissions(client, agent, tmp_pa
     assert client.get(url + "/export", headers=auth).json()["code"] == "forbidden"
     agent.user_permissions.add(*Permission.objects.filter(codename__in=["export_customer", "erase_customer"]))
 
+    note = client.post(f"/api/v1/tickets/{someone.ticket.pk}/notes", json.dumps({"text": f"{NAME} again"}),
+                       content_type="application/json", headers={**auth, "Idempotency-Key": "note-1"})
+    assert note.status_code == 201, note.content
+    assert IdempotencyKey.objects.filter(key="note-1").exists()  # a stored copy of the note, for replays
+
     download = client.get(url + "/export", headers=auth)
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     assert unzip(b"".join(download.streaming_content))[0]["customer"]["id"] == someone.customer.pk
@@ -135,6 +140,7 @@ def test_api_export_and_erase_need_the_privacy_permissions(client, agent, tmp_pa
     body = erased.json()
     assert body["customer"] == someone.customer.pk and body["summary"]["identities"] == 1
     assert PrivacyRequest.objects.get(pk=body["request"]).via == "api"
+    assert not IdempotencyKey.objects.filter(key="note-1").exists()
     assert "/api/v1/customers/{customer_id}/erase" in client.get("/api/v1/openapi.json").json()["paths"]
 
 
