@@ -23,6 +23,7 @@ from ninja import Status
 
 from api.errors import ApiError
 from api.models import IdempotencyKey
+from tickets.services.retention import delete_in_batches
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -116,8 +117,8 @@ def _ninja_api():
     return api
 
 
-def prune(hours: int | None = None) -> int:
+def prune(hours: int | None = None, progress=None) -> int:
     """Forget keys older than the retention window; returns how many."""
     hours = settings.HELPDESK_API_IDEMPOTENCY_HOURS if hours is None else hours
-    deleted, _rows = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - timedelta(hours=hours)).delete()
-    return deleted
+    return delete_in_batches(IdempotencyKey.objects.filter(created_at__lt=timezone.now() - timedelta(hours=hours)),
+                             progress)

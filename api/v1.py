@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from api import errors
 from api.auth import TokenAuth
 from api.views import customers, tickets
+from privacy.api import router as privacy_router
 
 
 class HelpdeskAPI(NinjaAPI):
@@ -33,5 +34,6 @@ api = HelpdeskAPI(
 errors.install(api)
 api.add_router("", customers.router)
 api.add_router("", tickets.router)
+api.add_router("", privacy_router)
 
 urlpatterns = api.urls

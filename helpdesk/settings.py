@@ -326,3 +326,26 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Data rights: export, erasure, retention (privacy; README "Data rights") ------------------
+INSTALLED_APPS = [*INSTALLED_APPS, "privacy"]
+# Raw provider requests: processed/discarded ones are kept this long, failed/quarantined ones
+# (an admin may still replay them) this long.
+HELPDESK_PAYLOAD_RETENTION_DAYS = int(env("HELPDESK_PAYLOAD_RETENTION_DAYS", "30"))
+HELPDESK_PAYLOAD_UNSETTLED_RETENTION_DAYS = int(env("HELPDESK_PAYLOAD_UNSETTLED_RETENTION_DAYS", "90"))
+# The task workers prune once a day at this hour (TIME_ZONE); `manage.py apply_retention` any time.
+HELPDESK_RETENTION_DAILY = env_bool("HELPDESK_RETENTION_DAILY", True)
+HELPDESK_RETENTION_HOUR = int(env("HELPDESK_RETENTION_HOUR", "3"))
+# What the daily run does: management commands, each pruning by its own setting (finished task
+# results go after django-tasks-db's default 14 days: a failed task's traceback can quote a customer).
+HELPDESK_RETENTION_COMMANDS = [
+    "prune_inbound_payloads", "prune_events", "prune_webhook_deliveries", "prune_api_idempotency",
+    "prune_twilio_receipts", "prune_db_task_results",
+]
+# Apps keeping personal data outside `tickets` plug into export and erasure here (README).
+HELPDESK_PERSONAL_DATA_PROVIDERS = [
+    "livechat.privacy.ChatVisitors",
+    "channels_email.privacy.Acknowledgements",
+    "integrations.privacy.WebhookDeliveries",
+    "api.privacy.IdempotentResponses",
+]

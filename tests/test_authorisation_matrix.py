@@ -59,6 +59,10 @@ CHAT_VISITOR = profile(REFUSED, visitor=OK)  # the visitor's own bearer token
 NOBODY = profile(DENIED)
 # Agents are not staff by default: only the admin gets past the admin's login.
 ADMIN = profile(LOGIN, admin=OK)
+# Data rights: the privacy permissions (the admin is a superuser; agents do not have them).
+PRIVACY_CONSOLE = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED, admin=OK)
+PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
+                      token_admin=OK)
 
 
 @dataclass
@@ -99,6 +103,14 @@ ROUTES = {
     # A signed URL minted for the restricted agent, of another team's image: re-checked when
     # served, so nobody gets it (the frame sends no cookie: the session does not matter).
     "GET attachments/inline/<int:pk>/<str:token>/": Row(NOBODY, pk="hidden_attachment", token="inline_token"),
+    "GET console/customers/<int:pk>/privacy/": Row(PRIVACY_CONSOLE, pk="hidden_customer"),
+    "GET console/customers/<int:pk>/privacy/export/": Row(PRIVACY_CONSOLE, pk="hidden_customer"),
+    # No confirmation in the body: the admin gets the form back, nothing is erased.
+    "POST console/customers/<int:pk>/privacy/erase/": Row(PRIVACY_CONSOLE, pk="hidden_customer"),
+    "GET api/v1/customers/<customer_id>/export": Row(PRIVACY_API, customer_id="hidden_customer"),
+    # `confirm` names another customer: the admin gets a 422, nothing is erased.
+    "POST api/v1/customers/<customer_id>/erase": Row(PRIVACY_API, {"confirm": "$visible_customer"},
+                                                     customer_id="hidden_customer"),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404

@@ -59,5 +59,7 @@ MESSAGE_MOVED = register("message.moved", _("A message was moved to another tick
 CUSTOMER_UPDATED = register("customer.updated", _("A customer's name, organisation or notes changed"))
 CUSTOMER_MERGED = register("customer.merged", _("Two customers were merged"))
 CUSTOMER_UNMERGED = register("customer.unmerged", _("A merge was undone"))
+CUSTOMER_ERASED = register("customer.erased",
+                           _("A customer was erased (ids only: delete what you hold about them)"))
 IDENTITY_UPDATED = register("identity.updated", _("A customer opted out or back in"))
 AGENT_MENTIONED = register("agent.mentioned", _("An agent was mentioned in a note"))

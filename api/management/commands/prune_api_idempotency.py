@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from api.idempotency import prune
+from tickets.management.commands._bulk import Progress
 
 
 class Command(BaseCommand):
@@ -10,4 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--hours", type=int, default=None)
 
     def handle(self, *args, hours=None, **options):
-        self.stdout.write(f"Deleted {prune(hours)} idempotency keys.")
+        progress = Progress(self.stdout, "keys", 0)
+        deleted = prune(hours, progress)
+        progress.close()
+        self.stdout.write(f"Deleted {deleted} idempotency keys.")

@@ -31,6 +31,7 @@ class Command(BaseCommand):
         from helpdesk.asgi import application
 
         worker = None if no_worker else self._worker(worker_interval)
+        self._schedule_retention()
         server = Server(
             application=application if no_static else ASGIStaticFilesHandler(application),
             endpoints=build_endpoint_description_strings(host=host, port=port),
@@ -43,6 +44,16 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.running = False
                 self.stdout.write("Stopping the task worker...")
+
+    def _schedule_retention(self):
+        # The daily retention task re-enqueues itself; this (re)starts the chain. Whatever fails
+        # here is logged: retention must never keep the helpdesk from serving.
+        try:
+            from privacy.retention import ensure_scheduled
+
+            ensure_scheduled()
+        except Exception:  # noqa: BLE001
+            log.exception("could not schedule the daily retention task")
 
     def _worker(self, interval):
         from django.utils.crypto import get_random_string

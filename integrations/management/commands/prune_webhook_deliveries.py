@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from integrations.models import WebhookDelivery
+from tickets.management.commands._bulk import Progress
+from tickets.services.retention import delete_in_batches
 
 
 class Command(BaseCommand):
@@ -18,6 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, days, **options):
         finished = [WebhookDelivery.State.SUCCEEDED, WebhookDelivery.State.FAILED]
-        deleted, _ = WebhookDelivery.objects.filter(
-            state__in=finished, created_at__lt=timezone.now() - timedelta(days=days)).delete()
+        old = WebhookDelivery.objects.filter(state__in=finished, created_at__lt=timezone.now() - timedelta(days=days))
+        progress = Progress(self.stdout, "deliveries", 0)
+        deleted = delete_in_batches(old, progress)
+        progress.close()
         self.stdout.write(f"{deleted} webhook deliveries deleted")

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from tickets.management.commands._bulk import Progress
 from tickets.models import Event
+from tickets.services.retention import delete_in_batches
 
 
 class Command(BaseCommand):
@@ -17,5 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=settings.HELPDESK_EVENT_RETENTION_DAYS)
 
     def handle(self, *args, days, **options):
-        deleted, _ = Event.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).delete()
+        old = Event.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+        progress = Progress(self.stdout, "events", 0)
+        deleted = delete_in_batches(old, progress)
+        progress.close()
         self.stdout.write(f"{deleted} events deleted")

@@ -285,7 +285,8 @@
       renderMessage(d);
     } else if (event.kind === "ticket.updated" && isCurrent(event.ticket)) updateTicket(d);
     else if (event.kind === "customer.updated" && String(event.customer) === customerId) updateCustomer(d);
-    else if ((event.kind === "customer.merged" || event.kind === "customer.unmerged") &&
+    else if ((event.kind === "customer.merged" || event.kind === "customer.unmerged" ||
+              event.kind === "customer.erased") &&
              (String(event.customer) === customerId || (d.tickets || []).includes(ticketId))) {
       reloadKeepingDraft();  // the whole history changed shape: re-read it (the draft survives)
     }
