@@ -20,15 +20,21 @@ from channels_email import reply_html, reply_sent
 from channels_email.mime import html_to_text
 from channels_email.reply_patterns import (
     ATTRIBUTION_ADDRESS,
+    DATE_ADDRESS_LINE,
     DEVICE,
     FIELD_LINE,
     FORWARDED,
     FROM_LINE,
     HAS_DIGIT,
+    INLINE_FIELD,
     ORIGINAL_LINE,
     RULE_LINE,
     SENT_FROM_LINE,
+    SEPARATOR_WROTE,
+    SHARED_LINE,
+    SHARED_OPENING,
     SIGNATURE_DELIMITER,
+    WROTE_ALONE,
     WROTE_LINE,
 )
 
@@ -66,12 +72,13 @@ def split_reply(text: str, html: str = "", sent: tuple[str, ...] | list[str] = (
             text = html_to_text(html)
     if not text.strip():
         return Split(visible="", quoted=quoted_html)
-    visible, quoted = _cut_quote(text, sent)
+    visible, quoted, below = _cut_quote(text, sent)
     quoted = "\n\n".join(part for part in (quoted, quoted_html) if part.strip())
     split = _signature_split(visible)
     if not split.visible:  # only a signature and a quote: show it all rather than nothing
         return Split(visible=text.strip())
-    return Split(visible=split.visible, signature=split.signature, quoted=quoted)
+    signature = "\n\n".join(part for part in (split.signature, below) if part)
+    return Split(visible=split.visible, signature=signature, quoted=quoted)
 
 
 def visible_reply(text: str, html: str = "", sent=()) -> str:
@@ -88,48 +95,115 @@ def _is_quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
-def _attribution_end(lines: list[str], i: int) -> int | None:
-    """The index of the last line of an attribution starting at line i, or None."""
-    joined = ""
+def _glue(upper: str, lower: str) -> str:
+    # "Jane <" + "jane@x>:" was one line before the client wrapped it.
+    return upper + lower if upper.endswith("<") or lower.startswith(">") else f"{upper} {lower}"
+
+
+def _is_attribution(joined: str) -> bool:
+    if len(joined) > _MAX_ATTRIBUTION or joined[-1] not in ":：":
+        return False
+    if not (HAS_DIGIT.search(joined) or "@" in joined):
+        return False
+    return bool(WROTE_LINE.search(joined[-60:]) or ATTRIBUTION_ADDRESS.search(joined))
+
+
+def _attribution_start(lines: list[str], end: int) -> int | None:
+    """If line `end` ends an attribution (possibly wrapped over up to three lines), the index
+    of its first line. The shortest window that reads as an attribution wins, then it grows
+    upwards only over lines that carry part of the date, so the reply's last line is never
+    taken for the start of the header below it."""
+    last = _bare(lines[end])
+    if not last or last[-1] not in ":：":
+        return None
+    alone = _wrote_alone(lines, end, last)
+    if alone is not None:
+        return alone
+    joined, start = last, None
     for k in range(3):
-        if i + k >= len(lines):
-            return None
-        part = _bare(lines[i + k])
-        if not part:
-            return None
-        joined = f"{joined} {part}".strip()
-        if len(joined) > _MAX_ATTRIBUTION:
-            return None
-        if joined[-1] in ":：" and (HAS_DIGIT.search(joined) or "@" in joined):
-            tail = joined[-60:]
-            if WROTE_LINE.search(tail) or ATTRIBUTION_ADDRESS.search(joined):
-                return i + k
-        if k == 0 and i and _bare(lines[i - 1]):
-            return None  # a wrapped attribution starts a paragraph: never glue the reply's last line
-        if part[-1] in ".!?":
-            return None
+        if k:
+            above = _bare(lines[end - k]) if end - k >= 0 else ""
+            if not above or above[-1] in ".!?":
+                return None
+            joined = _glue(above, joined)
+        if _is_attribution(joined):
+            start = end - k
+            break
+    if start is None:
+        return None
+    while start > 0 and end - start < 3:
+        above = _bare(lines[start - 1])
+        if not above or above[-1] in ".!?" or not HAS_DIGIT.search(above) or not _is_attribution(
+                _glue(above, joined)):
+            break
+        joined, start = _glue(above, joined), start - 1
+    return start
+
+
+def _wrote_alone(lines: list[str], end: int, last: str) -> int | None:
+    """ "wrote:" alone on a line (Polymail and friends wrap the name and address onto lines of
+    their own, blank lines between): the attribution starts at the nearest line above with the
+    date that opens a paragraph."""
+    if not WROTE_ALONE.match(last):
+        return None
+    for k in range(end - 1, max(end - 6, -1), -1):
+        bare = _bare(lines[k])
+        if bare and HAS_DIGIT.search(bare) and (k == 0 or not _bare(lines[k - 1])):
+            return k
     return None
 
 
 def _outlook_block(lines: list[str], i: int) -> bool:
-    if not FROM_LINE.match(_bare(lines[i])):
+    """An Outlook-style header block starts at line i: header fields (From, Sent/Date, To, Cc,
+    Subject, in any of our languages, any order), one of them "From" (or a dated first field),
+    possibly with wrapped values and blank lines between them (HTML turned into text);
+    or the whole block flattened onto one line."""
+    first = _bare(lines[i])
+    if not FIELD_LINE.match(first):
         return False
-    fields = sum(1 for line in lines[i + 1:i + 9] if FIELD_LINE.match(_bare(line)))
-    return fields >= 2
+    if len(INLINE_FIELD.findall(first)) >= 3 and any(FROM_LINE.match(m.group(0).strip() + " ")
+                                                     for m in INLINE_FIELD.finditer(first)):
+        return True
+    fields, has_from, other, previous = 0, False, 0, "field"
+    for line in lines[i:i + 14]:
+        bare = _bare(line)
+        if not bare:
+            if previous == "blank":
+                break
+            previous = "blank"
+        elif FIELD_LINE.match(bare):
+            fields += 1
+            has_from = has_from or bool(FROM_LINE.match(bare))
+            previous = "field"
+        elif previous != "blank" and other < 2:  # a wrapped value ("Sent: Friday 12:06\nPM")
+            other += 1
+            previous = "other"
+        else:
+            break
+    return fields >= 3 and has_from or fields >= 2 and (has_from or bool(HAS_DIGIT.search(first)))
 
 
 def _header_start(lines: list[str], i: int) -> bool:
+    """Line i starts a reply header or separator (not an attribution: see _attribution_start)."""
     bare = _bare(lines[i])
     if not bare:
         return False
-    if ORIGINAL_LINE.match(bare):
+    if ORIGINAL_LINE.match(bare) or SEPARATOR_WROTE.match(bare) or DATE_ADDRESS_LINE.match(bare):
         return True
     if RULE_LINE.match(bare):
         following = [j for j in range(i + 1, min(i + 4, len(lines))) if _bare(lines[j])]
         return bool(following) and _outlook_block(lines, following[0])
-    if ":" in bare[:40] and _outlook_block(lines, i):
-        return True
-    return _attribution_end(lines, i) is not None
+    return ":" in bare[:40] and _outlook_block(lines, i)
+
+
+def _first_header(lines: list[str], limit: int) -> int | None:
+    for i in range(min(len(lines), limit)):
+        if _header_start(lines, i):
+            return i
+        start = _attribution_start(lines, i)
+        if start is not None:
+            return start
+    return None
 
 
 def _header_above(lines: list[str], match: int) -> int:
@@ -139,20 +213,20 @@ def _header_above(lines: list[str], match: int) -> int:
     while j >= 0 and not _bare(lines[j]):
         j -= 1
     top = j + 1
-    for k in range(j, max(j - 10, -1), -1):
-        bare = _bare(lines[k])
-        if not bare:
+    for k in range(j, max(j - 14, -1), -1):
+        if not _bare(lines[k]) and not (k and _bare(lines[k - 1])):
             break
         if _header_start(lines, k):
             top = k
+        start = _attribution_start(lines, k)
+        if start is not None:
+            top = min(top, start)
     if top == j + 1 and j >= 0:
-        # No known pattern: an unknown attribution still ends with ":" and carries the date.
+        # No known pattern: an attribution in a language we do not know still ends with ":"
+        # right above our text.
         bare = _bare(lines[j])
-        if bare.endswith((":", "：")) and HAS_DIGIT.search(bare) and len(bare) <= _MAX_ATTRIBUTION:
+        if bare.endswith((":", "：")) and len(bare) <= _MAX_ATTRIBUTION:
             top = j
-            if j and _bare(lines[j - 1]) and len(_bare(lines[j - 1]) + bare) <= _MAX_ATTRIBUTION \
-                    and not _bare(lines[j - 1]).endswith((".", "!", "?")):
-                top = j - 1 if (j < 2 or not _bare(lines[j - 2])) else j
     # Outlook's rule or "Original Message" line above the header block
     k = top - 1
     while k >= 0 and not _bare(lines[k]):
@@ -174,12 +248,7 @@ def _trailing_quote(lines: list[str]) -> int | None:
 
 
 def _find_cut(lines: list[str], sent) -> int | None:
-    head = min(len(lines), HEAD_LINES)
-    found = None
-    for i in range(head):
-        if _header_start(lines, i):
-            found = i
-            break
+    found = _first_header(lines, HEAD_LINES)
     mine = reply_sent.find(lines, sent)
     if mine is not None:
         start = _header_above(lines, mine)
@@ -189,49 +258,81 @@ def _find_cut(lines: list[str], sent) -> int | None:
     return found
 
 
-def _interleaved(rest: list[str]) -> tuple[bool, list[str]]:
-    """Whether the quoted part holds answers between ">" lines; and the unquoted lines after
-    the quote (the reply of a bottom-poster)."""
-    seen_quote, segments, current = False, [], []
-    for line in rest:
+def _unshare(lines: list[str]) -> list[str]:
+    """Split "reply--- On <date>, <person> wrote:" into the reply and the header line."""
+    out = []
+    for line in lines:
+        if _is_quoted(line) or not line.rstrip().endswith((":", "：")):
+            out.append(line)
+            continue
+        shared = (SHARED_LINE.match(line) if "---" in line else None) or SHARED_OPENING.match(line)
+        if shared and _is_attribution(shared.group("header")):
+            out += [shared.group("reply"), shared.group("header")]
+        else:
+            out.append(line)
+    return out
+
+
+def _segments_after_quote(rest: list[str]) -> list[list[str]]:
+    """The unquoted passages after the first ">" line of `rest` (answers between quoted lines,
+    or the reply of a bottom-poster). A line a client broke out of a quoted line (a wrapped
+    link: a few words directly between two quoted lines) belongs to the quote."""
+    segments, current, seen_quote = [], [], False
+    for n, line in enumerate(rest):
         if _is_quoted(line):
-            seen_quote = True
+            bare = _bare(line)
+            # A quoted piece of the header itself ("> wrote:") does not start a ">" quote.
+            seen_quote = seen_quote or not (WROTE_ALONE.match(bare) or (bare and _is_attribution(bare)))
             if current:
                 segments.append(current)
                 current = []
-        elif seen_quote and line.strip():
-            current.append(line)
-        elif current:
+            continue
+        if not seen_quote:
+            continue
+        sandwiched = (n and _is_quoted(rest[n - 1]) and n + 1 < len(rest) and _is_quoted(rest[n + 1])
+                      and len(line.split()) <= 4)
+        if current or (line.strip() and not sandwiched):
             current.append(line)
     if current:
         segments.append(current)
-    after = [s for s in segments if "\n".join(s).strip()]
-    return len(after) > 1, (after[0] if len(after) == 1 else [])
+    return [s for s in segments if "\n".join(s).strip()]
 
 
-def _cut_quote(text: str, sent) -> tuple[str, str]:
-    lines = text.split("\n")
+def _sign_off(lines: list[str]) -> bool:
+    """A short closing below the quote ("Regards, Roman"): kept with the reply above."""
+    text = [line.strip() for line in lines if line.strip()]
+    return len(text) <= 2 and all(len(line) <= 40 and "?" not in line for line in text)
+
+
+def _cut_quote(text: str, sent) -> tuple[str, str, str]:
+    """(reply, quote, signature found below the quote)."""
+    lines = _unshare(text.split("\n"))
     cut = _find_cut(lines, sent)
     if cut is None:
-        return text.strip(), ""
+        return text.strip(), "", ""
     before, rest = "\n".join(lines[:cut]).strip(), lines[cut:]
-    if FORWARDED.search("\n".join(rest[:3])):
-        return text.strip(), ""
-    several, after = _interleaved(rest)
-    if several or (after and before and not _signature_only(after)):
-        return text.strip(), ""  # answers between the quoted lines: keep every one of them
-    if not before and after:  # bottom-posted: the reply is below the quote
-        reply = "\n".join(after).strip()
-        quoted = "\n".join(rest[:len(rest) - len(after)]).strip()
-        return reply, quoted
-    if not before:
-        return text.strip(), ""
-    return before, "\n".join(rest).strip()
-
-
-def _signature_only(lines: list[str]) -> bool:
-    split = _signature_split("\n".join(lines))
-    return not split.visible
+    if not before and not _is_quoted(lines[cut]) and _outlook_block(lines, cut):
+        # The mail's own header block pasted at the top (a client's "reply with header"): the
+        # reply is what follows it, up to the next quote.
+        end = next((n for n in range(cut + 1, len(lines)) if not _bare(lines[n])), len(lines))
+        reply, quoted, below = _cut_quote("\n".join(lines[end:]), sent)
+        if quoted:
+            return reply, "\n".join(lines[cut:end]).strip() + "\n\n" + quoted, below
+    above = [line for line in lines[max(0, cut - 3):cut] if line.strip()]
+    if FORWARDED.search("\n".join(above[-2:] + rest[:3])):
+        return text.strip(), "", ""  # a forward is what the customer wants us to read
+    after = _segments_after_quote(rest)
+    if not after:
+        return (before, "\n".join(rest).strip(), "") if before else (text.strip(), "", "")
+    tail = "\n".join(after[-1]).strip()
+    quote_part = "\n".join(rest[:len(rest) - len(after[-1])]).strip() if len(after) == 1 else ""
+    if len(after) == 1 and not before:  # bottom-posted: the reply is below the quote
+        return tail, quote_part, ""
+    if len(after) == 1 and _signature_split(tail).visible == "":
+        return before, quote_part, tail  # their signature below the quote
+    if len(after) == 1 and _sign_off(after[0]):
+        return f"{before}\n\n{tail}", quote_part, ""
+    return text.strip(), "", ""  # answers between the quoted lines: keep every one of them
 
 
 # --- layer 4: the signature -------------------------------------------------------------------
@@ -245,7 +346,7 @@ def _mobile_line(line: str) -> bool:
 def _signature_split(text: str) -> Split:
     lines = text.strip().split("\n")
     for i, line in enumerate(lines):
-        if SIGNATURE_DELIMITER.match(line.rstrip("\n")) and i:
+        if SIGNATURE_DELIMITER.match(line.rstrip("\n")):
             return Split(visible="\n".join(lines[:i]).strip(), signature="\n".join(lines[i:]).strip())
     tail = [i for i, line in enumerate(lines) if line.strip()][-3:]
     for i in tail:

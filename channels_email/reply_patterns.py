@@ -24,8 +24,8 @@ WROTE = {
     "pl": ["napisał", "napisała", "napisał\\(a\\)", "pisze"], "cs": ["napsal", "napsala", "napsal\\(a\\)"],
     "sk": ["napísal", "napísala", "napísal\\(a\\)"], "hu": ["írta", "ezt írta"], "ro": ["a scris"],
     "ru": ["написал", "написала", "написал\\(а\\)", "пишет"], "uk": ["написав", "написала", "пише"],
-    "bg": ["написа"], "tr": ["yazdı", "şunu yazdı"], "el": ["έγραψε"], "hr": ["napisao", "napisala", "je napisao"],
-    "sr": ["написао", "napisao", "je napisao"], "sl": ["napisal", "je napisal"], "lt": ["rašė", "parašė"],
+    "bg": ["написа"], "tr": ["yazdı", "şunu yazdı"], "el": ["έγραψε"], "hr": ["napisao", "napisala", "je napisao", "napisao je", "napisala je"],
+    "sr": ["написао", "napisao", "je napisao"], "sl": ["napisal", "je napisal", "napisal\\(a\\)"], "lt": ["rašė", "parašė"],
     "lv": ["rakstīja"], "et": ["kirjutas"], "ca": ["va escriure", "ha escrit"], "eu": ["idatzi zuen"],
     "gl": ["escribiu"], "id": ["menulis"], "ms": ["menulis"], "vi": ["đã viết", "viết"], "he": ["כתב", "כתבה"],
     "ar": ["كتب"], "fa": ["نوشت"], "ja": ["書きました", "書き込みました", "のメッセージ"], "zh": ["写道", "寫道"],
@@ -51,10 +51,10 @@ FIELDS = [
     "Sent", "Date", "To", "Cc", "Subject", "Reply-To",  # en
     "Gesendet", "Datum", "An", "Betreff", "Kopie",  # de
     "Envoyé", "Date", "À", "A", "Objet", "Cc",  # fr
-    "Enviado", "Fecha", "Para", "Asunto", "CC",  # es
+    "Enviado", "Enviado el", "Fecha", "Para", "Asunto", "CC",  # es
     "Inviato", "Data", "A", "Oggetto", "Cc",  # it
     "Verzonden", "Datum", "Aan", "Onderwerp",  # nl
-    "Enviada", "Enviado", "Data", "Para", "Assunto",  # pt
+    "Enviada", "Enviado", "Enviada em", "Enviado em", "Data", "Para", "Assunto",  # pt
     "Skickat", "Datum", "Till", "Ämne", "Kopia",  # sv
     "Sendt", "Dato", "Til", "Emne",  # da, no
     "Lähetetty", "Päivämäärä", "Vastaanottaja", "Aihe", "Kopio",  # fi
@@ -73,7 +73,7 @@ FIELDS = [
     "Išsiųsta", "Data", "Kam", "Tema",  # lt
     "Nosūtīts", "Datums", "Kam", "Tēma",  # lv
     "Saadetud", "Kuupäev", "Adressaat", "Kellele", "Teema",  # et
-    "Enviat", "Data", "Per a", "Assumpte",  # ca
+    "Enviat", "Enviat el", "Data", "Per a", "Assumpte",  # ca
     "Noiz", "Nori", "Gaia",  # eu
     "Dikirim", "Tanggal", "Kepada", "Perihal", "Subjek",  # id, ms
     "Đã gửi", "Ngày", "Đến", "Tới", "Chủ đề",  # vi
@@ -96,7 +96,7 @@ ORIGINAL_MESSAGE = [
     "Alkuperäinen viesti", "Wiadomość oryginalna", "Oryginalna wiadomość", "Původní zpráva", "Pôvodná správa",
     "Eredeti üzenet", "Mesaj original", "Mesajul original", "Исходное сообщение", "Оригинальное сообщение",
     "Вихідне повідомлення", "Оригінальне повідомлення", "Оригинално съобщение", "Първоначално съобщение",
-    "Orijinal mesaj", "Özgün ileti", "Αρχικό μήνυμα", "Izvorna poruka", "Originalna poruka", "Izvorno sporočilo",
+    "Orijinal mesaj", "Özgün ileti", "Αρχικό μήνυμα", "Izvorna poruka", "Originalna poruka", "Izvorno sporočilo", "Izvirno sporočilo",
     "Originali žinutė", "Pradinis laiškas", "Sākotnējā ziņa", "Oriģinālā ziņa", "Algne sõnum", "Algne kiri",
     "Missatge original", "Mensaxe orixinal", "Pesan Asli", "Mesej Asal", "Thư gốc", "Tin nhắn gốc",
     "הודעה מקורית", "الرسالة الأصلية", "پیام اصلی", "元のメッセージ", "原始邮件", "原始郵件", "原邮件",
@@ -133,7 +133,7 @@ SENT_FROM = [
     "נשלח מ", "أرسلت من", "تم الإرسال من", "ارسال شده از",  # he, ar, fa
     "から送信", "发自我的", "发自", "從我的", "寄件自", "에서 보냄", "에서 보낸", "ส่งจาก", "से भेजा गया",  # ja, zh, ko, th, hi
 ]
-DEVICES = ["iphone", "ipad", "ipod", "android", "galaxy", "samsung", "blackberry", "outlook", "huawei", "xiaomi",
+DEVICES = ["iphon", "ipad", "ipod", "android", "galaxy", "samsung", "blackberry", "outlook", "huawei", "xiaomi",
            "pixel", "oneplus", "oppo", "motorola", "nokia", "sony", "lg ", "htc", "mobile", "smartphone", "handy",
            "móvil", "movil", "cellulare", "telefon", "téléphone", "mobil", "puhelin", "telefoon", "телефон",
            "смартфон", "yahoo", "gmail", "aol", "mail", "tablet", "tablette", "spark", "blue mail", "bluemail",
@@ -163,12 +163,26 @@ ATTRIBUTION_ADDRESS = re.compile(r"(?:\d.*(?:<[^<>\s]+@[^<>\s]+>|\[mailto:[^\]]+
 # "Op", "Em", "Den", "Dnia", "W dniu", "Dne", "В", "Στις", a date, a name... Rather than list
 # openings, we accept any line not too long and check that the joined text has a digit (the date).
 HAS_DIGIT = re.compile(r"\d")
+# "---- Jane wrote ----", "------On 12/29/1987 17:32 PM, Julius Caesar wrote-----" (Android, Lotus).
+SEPARATOR_WROTE = re.compile(rf"^[-_=*]{{2,}}.{{0,200}}(?:{_WROTE_RE}).{{0,20}}[-_=*]{{2,}}$", re.I)
+# Old Gmail and some webmails: a date, a name and an address, no verb ("2011/4/7 Jane <j@x>").
+DATE_ADDRESS_LINE = re.compile(r"^\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b.{0,120}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)"
+                               r"\s*[:：]?$")
+# A reply and an attribution sharing a line: "Thanks--- On Wed, Apr 4, 2012 at 3:59 PM, x wrote:".
+SHARED_LINE = re.compile(r"^(?P<reply>.*?\S)\s*-{3,}\s*(?P<header>\S.*[:：])\s*$")
+# ... or without the dashes, where the attribution opens with the word clients start it with.
+SHARED_OPENING = re.compile(r"^(?P<reply>.*?\S)\s+(?P<header>(?:On|Am|Le|El|Il|Op|Em|Den|Dnia|W dniu|Dne|Dňa|В|Στις|"
+                            r"Pada|Vào|Na|Il giorno)\s.*\d.*[:：])\s*$")
+# An attribution's last line when the client wrapped everything before the verb away ("> wrote:").
+WROTE_ALONE = re.compile(rf"^(?:{_WROTE_RE})\s*[:：]$", re.I)
 
 _FROM_RE = _alternatives(re.escape(w) for words in FROM.values() for w in words)
 _FIELDS_RE = _alternatives(re.escape(w) for w in FIELDS)
 # "From: Jane <jane@x>" / "*From:* Jane" / "**Von:** Jane" / "De : Jane" (French spacing).
 FROM_LINE = re.compile(rf"^[*_\s]*(?:{_FROM_RE})[*_]*{_SPACE}*[:：][*_]*(?:\s|$)", re.I)
 FIELD_LINE = re.compile(rf"^[*_\s]*(?:{_FIELDS_RE}|{_FROM_RE})[*_]*{_SPACE}*[:：][*_]*(?:\s|$)", re.I)
+# A whole header block flattened onto one line ("Date: ... From: ... To: ... Subject: ...").
+INLINE_FIELD = re.compile(rf"(?:^|\s)[*_]*(?:{_FIELDS_RE}|{_FROM_RE})[*_]*{_SPACE}*[:：]", re.I)
 
 _ORIGINAL_RE = _alternatives(re.escape(w) for w in ORIGINAL_MESSAGE)
 ORIGINAL_LINE = re.compile(rf"^\s*[-_=*~ ]*\s*(?:{_ORIGINAL_RE})\s*[-_=*~ ]*\s*:?\s*$", re.I)
@@ -182,7 +196,7 @@ FORWARDED = re.compile(r"^\s*[-_=* ]*\s*(?:forwarded message|begin forwarded mes
                        r"mensagem encaminhada|vidarebefordrat meddelande|videresendt meddelelse|"
                        r"välitetty viesti|przekazana wiadomość|přeposlaná zpráva|továbbított üzenet|"
                        r"пересылаемое сообщение|переслане повідомлення|iletilen ileti|προωθημένο μήνυμα|"
-                       r"転送されたメッセージ|转发的邮件|전달된 메시지)", re.I)
+                       r"転送されたメッセージ|转发的邮件|전달된 메시지)", re.I | re.M)
 
 _SENT_FROM_RE = _alternatives(re.escape(w) for w in SENT_FROM)
 _DEVICES_RE = _alternatives(re.escape(w) for w in DEVICES)
