@@ -9,24 +9,14 @@ email_reply_parser; sources and licences beside them) and "own": replies to our 
 mail in 34 languages and 7 client shapes (tests/reply_languages.py).
 """
 
-import os
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _fresh_db import setup  # noqa: E402
 
-tmp = tempfile.mkdtemp(prefix="bench-replies-", dir=os.environ.get("BENCH_TMP"))
-os.environ.update({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                   "HELPDESK_FROM_EMAIL": "support@helpdesk.example.com", "HELPDESK_LOG_LEVEL": "ERROR",
-                   "DJANGO_SETTINGS_MODULE": "helpdesk.settings"})
-os.environ.pop("REDIS_URL", None)
-
-import django  # noqa: E402
-
-django.setup()
+setup("bench-replies-")
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 

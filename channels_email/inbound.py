@@ -81,7 +81,9 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
     if full_text or html:
         # Our own layers, not the ESP's stripped text: they know what we sent, and they keep the
         # signature (split off, not deleted).
-        split = split_reply(body.text, html, sent_texts(ticket_id=ticket_id, sender=sender))
+        # Only a reply can quote what we sent (threading headers, our reply address or "Re:").
+        replying = ticket_id or ids or subject[:4].lower() in ("re: ", "aw: ", "sv: ", "re:", "antw")
+        split = split_reply(body.text, html, sent_texts(ticket_id=ticket_id, sender=sender) if replying else ())
         text = split.visible
         if split.signature:
             meta["signature"] = split.signature

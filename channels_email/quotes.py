@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from channels_email import reply_html, reply_sent
 from channels_email.mime import html_to_text
@@ -87,7 +88,9 @@ def visible_reply(text: str, html: str = "", sent=()) -> str:
 
 # --- layers 2 and 3: where does the quote start? ----------------------------------------------
 
+@lru_cache(maxsize=4096)
 def _bare(line: str) -> str:
+    # Cached: each line is looked at by several patterns, and its neighbours' checks.
     return _QUOTE_PREFIX.sub("", line).strip()
 
 

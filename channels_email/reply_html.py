@@ -36,6 +36,9 @@ _REST_CLASSES = {"outlookmessageheader", "olk_src_body_section", "divrplyfwdmsg"
 # Outlook desktop's rule above "From: / Sent:": a div whose only border is a solid top line.
 _BORDER_TOP = re.compile(r"border-top\s*:\s*(?:solid|[#\w]+\s+[\d.]+\w*\s+solid|[\d.]+\w*\s+solid)", re.I)
 _PADDING_TOP = re.compile(r"padding\s*:\s*[\d.]+\w*\s+0", re.I)
+# Cheap test first: most HTML mail has none of these and needs no parse here.
+_MARKERS = re.compile(r"blockquote|quote|cite|rplyfwd|appendonsend|stopspelling|olk_src|outlookmessageheader|"
+                      r"border-top|replyheader|reference-message|zwchr|origbody|isforwardcontent", re.I)
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -112,6 +115,8 @@ class _QuoteFinder(HTMLParser):
 
 def split(html: str) -> HtmlSplit | None:
     """The reply and quote texts of `html`, or None when it has no quote container."""
+    if not _MARKERS.search(html):
+        return None
     finder = _QuoteFinder(html)
     try:
         finder.feed(html)
