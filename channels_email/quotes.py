@@ -315,12 +315,14 @@ def _cut_quote(text: str, sent) -> tuple[str, str, str]:
         return text.strip(), "", ""
     before, rest = "\n".join(lines[:cut]).strip(), lines[cut:]
     if not before and not _is_quoted(lines[cut]) and _outlook_block(lines, cut):
-        # The mail's own header block pasted at the top (a client's "reply with header"): the
-        # reply is what follows it, up to the next quote.
+        # The mail's own header block pasted at the top (a client's "reply with header", an
+        # Outlook forward without a comment): the message is what follows it, up to the next
+        # quote; the header block is folded away with the quote.
         end = next((n for n in range(cut + 1, len(lines)) if not _bare(lines[n])), len(lines))
         reply, quoted, below = _cut_quote("\n".join(lines[end:]), sent)
-        if quoted:
-            return reply, "\n".join(lines[cut:end]).strip() + "\n\n" + quoted, below
+        if reply:
+            header = "\n".join(lines[cut:end]).strip()
+            return reply, f"{header}\n\n{quoted}".strip(), below
     above = [line for line in lines[max(0, cut - 3):cut] if line.strip()]
     if FORWARDED.search("\n".join(above[-2:] + rest[:3])):
         return text.strip(), "", ""  # a forward is what the customer wants us to read

@@ -133,6 +133,8 @@ def test_replies_in_every_client_shape_of_this_language(code):
     ("Ok.\n\n---- John Smith wrote ----\nOld", "Ok."),
     ("Ok.\n2011/4/7 Nathan <support@example.com>\n\n> Old", "Ok."),
     ("Ok--- On Wed, Apr 4, 2012 at 3:59 PM, me@example.com wrote:\n> Hi", "Ok"),
+    # the mail's own header block at the top (a reply "with header", an Outlook forward)
+    ("Od: Jan <j@example.com>\nWysłano: środa, 1 marca 2023\nDo: Anna\nTemat: x\n\nCześć Anno", "Cześć Anno"),
 ])
 def test_reply_headers_and_separators(text, visible):
     assert split_reply(text).visible == visible
