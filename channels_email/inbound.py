@@ -14,7 +14,7 @@ from email.message import Message as EmailMessage
 from django.utils.translation import gettext as _
 
 from channels_email import conf, mime, noise, tokens
-from channels_email.quotes import split_reply
+from channels_email.quotes import Split, split_reply
 from channels_email.reply_sent import sent_texts
 from tickets.channels import InboundAttachment, InboundMessage, Quarantined, ThreadHints
 from tickets.sanitize import sanitize_html
@@ -83,7 +83,12 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         # signature (split off, not deleted).
         # Only a reply can quote what we sent (threading headers, our reply address or "Re:").
         replying = ticket_id or ids or subject[:4].lower() in ("re: ", "aw: ", "sv: ", "re:", "antw")
-        split = split_reply(body.text, html, sent_texts(ticket_id=ticket_id, sender=sender) if replying else ())
+        sent = sent_texts(ticket_id=ticket_id, sender=sender) if replying else ()
+        try:
+            split = split_reply(body.text, html, sent)
+        except Exception:  # noqa: BLE001 - a splitter bug must not quarantine mail: show it whole
+            log.exception("reply split failed for mail from %s; showing it whole", sender)
+            split = Split(visible=full_text.replace("\r\n", "\n").strip())
         text = split.visible
         if split.signature:
             meta["signature"] = split.signature

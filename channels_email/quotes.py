@@ -20,7 +20,7 @@ from functools import lru_cache
 from channels_email import reply_html, reply_sent
 from channels_email.mime import html_to_text
 from channels_email.reply_patterns import (
-    ATTRIBUTION_ADDRESS,
+    ADDRESS,
     DATE_ADDRESS_LINE,
     DEVICE,
     FIELD_LINE,
@@ -44,6 +44,7 @@ from channels_email.reply_patterns import (
 HEAD_LINES = 400
 _QUOTE_PREFIX = re.compile(r"^(?:[ \t]*>)+[ \t]?")
 _MAX_ATTRIBUTION = 320
+_MAX_LINE = 1000  # longer lines are prose, never a header: no pattern runs on them
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,14 @@ def _glue(upper: str, lower: str) -> str:
 
 
 def _is_attribution(joined: str) -> bool:
+    """ "<date>, <name> wrote:" in some language; or, without a verb we know (Gmail's Russian
+    and Hungarian attributions have none), a line ending in ":" with a date and an address."""
     if len(joined) > _MAX_ATTRIBUTION or joined[-1] not in ":：":
         return False
-    if not (HAS_DIGIT.search(joined) or "@" in joined):
+    digit = bool(HAS_DIGIT.search(joined))
+    if not (digit or "@" in joined):
         return False
-    return bool(WROTE_LINE.search(joined[-60:]) or ATTRIBUTION_ADDRESS.search(joined))
+    return bool(WROTE_LINE.search(joined[-60:])) or (digit and bool(ADDRESS.search(joined)))
 
 
 def _attribution_start(lines: list[str], end: int) -> int | None:
@@ -117,7 +121,7 @@ def _attribution_start(lines: list[str], end: int) -> int | None:
     upwards only over lines that carry part of the date, so the reply's last line is never
     taken for the start of the header below it."""
     last = _bare(lines[end])
-    if not last or last[-1] not in ":：":
+    if not last or last[-1] not in ":：" or len(last) > _MAX_ATTRIBUTION:
         return None
     alone = _wrote_alone(lines, end, last)
     if alone is not None:
@@ -189,7 +193,7 @@ def _outlook_block(lines: list[str], i: int) -> bool:
 def _header_start(lines: list[str], i: int) -> bool:
     """Line i starts a reply header or separator (not an attribution: see _attribution_start)."""
     bare = _bare(lines[i])
-    if not bare:
+    if not bare or len(bare) > _MAX_LINE:
         return False
     if ORIGINAL_LINE.match(bare) or SEPARATOR_WROTE.match(bare) or DATE_ADDRESS_LINE.match(bare):
         return True
@@ -265,7 +269,7 @@ def _unshare(lines: list[str]) -> list[str]:
     """Split "reply--- On <date>, <person> wrote:" into the reply and the header line."""
     out = []
     for line in lines:
-        if _is_quoted(line) or not line.rstrip().endswith((":", "：")):
+        if _is_quoted(line) or not line.rstrip().endswith((":", "：")) or len(line) > _MAX_ATTRIBUTION * 2:
             out.append(line)
             continue
         shared = (SHARED_LINE.match(line) if "---" in line else None) or SHARED_OPENING.match(line)

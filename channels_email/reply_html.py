@@ -58,7 +58,7 @@ def _kind(tag: str, attrs: dict[str, str]) -> str | None:
         return "rest"
     if classes & _CONTAINER_CLASSES or ident in _CONTAINER_IDS or ident.startswith("yahoo_quoted"):
         return "container"
-    style = attrs.get("style", "")
+    style = attrs.get("style", "")[:500]  # a hostile megabyte of style is not a border rule
     if tag in ("div", "p") and _BORDER_TOP.search(style) and (_PADDING_TOP.search(style) or "border:none" in
                                                                style.replace(" ", "").lower()):
         return "rest"

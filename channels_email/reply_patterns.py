@@ -157,8 +157,7 @@ _WROTE_RE = _alternatives(_escaped(w for words in WROTE.values() for w in words)
 # line ending with ":" that carries both a date-ish number and an address (Gmail's Russian and
 # Hungarian attributions have no verb at the end: "сб, 25 июл. 2026 г. в 09:02, Jane <j@x>:").
 WROTE_LINE = re.compile(rf"(?:{_WROTE_RE})\s*(?:\([^()]*\)\s*)?[:：]?\s*$", re.I)
-ATTRIBUTION_ADDRESS = re.compile(r"(?:\d.*(?:<[^<>\s]+@[^<>\s]+>|\[mailto:[^\]]+\]|\S+@\S+\.\w+)"
-                                 r"|(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+).*\d).*[:：]\s*$")
+ADDRESS = re.compile(r"<[^<>\s]+@[^<>\s]+>|\[mailto:[^\]\s]+\]|[^\s<>()]+@[^\s<>()]+\.\w+")
 # An attribution starts with a word a reply header starts with: "On", "Am", "Le", "El", "Il",
 # "Op", "Em", "Den", "Dnia", "W dniu", "Dne", "В", "Στις", a date, a name... Rather than list
 # openings, we accept any line not too long and check that the joined text has a digit (the date).
@@ -179,19 +178,21 @@ WROTE_ALONE = re.compile(rf"^(?:{_WROTE_RE})\s*[:：]$", re.I)
 _FROM_RE = _alternatives(re.escape(w) for words in FROM.values() for w in words)
 _FIELDS_RE = _alternatives(re.escape(w) for w in FIELDS)
 # "From: Jane <jane@x>" / "*From:* Jane" / "**Von:** Jane" / "De : Jane" (French spacing).
-FROM_LINE = re.compile(rf"^[*_\s]*(?:{_FROM_RE})[*_]*{_SPACE}*[:：][*_]*(?:\s|$)", re.I)
-FIELD_LINE = re.compile(rf"^[*_\s]*(?:{_FIELDS_RE}|{_FROM_RE})[*_]*{_SPACE}*[:：][*_]*(?:\s|$)", re.I)
+# (Quantifiers are bounded throughout: a hostile line of 100k spaces must not backtrack for minutes.)
+FROM_LINE = re.compile(rf"^[*_]{{0,3}}(?:{_FROM_RE})[*_]{{0,3}}{_SPACE}{{0,3}}[:：][*_]{{0,3}}(?:\s|$)", re.I)
+FIELD_LINE = re.compile(rf"^[*_]{{0,3}}(?:{_FIELDS_RE}|{_FROM_RE})[*_]{{0,3}}{_SPACE}{{0,3}}[:：][*_]{{0,3}}(?:\s|$)",
+                        re.I)
 # A whole header block flattened onto one line ("Date: ... From: ... To: ... Subject: ...").
-INLINE_FIELD = re.compile(rf"(?:^|\s)[*_]*(?:{_FIELDS_RE}|{_FROM_RE})[*_]*{_SPACE}*[:：]", re.I)
+INLINE_FIELD = re.compile(rf"(?:^|\s)[*_]{{0,3}}(?:{_FIELDS_RE}|{_FROM_RE})[*_]{{0,3}}{_SPACE}{{0,3}}[:：]", re.I)
 
 _ORIGINAL_RE = _alternatives(re.escape(w) for w in ORIGINAL_MESSAGE)
-ORIGINAL_LINE = re.compile(rf"^\s*[-_=*~ ]*\s*(?:{_ORIGINAL_RE})\s*[-_=*~ ]*\s*:?\s*$", re.I)
+ORIGINAL_LINE = re.compile(rf"^[-_=*~\s]{{0,40}}(?:{_ORIGINAL_RE})[-_=*~\s]{{0,40}}:?$", re.I)
 # Outlook's rule above its header block: a line of underscores (or dashes) alone.
 RULE_LINE = re.compile(r"^\s*(?:_{10,}|-{10,}|={10,}|—{5,})\s*$")
 # The standard signature delimiter (RFC 3676 section 4.3), and the common "--" without a space.
 SIGNATURE_DELIMITER = re.compile(r"^(?:-- ?|—)$")
 # A forward is content the customer wants us to read: never cut as a quote.
-FORWARDED = re.compile(r"^\s*[-_=* ]*\s*(?:forwarded message|begin forwarded message|weitergeleitete nachricht|"
+FORWARDED = re.compile(r"^[-_=* \t]{0,40}(?:forwarded message|begin forwarded message|weitergeleitete nachricht|"
                        r"message transféré|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|"
                        r"mensagem encaminhada|vidarebefordrat meddelande|videresendt meddelelse|"
                        r"välitetty viesti|przekazana wiadomość|přeposlaná zpráva|továbbított üzenet|"

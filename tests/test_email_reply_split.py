@@ -171,6 +171,18 @@ def test_interleaved_answers_are_kept_whole_and_a_sign_off_below_the_quote_stays
     assert "> Old" in split.quoted
 
 
+@pytest.mark.parametrize("text", [
+    "Hello\n" + " " * 20000 + "x:\n> q",  # these used to backtrack for minutes in header patterns
+    "Hello\n-" + " " * 20000 + "Original Message x",
+    "reply " + "On 1 " * 5000 + ":",
+    "From: " + "To: x " * 20000,
+    "\n".join(f"On line {i} something <a@b.example> wrote:" for i in range(5000)),
+], ids=["spaces", "separator", "shared-line", "fields", "headers"])
+def test_hostile_bodies_are_split_in_bounded_time(text):
+    split = split_reply(text, "", ["What is best for the folks who write here?"])
+    assert split.visible and split.visible in text
+
+
 def test_bottom_posted_plain_reply():
     split = split_reply("On Sat, Jul 25, 2026 at 9:02 AM Support <s@example.com> wrote:\n> Old text\n\nNew text")
     assert split.visible == "New text"
@@ -215,3 +227,20 @@ def test_quoted_html_is_kept_sanitised_on_the_message():
     assert message.text == LANGUAGES["de"].typed
     assert message.html == ""
     assert "<blockquote>" in message.meta["original_html"] and "warehouse" in message.meta["original_html"]
+
+
+@pytest.mark.django_db
+def test_a_splitter_failure_keeps_the_mail_whole_instead_of_quarantining_it(monkeypatch, caplog):
+    from channels_email import inbound
+    from channels_email.pipe import ingest_raw
+    from tests.email_helpers import mail
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("splitter bug")
+
+    monkeypatch.setattr(inbound, "split_reply", broken)
+    payload, items = ingest_raw(mail(body="Where is order 4521?\r\n\r\n> old quote"))
+    payload.refresh_from_db()
+    assert payload.state == "processed"
+    assert items[0].message.text == "Where is order 4521?\n\n> old quote"
+    assert "reply split failed for mail from jane@example.org" in caplog.text
