@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from channels_email import conf, mime, noise, tokens
 from channels_email.quotes import Split, split_reply
+from channels_email.reply_patterns import REPLY_SUBJECT
 from channels_email.reply_sent import sent_texts
 from tickets.channels import InboundAttachment, InboundMessage, Quarantined, ThreadHints
 from tickets.sanitize import sanitize_html
@@ -82,7 +83,7 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         # Our own layers, not the ESP's stripped text: they know what we sent, and they keep the
         # signature (split off, not deleted).
         # Only a reply can quote what we sent (threading headers, our reply address or "Re:").
-        replying = ticket_id or ids or subject[:4].lower() in ("re: ", "aw: ", "sv: ", "re:", "antw")
+        replying = ticket_id or ids or REPLY_SUBJECT.match(subject)
         sent = sent_texts(ticket_id=ticket_id, sender=sender) if replying else ()
         try:
             split = split_reply(body.text, html, sent)

@@ -199,6 +199,10 @@ FORWARDED = re.compile(r"^[-_=* \t]{0,40}(?:forwarded message|begin forwarded me
                        r"пересылаемое сообщение|переслане повідомлення|iletilen ileti|προωθημένο μήνυμα|"
                        r"転送されたメッセージ|转发的邮件|전달된 메시지)", re.I | re.M)
 
+# A reply's subject prefix in the common clients' languages ("Re:", "AW:", "SV:", "Odp:", "回复:").
+REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|vs|antw|odp|ynt|yan|rif|res|ref|r|atb|vá|απ|отв|回复|答复|返信|회신)"
+                           r"\s*(?:\[\d+\])?\s*[:：]", re.I)
+
 _SENT_FROM_RE = _alternatives(re.escape(w) for w in SENT_FROM)
 _DEVICES_RE = _alternatives(re.escape(w) for w in DEVICES)
 SENT_FROM_LINE = re.compile(rf"(?:{_SENT_FROM_RE})", re.I)

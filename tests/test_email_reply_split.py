@@ -74,6 +74,21 @@ def test_our_text_is_found_rewrapped_prefixed_and_flattened():
     assert reply_sent.find(lines, ["Too short"]) is None
 
 
+@pytest.mark.django_db
+def test_a_reply_without_threading_headers_is_matched_against_what_we_sent_to_its_address(agent):
+    from channels_email.pipe import ingest_raw
+    from tests.email_helpers import mail
+    from tickets import services
+
+    ticket = ingest_raw(mail())[1][0].message.ticket
+    services.reply(ticket, author=agent, text=SENT)
+    text, _html = bodies("en", "unknown_header_text")
+    raw = mail(subject="AW: Your parcel", body=text.replace("\n", "\r\n"), msgid="<no-threading@example.org>")
+    message = ingest_raw(raw)[1][0].message
+    assert message.text == LANGUAGES["en"].typed
+    assert message.meta["quoted_text"].startswith(reply_languages.UNKNOWN_HEADER)
+
+
 def test_an_unknown_language_header_is_found_only_through_our_text():
     text, _html = bodies("en", "unknown_header_text")
     split = split_reply(text, "", [SENT])
