@@ -148,6 +148,10 @@ def test_replies_in_every_client_shape_of_this_language(code):
     ("Ok.\n\n---- John Smith wrote ----\nOld", "Ok."),
     ("Ok.\n2011/4/7 Nathan <support@example.com>\n\n> Old", "Ok."),
     ("Ok--- On Wed, Apr 4, 2012 at 3:59 PM, me@example.com wrote:\n> Hi", "Ok"),
+    # Android / Samsung mail (here in Russian): a separator, then a header block
+    ("Спасибо.\n\n-------- Исходное сообщение --------\nОт: Support <s@example.com>\nДата: 25.07.2026 9:02\n"
+     "Кому: jane@example.org\nТема: Заказ\n\nOld", "Спасибо."),
+    ("Спасибо.\n\n25 июля 2026 г. 9:02 пользователь Support <s@example.com> написал:\n\n> Old", "Спасибо."),
     # the mail's own header block at the top (a reply "with header", an Outlook forward)
     ("Od: Jan <j@example.com>\nWysłano: środa, 1 marca 2023\nDo: Anna\nTemat: x\n\nCześć Anno", "Cześć Anno"),
 ])
