@@ -4,9 +4,7 @@ thread -> ingest -> acknowledge) on a fresh SQLite database. Prints messages/s; 
     .venv/bin/python bench/email_ingest.py [COUNT]
 """
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,15 +13,10 @@ sys.path.insert(0, str(ROOT))
 TARGET = 500.0
 COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 
-tmp = tempfile.mkdtemp(prefix="bench-email-", dir=os.environ.get("BENCH_TMP"))
-os.environ.update({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                   "HELPDESK_FROM_EMAIL": "support@helpdesk.example.com", "HELPDESK_LOG_LEVEL": "ERROR",
-                   "DJANGO_SETTINGS_MODULE": "helpdesk.settings"})
-os.environ.pop("REDIS_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _fresh_db import setup  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+setup("bench-email-")
 from django.core.management import call_command  # noqa: E402
 
 from channels_email import tokens  # noqa: E402

@@ -14,7 +14,9 @@ from email.message import Message as EmailMessage
 from django.utils.translation import gettext as _
 
 from channels_email import conf, mime, noise, tokens
-from channels_email.quotes import visible_reply
+from channels_email.quotes import Split, split_reply
+from channels_email.reply_patterns import REPLY_SUBJECT
+from channels_email.reply_sent import sent_texts
 from tickets.channels import InboundAttachment, InboundMessage, Quarantined, ThreadHints
 from tickets.sanitize import sanitize_html
 
@@ -71,8 +73,30 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
     body = mime.body(msg)
     html = body.html
     full_text = body.text or (mime.html_to_text(html) if html else "")
-    text = visible_reply(stripped_text or full_text) if (stripped_text or full_text) else ""
+    ids = mime.message_ids(mime.header(msg, "In-Reply-To")) + mime.message_ids(mime.header(msg, "References"))
+    recipients_all = mime.addresses(msg, "To", "Cc")  # parsed once: address parsing is a slow part of email
+    ticket_id = tokens.ticket_from_message_ids(ids) or tokens.ticket_from_addresses(
+        a for _n, a in recipients_all + mime.addresses(msg, "Delivered-To", "X-Original-To"))
     meta = {"message_id": mime.header(msg, "Message-ID")[:998]}
+    text = ""
+    if full_text or html:
+        # Our own layers, not the ESP's stripped text: they know what we sent, and they keep the
+        # signature (split off, not deleted).
+        # Only a reply can quote what we sent (threading headers, our reply address or "Re:").
+        replying = ticket_id or ids or REPLY_SUBJECT.match(subject)
+        sent = sent_texts(ticket_id=ticket_id, sender=sender) if replying else ()
+        try:
+            split = split_reply(body.text, html, sent)
+        except Exception:  # noqa: BLE001 - a splitter bug must not quarantine mail: show it whole
+            log.exception("reply split failed for mail from %s; showing it whole", sender)
+            split = Split(visible=full_text.replace("\r\n", "\n").strip())
+        text = split.visible
+        if split.signature:
+            meta["signature"] = split.signature
+        if split.quoted:
+            meta["quoted_text"] = split.quoted
+    elif stripped_text:
+        text = stripped_text
     # The splitter answers with LF line endings; CRLF as on the wire is not a difference (else
     # every multi-line CRLF mail lost its HTML, Outlook's inline images with it).
     if text.strip() != full_text.replace("\r\n", "\n").strip():
@@ -81,10 +105,8 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         if html:
             meta["original_html"] = sanitize_html(html)
             html = ""
-    visible = mime.addresses(msg, "To", "Cc")  # parsed once: address parsing is a slow part of email
-    recipients = visible + mime.addresses(msg, "Delivered-To", "X-Original-To")
     own = conf.own_addresses()
-    others = sorted({a for _n, a in visible
+    others = sorted({a for _n, a in recipients_all
                      if a != sender and a not in own and "+t" not in a.partition("@")[0]
                      and a.rpartition("@")[2] != conf.support_domain()})
     if others:
@@ -93,8 +115,6 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         meta["auto_submitted"] = auto_reason
     if spam_score is not None:
         meta["spam_score"] = spam_score
-    ids = mime.message_ids(mime.header(msg, "In-Reply-To")) + mime.message_ids(mime.header(msg, "References"))
-    ticket_id = tokens.ticket_from_message_ids(ids) or tokens.ticket_from_addresses(a for _n, a in recipients)
     hints = ThreadHints(ticket_id=ticket_id, reply_to_external_ids=tuple(dict.fromkeys(ids))[-20:],
                         related_ticket_id=tokens.subject_ticket(subject),
                         join_open_ticket=False)  # a fresh email is a fresh ticket, as in Zendesk

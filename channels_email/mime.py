@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
 from email.message import Message as EmailMessage
-from email.utils import getaddresses
+from email.utils import collapse_rfc2231_value, getaddresses
 from html.parser import HTMLParser
 
 MAX_DEPTH = 20
@@ -62,7 +62,23 @@ def part_text(part: EmailMessage) -> str:
     if payload is None:
         payload = part.get_payload()
         return payload.replace("\x00", "") if isinstance(payload, str) else ""
-    return decode_bytes(payload, part.get_param("charset"))
+    return decode_bytes(payload, param(part, "charset"))
+
+
+def param(part: EmailMessage, name: str, header: str = "content-type") -> str:
+    """A MIME parameter as text. An RFC 2231 value (`charset*=utf-8''...`, `name*0*=...`)
+    arrives from get_param() as a (charset, language, value) tuple: collapse it the standard
+    library's way, falling back to the raw value if its charset is unknown."""
+    try:
+        value = part.get_param(name, header=header)
+    except (ValueError, LookupError, TypeError, IndexError):
+        return ""
+    if isinstance(value, tuple):
+        try:
+            return collapse_rfc2231_value(value, fallback_charset="utf-8")
+        except (LookupError, UnicodeDecodeError, TypeError, ValueError):
+            return value[2] if len(value) > 2 and isinstance(value[2], str) else ""
+    return value or ""
 
 
 def clean(value: str) -> str:

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from channels_email import conf
-from channels_email.mime import header, message_ids, part_text
+from channels_email.mime import header, message_ids, param, part_text
 from tickets.channels import DeliveryUpdate
 from tickets.models import Identity, Message
 
@@ -81,7 +81,7 @@ def delivery_report(msg: EmailMessage, raw: bytes = b"") -> list[DeliveryUpdate]
     tell which message it is about."""
     if msg.get_content_type() != "multipart/report":
         return None
-    report_type = (msg.get_param("report-type") or "").lower()
+    report_type = param(msg, "report-type").lower()
     parts = list(msg.walk())
     original = _original_message_id(parts, raw)
     if not original:

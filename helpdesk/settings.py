@@ -223,7 +223,6 @@ HELPDESK_EMAIL_SENDER_HOURLY_LIMIT = int(env("HELPDESK_EMAIL_SENDER_HOURLY_LIMIT
 HELPDESK_EMAIL_AUTO_ACK = env_bool("HELPDESK_EMAIL_AUTO_ACK", True)
 # The MAILERS entry that sends our outbound mail (replies, acknowledgements, offline chat replies).
 HELPDESK_EMAIL_MAILER = env("HELPDESK_EMAIL_MAILER", "default")
-HELPDESK_EMAIL_REPLY_LANGUAGES = env_list("HELPDESK_EMAIL_REPLY_LANGUAGES", "en,de,fr,es")
 EMAIL_CHANNELS = {
     "email": "channels_email.adapter.EmailAdapter",  # outbound (first "email" adapter = default)
     "email_pipe": "channels_email.adapter.MtaPipeAdapter",  # manage.py ingest_email

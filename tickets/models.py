@@ -220,6 +220,13 @@ class Message(models.Model):
         `cid:` image (ours), does not. The console script mirrors this pattern."""
         return bool(REMOTE_IMAGE.search(self.html))
 
+    @property
+    def folded_text(self) -> str:
+        """What a channel split off the visible text (a signature, the quoted history; in
+        `meta["signature"]` / `meta["quoted_text"]`): the console shows it behind a toggle."""
+        meta = self.meta if isinstance(self.meta, dict) else {}
+        return "\n\n".join(str(meta[key]) for key in ("signature", "quoted_text") if meta.get(key))
+
 
 # <img ... src= or srcset= "http(s)://..." or "//..." (sanitised HTML: attributes are quoted by nh3).
 REMOTE_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc(?:set)?\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)

@@ -27,6 +27,7 @@ def message_data(message, attachments=None) -> dict:
         "author": message.author_name,
         "subject": message.subject,
         "text": message.text,
+        "folded": message.folded_text,
         "html": message.html,
         "status": message.status,
         "error": message.error_message,

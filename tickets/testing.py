@@ -30,7 +30,7 @@ def sign(body: bytes, secret: str = "fake-secret") -> str:
 
 class FakeAdapter(BaseAdapter):
     """Webhook body: {"messages": [{"id", "from", "name", "text", "subject", "ticket",
-    "reply_to", "session", "attachments": [{"filename", "content_type", "text"|"url"}]}],
+    "reply_to", "session", "meta", "attachments": [{"filename", "content_type", "text"|"url"}]}],
     "statuses": [{"id", "status", "error_code", "error"}]}, signed in X-Fake-Signature."""
 
     channel = "fake"
@@ -59,6 +59,7 @@ class FakeAdapter(BaseAdapter):
                                           content=a["text"].encode() if "text" in a else None, url=a.get("url", ""))
                         for a in m.get("attachments", [])),
                     timestamp=datetime.fromisoformat(m["at"]) if m.get("at") else None,
+                    meta=m.get("meta") or {},
                     raw=m,
                 ))
             for s in data.get("statuses", []):

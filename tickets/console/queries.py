@@ -169,13 +169,15 @@ class TimelineMessage:
     status: str
     error_message: str
     created_at: object
+    meta: dict
     files: list = field(default_factory=list)
 
     has_remote_images = Message.has_remote_images
+    folded_text = Message.folded_text
 
 
 TIMELINE_COLUMNS = ("pk", "ticket_id", "direction", "channel", "adapter", "identity_id", "author_name", "subject",
-                    "text", "html", "status", "error_message", "created_at")
+                    "text", "html", "status", "error_message", "created_at", "meta")
 
 
 def history(ticket: Ticket, show_all: bool = False, user=None) -> tuple[list[Block], bool, TimelineMessage | None]:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 def _labels() -> dict[str, str]:
     return {"retry": escape(_("Retry")), "move": escape(_("Move")), "email": escape(_("Email content")),
-            "images": escape(_("Show remote images"))}
+            "images": escape(_("Show remote images")), "folded": escape(_("Show quoted text"))}
 
 
 def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str, labels: dict) -> str:
@@ -47,6 +47,10 @@ def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str,
                          f'{labels["images"]}</button>')
     else:
         parts.append(f'<div class="text">{escape(m.text)}</div>')
+    folded = m.folded_text
+    if folded:  # the quoted history and signature split off an email, one click away
+        parts.append(f'<details class="folded"><summary>{labels["folded"]}</summary>'
+                     f'<div class="text">{escape(folded)}</div></details>')
     files = getattr(m, "files", ())
     if files:
         parts.append('<div class="attachments">')

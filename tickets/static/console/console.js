@@ -220,6 +220,11 @@
     } else {
       item.append(el("div", "text", m.text));
     }
+    if (m.folded) {  // quoted history and signature split off an email (rendering.message_html)
+      const folded = el("details", "folded");
+      folded.append(el("summary", "", _("Show quoted text")), el("div", "text", m.folded));
+      item.append(folded);
+    }
     if (m.attachments && m.attachments.length) {
       const box = el("div", "attachments");
       for (const a of m.attachments) {
