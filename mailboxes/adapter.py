@@ -1,0 +1,69 @@
+"""The email adapter for mail read from a mailbox (HELPDESK_CHANNELS "email_mailbox").
+
+Inbound it is the MTA pipe's parser (raw RFC 5322 bytes), plus the mailbox it came from in the
+message's meta; new tickets get the mailbox's team. Outbound it is the email adapter's reply,
+sent from the mailbox's address (its Reply-To token on that address) through the mailbox's SMTP
+server or the configured mailer. The email channel stays the one seam for outbound mail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from channels_email import outbound
+from channels_email.adapter import MtaPipeAdapter
+from mailboxes import smtp
+from mailboxes.models import Mailbox
+from tickets import services
+from tickets.channels import InboundMessage
+from tickets.models import Message
+from tickets.services import IngestResult
+
+MAILBOX_ADAPTERS = ("email_mailbox", "email_mailbox_history")
+
+
+def _mailbox_id(raw) -> int | None:
+    value = (raw.headers or {}).get("mailbox")
+    return int(value) if str(value or "").isdigit() else None
+
+
+def mailbox_of(message: Message) -> Mailbox | None:
+    """The mailbox the customer last wrote to on this ticket."""
+    meta = (Message.objects.filter(ticket_id=message.ticket_id, direction=Message.Direction.INBOUND,
+                                   adapter__in=MAILBOX_ADAPTERS)
+            .order_by("-pk").values_list("meta", flat=True).first()) or {}
+    mailbox_id = meta.get("mailbox")
+    return Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
+
+
+class MailboxAdapter(MtaPipeAdapter):
+    def parse(self, raw):
+        items = super().parse(raw)
+        mailbox_id = _mailbox_id(raw)
+        if mailbox_id is None:
+            return items
+        return [dataclasses.replace(item, meta={**item.meta, "mailbox": mailbox_id})
+                if isinstance(item, InboundMessage) else item for item in items]
+
+    def after_ingest(self, results):
+        super().after_ingest(results)
+        teams = {}
+        for result in results:
+            if not isinstance(result, IngestResult) or not result.ticket_created:
+                continue
+            mailbox_id = result.message.meta.get("mailbox")
+            if mailbox_id not in teams:
+                mailbox = Mailbox.objects.filter(pk=mailbox_id).select_related("team").first()
+                teams[mailbox_id] = mailbox.team if mailbox else None
+            if teams[mailbox_id] is not None:
+                ticket = result.message.ticket
+                services.assign(ticket, assignee=ticket.assignee, team=teams[mailbox_id])
+
+    def deliver(self, message):
+        mailbox = mailbox_of(message)
+        if mailbox is None:
+            return super().deliver(message)
+        mail = outbound.build_reply(message, address=mailbox.address)
+        backend = smtp.backend_for(mailbox) if mailbox.outgoing == Mailbox.Outgoing.SMTP else None
+        outbound.send(mail, backend=backend)
+        return mail.extra_headers["Message-ID"]
