@@ -108,7 +108,7 @@ class MailboxWorker(threading.Thread):
                     return  # settings changed or disabled: reconnect with the new ones
                 self._wait_for_mail(client)
                 if not self._renew():
-                    raise sync.LeaseLost()
+                    raise sync.LeaseLost("the lease was taken over")
         finally:
             imap.close(client)
 
@@ -122,7 +122,7 @@ class MailboxWorker(threading.Thread):
             while not self.stopping.is_set() and time.monotonic() < deadline:
                 self.stopping.wait(min(renew_every, deadline - time.monotonic()))
                 if not self._renew():
-                    raise sync.LeaseLost()
+                    raise sync.LeaseLost("the lease was taken over")
             return
         client.idle()
         try:
@@ -133,7 +133,7 @@ class MailboxWorker(threading.Thread):
                     return
                 if time.monotonic() >= renew_at:
                     if not self._renew():
-                        raise sync.LeaseLost()
+                        raise sync.LeaseLost("the lease was taken over")
                     renew_at = time.monotonic() + renew_every
         finally:
             client.idle_done()

@@ -69,7 +69,7 @@ def sync(mailbox: Mailbox, client: IMAPClient, *, renew: Callable[[], bool] = la
     stored = 0
     for start in range(0, len(uids), BATCH):
         if not renew():
-            raise LeaseLost()
+            raise LeaseLost("the lease was taken over")
         chunk = uids[start:start + BATCH]
         stored += _import_batch(mailbox, client, state, uidvalidity, chunk, adapter, dedupe_first=resync)
         if progress:
@@ -116,7 +116,7 @@ def _import_batch(mailbox, client, state, uidvalidity, uids, adapter, dedupe_fir
             MailboxFolder.objects.filter(pk=state.pk).update(last_uid=state.last_uid)
     except IntegrityError as exc:
         # Unique (mailbox, folder, uidvalidity, uid): someone else committed these first.
-        raise LeaseLost() from exc
+        raise LeaseLost("another runner stored these UIDs first") from exc
     for payload in payloads:
         _process(payload)
     _server_action(mailbox, client, [row.uid for row in rows])

@@ -3,7 +3,7 @@ with its own configuration in a temporary directory on a free loopback port, an 
 (aiosmtpd) that keeps what it receives, and a local OAuth2 token endpoint speaking the real
 protocol (authorization code, refresh, introspection for Dovecot's oauth2 passdb).
 
-    with Dovecot(users={"support@example.com": "secret"}) as imap:
+    with Dovecot() as imap:
         imap.append("support@example.com", raw_bytes)         # IMAP APPEND, like a real MTA's delivery
 """
 
@@ -37,8 +37,10 @@ def free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self, users: dict[str, str], port: int | None = None, oauth_introspection_url: str = ""):
-        self.users, self.port = users, port or free_port()
+    PASSWORD = "s3cret-pw"  # every account's password (a static passdb: any user name exists)
+
+    def __init__(self, port: int | None = None, oauth_introspection_url: str = ""):
+        self.port = port or free_port()
         self.oauth_introspection_url = oauth_introspection_url
         self.dir = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
         self.process = None
@@ -54,7 +56,6 @@ class Dovecot:
             (self.dir / sub).mkdir()
         if root:
             os.chown(self.dir / "home", mail_user.pw_uid, mail_user.pw_gid)
-        (self.dir / "users").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self.users.items()))
         oauth = ""
         if self.oauth_introspection_url:
             (self.dir / "oauth2.conf").write_text(
@@ -92,8 +93,8 @@ namespace inbox {{
   }}
 }}
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {self.dir}/users
+  driver = static
+  args = password={self.PASSWORD}
 }}
 {oauth}
 userdb {{
@@ -164,12 +165,17 @@ service stats {{
         from imapclient import IMAPClient
 
         client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
-        client.login(user, self.users[user])
+        client.login(user, self.PASSWORD)
         return client
 
-    def append(self, user: str, *messages: bytes, folder: str = "INBOX") -> None:
+    def append(self, user: str, *messages: bytes, folder: str = "INBOX", when=None) -> None:
+        """`when`: the internal date (what IMAP SEARCH SINCE looks at), as a datetime."""
         client = self.client(user)
         try:
+            if when is not None:
+                for raw in messages:
+                    client.append(folder, raw, msg_time=when)
+                return
             for start in range(0, len(messages), 500):
                 batch = messages[start:start + 500]
                 if len(batch) > 1 and client.has_capability("MULTIAPPEND"):
@@ -351,3 +357,56 @@ class OAuthServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class FaultyProxy:
+    """A TCP forwarder that drops each connection after a random number of bytes from the
+    server (somewhere in the greeting, the login, a FETCH literal, the STORE...): a network
+    that fails at random points. `rng` makes a run reproducible."""
+
+    def __init__(self, target_port: int, rng, mean_bytes: int = 200_000):
+        self.target_port, self.rng, self.mean_bytes = target_port, rng, mean_bytes
+        self.cuts = 0
+        self.port = free_port()
+        self._server = socket.create_server(("127.0.0.1", self.port))
+        self._running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while self._running:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            budget = [int(self.rng.expovariate(1 / self.mean_bytes))]
+            threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, budget), daemon=True).start()
+
+    def _pump(self, source, sink, budget):
+        try:
+            while chunk := source.recv(16384):
+                if budget is not None:
+                    if len(chunk) >= budget[0]:
+                        sink.sendall(chunk[:budget[0]])
+                        self.cuts += 1
+                        break
+                    budget[0] -= len(chunk)
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+
+    def close(self):
+        self._running = False
+        self._server.close()
