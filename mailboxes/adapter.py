@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from channels_email import outbound
 from channels_email.adapter import MtaPipeAdapter
 from mailboxes import smtp
 from mailboxes.models import Mailbox
@@ -59,11 +58,9 @@ class MailboxAdapter(MtaPipeAdapter):
                 ticket = result.message.ticket
                 services.assign(ticket, assignee=ticket.assignee, team=teams[mailbox_id])
 
-    def deliver(self, message):
+    def sender_for(self, message):
         mailbox = mailbox_of(message)
         if mailbox is None:
-            return super().deliver(message)
-        mail = outbound.build_reply(message, address=mailbox.address)
+            return super().sender_for(message)
         backend = smtp.backend_for(mailbox) if mailbox.outgoing == Mailbox.Outgoing.SMTP else None
-        outbound.send(mail, backend=backend)
-        return mail.extra_headers["Message-ID"]
+        return mailbox.address, backend

@@ -4,7 +4,6 @@ sync), quarantine, plain-words health, backoff and the lease."""
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -15,41 +14,14 @@ from imapclient import SEEN
 
 from mailboxes import health, runner, sync
 from mailboxes.models import ImportedMail, Mailbox, MailboxFolder
-from tests.mailserver import Dovecot, FaultyProxy, dovecot_available, free_port, mail
+from tests import mailbox_helpers
+from tests.mailbox_helpers import make_mailbox
+from tests.mailserver import FaultyProxy, free_port, mail
 from tickets.models import InboundPayload, Message, Team, Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-def require_dovecot():
-    if dovecot_available():
-        return
-    reason = ("DOVECOT IS NOT INSTALLED: the IMAP mailbox tests need Debian's dovecot-imapd "
-              "(`make test` installs it as root: apt-get install dovecot-imapd)")
-    if os.environ.get("CI"):
-        pytest.fail(reason)  # never skipped in .ci/run
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def dovecot():
-    require_dovecot()
-    with Dovecot() as server:
-        yield server
-
-
-@pytest.fixture
-def account(dovecot):
-    """A fresh IMAP account per test."""
-    return f"support-{secrets.token_hex(4)}@example.com"  # any user name is an account
-
-
-def make_mailbox(dovecot, account, port=None, password="", **fields) -> Mailbox:
-    mailbox = Mailbox(name="Support", address=account, imap_host="127.0.0.1", imap_port=port or dovecot.port,
-                      imap_security=Mailbox.Security.NONE, username=account, **fields)
-    mailbox.set_password(password or Dovecot.PASSWORD)
-    mailbox.save()
-    return mailbox
+account = mailbox_helpers.account  # fixture
+dovecot = mailbox_helpers.dovecot  # fixture
 
 
 def flags_of(dovecot, account, folder="INBOX"):

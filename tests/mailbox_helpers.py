@@ -1,0 +1,42 @@
+"""Shared pieces of the mailbox tests: one Dovecot per test module, a mailbox row on it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+from mailboxes.models import Mailbox
+from tests.mailserver import Dovecot, dovecot_available
+
+
+def require_dovecot():
+    if dovecot_available():
+        return
+    reason = ("DOVECOT IS NOT INSTALLED: the IMAP mailbox tests need Debian's dovecot-imapd "
+              "(`make test` installs it as root: apt-get install dovecot-imapd)")
+    if os.environ.get("CI"):
+        pytest.fail(reason)  # never skipped in .ci/run
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    require_dovecot()
+    with Dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def account(dovecot):
+    """A fresh IMAP account per test."""
+    return f"support-{secrets.token_hex(4)}@example.com"  # any user name is an account
+
+
+def make_mailbox(dovecot, account, port=None, password="", **fields) -> Mailbox:
+    mailbox = Mailbox(name="Support", address=account, imap_host="127.0.0.1", imap_port=port or dovecot.port,
+                      imap_security=Mailbox.Security.NONE, username=account, **fields)
+    mailbox.set_password(password or Dovecot.PASSWORD)
+    mailbox.save()
+    return mailbox
