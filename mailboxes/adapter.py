@@ -9,13 +9,14 @@ server or the configured mailer. The email channel stays the one seam for outbou
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from channels_email.adapter import MtaPipeAdapter
 from mailboxes import smtp
 from mailboxes.models import Mailbox
 from tickets import services
 from tickets.channels import InboundMessage
-from tickets.models import Message
+from tickets.models import Message, Team
 from tickets.services import IngestResult
 
 MAILBOX_ADAPTERS = ("email_mailbox", "email_mailbox_history")
@@ -35,6 +36,22 @@ def mailbox_of(message: Message) -> Mailbox | None:
     return Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
 
 
+_teams: dict[int, tuple[float, Team | None]] = {}
+
+
+def _team_of(mailbox_id) -> Team | None:
+    """The mailbox's team, cached for a few seconds: asked once per new ticket, and a first
+    sync opens thousands (an ORM query each cost more than the rest of the ingest)."""
+    if not mailbox_id:
+        return None
+    at, team = _teams.get(mailbox_id, (0.0, None))
+    if time.monotonic() - at > 5.0:
+        mailbox = Mailbox.objects.filter(pk=mailbox_id).select_related("team").first()
+        team = mailbox.team if mailbox else None
+        _teams[mailbox_id] = (time.monotonic(), team)
+    return team
+
+
 class MailboxAdapter(MtaPipeAdapter):
     def parse(self, raw):
         items = super().parse(raw)
@@ -46,17 +63,12 @@ class MailboxAdapter(MtaPipeAdapter):
 
     def after_ingest(self, results):
         super().after_ingest(results)
-        teams = {}
         for result in results:
-            if not isinstance(result, IngestResult) or not result.ticket_created:
-                continue
-            mailbox_id = result.message.meta.get("mailbox")
-            if mailbox_id not in teams:
-                mailbox = Mailbox.objects.filter(pk=mailbox_id).select_related("team").first()
-                teams[mailbox_id] = mailbox.team if mailbox else None
-            if teams[mailbox_id] is not None:
-                ticket = result.message.ticket
-                services.assign(ticket, assignee=ticket.assignee, team=teams[mailbox_id])
+            if isinstance(result, IngestResult) and result.ticket_created:
+                team = _team_of(result.message.meta.get("mailbox"))
+                if team is not None:
+                    ticket = result.message.ticket
+                    services.assign(ticket, assignee=ticket.assignee, team=team)
 
     def sender_for(self, message):
         mailbox = mailbox_of(message)

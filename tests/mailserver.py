@@ -23,17 +23,13 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.live import end_process, free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 
 def dovecot_available() -> bool:
     return Path(DOVECOT).exists() and Path("/usr/lib/dovecot/imap").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Dovecot:
@@ -146,12 +142,7 @@ service stats {{
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            end_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Dovecot:
