@@ -35,8 +35,9 @@ def account(dovecot):
 
 
 def make_mailbox(dovecot, account, port=None, password="", **fields) -> Mailbox:
+    fields = {"imap_security": Mailbox.Security.NONE, **fields}
     mailbox = Mailbox(name="Support", address=account, imap_host="127.0.0.1", imap_port=port or dovecot.port,
-                      imap_security=Mailbox.Security.NONE, username=account, **fields)
+                      username=account, **fields)
     mailbox.set_password(password or Dovecot.PASSWORD)
     mailbox.save()
     return mailbox

@@ -177,6 +177,7 @@ def test_mail_from_the_mailbox_address_itself_is_a_loop_not_a_customer(dovecot, 
     ({"password": "wrong"}, "refused the user name or password"),
     ({"folder": "Nope"}, "The folder “Nope” does not exist"),
     ({"port": "closed"}, "refused the connection"),
+    ({"imap_security": Mailbox.Security.SSL}, "TLS failed"),  # TLS spoken to a plain-text port
 ])
 def test_failures_are_explained_in_plain_words_and_back_off(dovecot, account, change, words, settings):
     settings.HELPDESK_MAILBOX_RETRY_SECONDS = 30
@@ -192,6 +193,15 @@ def test_failures_are_explained_in_plain_words_and_back_off(dovecot, account, ch
     mailbox.refresh_from_db()
     assert mailbox.failures == 2 and mailbox.next_attempt_at - mailbox.last_error_at > first_wait
     assert health.status(mailbox) == "failing"
+
+
+def test_a_full_mailbox_is_said_in_plain_words():
+    from imapclient.exceptions import IMAPClientError
+
+    from mailboxes import imap
+
+    words = imap.explain(IMAPClientError("[OVERQUOTA] Quota exceeded (mailbox for user is full)"))
+    assert words.startswith("The mailbox is over its storage quota") and "[OVERQUOTA]" in words
 
 
 def test_backoff_doubles_and_is_capped_at_an_hour(settings):
