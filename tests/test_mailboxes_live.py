@@ -100,3 +100,30 @@ def test_a_runner_thread_imports_new_mail_through_idle_and_releases_its_lease(do
     assert not thread.is_alive()
     assert Mailbox.objects.get(pk=mailbox.pk).lease_owner == ""
     assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_on_one_mailbox_import_each_mail_once(dovecot, settings):
+    """Two runners (as two `run_mailboxes` processes would) compete for one mailbox: the lease
+    lets one import; the other waits; every mail is there once."""
+    settings.HELPDESK_MAILBOX_LEASE_SECONDS = 3
+    account = f"race-{secrets.token_hex(3)}@example.com"
+    dovecot.append(account, *(mail(n, to=account) for n in range(60)))
+    mailbox = make_mailbox(dovecot, account)
+    runners = [Runner(owner=f"proc-{i}", refresh_seconds=0.2) for i in range(2)]
+    threads = [threading.Thread(target=r.run, daemon=True) for r in runners]
+    for thread in threads:
+        thread.start()
+    try:
+        assert wait_until(lambda: Message.objects.count() >= 60, timeout=60)
+        dovecot.append(account, *(mail(n, to=account) for n in range(60, 70)))
+        assert wait_until(lambda: Message.objects.count() >= 70, timeout=60)
+    finally:
+        for r in runners:
+            r.stop()
+        for thread in threads:
+            thread.join(timeout=15)
+    from tickets.models import InboundPayload
+
+    assert Message.objects.count() == 70 and InboundPayload.objects.count() == 70
+    assert Mailbox.objects.get(pk=mailbox.pk).failures == 0
