@@ -9,12 +9,11 @@ server or the configured mailer. The email channel stays the one seam for outbou
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from channels_email.adapter import MtaPipeAdapter
 from mailboxes import smtp
 from mailboxes.models import Mailbox
-from tickets import services
+from tickets import plainsql, services
 from tickets.channels import InboundMessage
 from tickets.models import Message, Team
 from tickets.services import IngestResult
@@ -36,20 +35,13 @@ def mailbox_of(message: Message) -> Mailbox | None:
     return Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
 
 
-_teams: dict[int, tuple[float, Team | None]] = {}
-
-
 def _team_of(mailbox_id) -> Team | None:
-    """The mailbox's team, cached for a few seconds: asked once per new ticket, and a first
-    sync opens thousands (an ORM query each cost more than the rest of the ingest)."""
+    """The mailbox's team. Plain SQL: asked once per new ticket, and a first sync opens
+    thousands (compiling an ORM query cost more than the rest of the ingest; tickets/plainsql.py)."""
     if not mailbox_id:
         return None
-    at, team = _teams.get(mailbox_id, (0.0, None))
-    if time.monotonic() - at > 5.0:
-        mailbox = Mailbox.objects.filter(pk=mailbox_id).select_related("team").first()
-        team = mailbox.team if mailbox else None
-        _teams[mailbox_id] = (time.monotonic(), team)
-    return team
+    return plainsql.select_one(
+        Team, f"id = (SELECT team_id FROM {Mailbox._meta.db_table} WHERE id = %s)", [int(mailbox_id)])  # noqa: S608
 
 
 class MailboxAdapter(MtaPipeAdapter):

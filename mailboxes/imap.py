@@ -55,11 +55,11 @@ def connect(mailbox: Mailbox) -> IMAPClient:
             client.oauth2_login(mailbox.username, token)
         else:
             client.login(mailbox.username, mailbox.get_password())
-    except oauth.ConsentRevoked:
-        _close(client)
+    except oauth.OAuthError:  # already in plain words (revoked consent, token endpoint down)
+        close(client)
         raise
     except Exception as exc:  # noqa: BLE001
-        _close(client)
+        close(client)
         raise MailboxError(explain(exc), kind=kind_of(exc)) from exc
     return client
 
@@ -95,7 +95,7 @@ def move(client: IMAPClient, uids: list[int], folder: str) -> None:
         raise
 
 
-def _close(client: IMAPClient) -> None:
+def close(client: IMAPClient) -> None:
     try:
         client.logout()
     except Exception:  # noqa: BLE001, S110 - the connection is being dropped anyway
@@ -104,8 +104,6 @@ def _close(client: IMAPClient) -> None:
         except Exception:  # noqa: BLE001, S110
             pass
 
-
-close = _close
 
 
 def kind_of(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from mailboxes import crypto, health, runner
@@ -32,7 +33,11 @@ def form(dovecot, account, **changes):
     return {**data, **changes}
 
 
-def test_only_admins_reach_the_mailbox_screens(console):
+def test_only_admins_reach_the_mailbox_screens(console, django_user_model):
+    boss = Client()
+    boss.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    assert 'href="/console/mailboxes/"' in boss.get(reverse("console:queue")).content.decode()
+    assert 'href="/console/mailboxes/"' not in console.get(reverse("console:queue")).content.decode()
     for name, args in (("mailboxes:list", []), ("mailboxes:new", [])):
         assert console.get(reverse(name, args=args)).status_code == 403
     assert console.post(reverse("mailboxes:new"), {}).status_code == 403
