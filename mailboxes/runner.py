@@ -100,13 +100,10 @@ class MailboxWorker(threading.Thread):
     def _session(self, mailbox: Mailbox):
         client = imap.connect(mailbox)
         try:
-            while not self.stopping.is_set():
+            while not self.stopping.is_set() and not self._changed(mailbox):
                 sync.sync(mailbox, client, renew=self._renew)
                 health.succeeded(mailbox)
-                current = Mailbox.objects.filter(pk=mailbox.pk, enabled=True).values_list("updated_at", flat=True).first()
-                if current != mailbox.updated_at:
-                    return  # settings changed or disabled: reconnect with the new ones
-                self._wait_for_mail(client)
+                self._wait_for_mail(client, mailbox)
                 if not self._renew():
                     raise sync.LeaseLost("the lease was taken over")
         finally:
@@ -115,7 +112,13 @@ class MailboxWorker(threading.Thread):
     def _renew(self) -> bool:
         return health.claim(self.mailbox_id, self.owner)
 
-    def _wait_for_mail(self, client):
+    @staticmethod
+    def _changed(mailbox: Mailbox) -> bool:
+        """An admin saved new settings (or removed the mailbox): reconnect with the new ones."""
+        current = Mailbox.objects.filter(pk=mailbox.pk).values_list("updated_at", flat=True).first()
+        return current != mailbox.updated_at
+
+    def _wait_for_mail(self, client, mailbox: Mailbox):
         renew_every = health.lease_seconds() / 3
         if not client.has_capability("IDLE"):
             deadline = time.monotonic() + poll_seconds()
@@ -123,6 +126,8 @@ class MailboxWorker(threading.Thread):
                 self.stopping.wait(min(renew_every, deadline - time.monotonic()))
                 if not self._renew():
                     raise sync.LeaseLost("the lease was taken over")
+                if self._changed(mailbox):
+                    return
             return
         client.idle()
         try:
@@ -134,6 +139,8 @@ class MailboxWorker(threading.Thread):
                 if time.monotonic() >= renew_at:
                     if not self._renew():
                         raise sync.LeaseLost("the lease was taken over")
+                    if self._changed(mailbox):
+                        return
                     renew_at = time.monotonic() + renew_every
         finally:
             client.idle_done()

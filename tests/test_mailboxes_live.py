@@ -127,3 +127,23 @@ def test_two_runners_on_one_mailbox_import_each_mail_once(dovecot, settings):
 
     assert Message.objects.count() == 70 and InboundPayload.objects.count() == 70
     assert Mailbox.objects.get(pk=mailbox.pk).failures == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_runner_waiting_in_idle_picks_up_new_settings(dovecot, settings):
+    settings.HELPDESK_MAILBOX_LEASE_SECONDS = 3  # renewed (and settings re-read) every second
+    account = f"change-{secrets.token_hex(3)}@example.com"
+    mailbox = make_mailbox(dovecot, account)
+    runner = Runner(owner="settings-test", refresh_seconds=0.5)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: Mailbox.objects.get(pk=mailbox.pk).last_success_at is not None)
+        dovecot.append(account, mail(1, to=account, subject="In the archive"), folder="Archive")
+        mailbox = Mailbox.objects.get(pk=mailbox.pk)
+        mailbox.folder = "Archive"
+        mailbox.save()  # what the settings screen does
+        assert wait_until(lambda: Message.objects.filter(subject="In the archive").exists())
+    finally:
+        runner.stop()
+        thread.join(timeout=15)

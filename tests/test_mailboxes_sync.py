@@ -195,6 +195,20 @@ def test_failures_are_explained_in_plain_words_and_back_off(dovecot, account, ch
     assert health.status(mailbox) == "failing"
 
 
+def test_a_server_that_never_answers_times_out_in_plain_words(dovecot, account, settings):
+    import socket
+
+    settings.HELPDESK_MAILBOX_TIMEOUT_SECONDS = 1
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never sends the IMAP greeting
+    try:
+        mailbox = make_mailbox(dovecot, account, port=silent.getsockname()[1])
+        assert runner.sync_once(mailbox, "owner-a") == -1
+    finally:
+        silent.close()
+    mailbox.refresh_from_db()
+    assert "The server did not answer in time" in mailbox.last_error and mailbox.next_attempt_at
+
+
 def test_a_full_mailbox_is_said_in_plain_words():
     from imapclient.exceptions import IMAPClientError
 
