@@ -35,8 +35,9 @@ def dovecot_available() -> bool:
 class Dovecot:
     PASSWORD = "s3cret-pw"  # every account's password (a static passdb: any user name exists)
 
-    def __init__(self, port: int | None = None, oauth_introspection_url: str = ""):
+    def __init__(self, port: int | None = None, oauth_introspection_url: str = "", idle: bool = True):
         self.port = port or free_port()
+        self.idle = idle  # False: a server that does not offer IDLE (the runner must poll)
         self.oauth_introspection_url = oauth_introspection_url
         self.dir = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
         self.process = None
@@ -75,6 +76,7 @@ default_login_user = {login}
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 mailbox_idle_check_interval = 1 secs
+{"" if self.idle else "imap_capability = IMAP4rev1 SASL-IR LITERAL+ ENABLE UIDPLUS MOVE MULTIAPPEND NAMESPACE"}
 mail_plugins = quota
 plugin {{
   quota = count:User quota

@@ -5,6 +5,7 @@ same against the test database and lets go of its lease when stopped."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import secrets
 import threading
@@ -147,3 +148,44 @@ def test_a_runner_waiting_in_idle_picks_up_new_settings(dovecot, settings):
     finally:
         runner.stop()
         thread.join(timeout=15)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_idle_the_runner_polls(settings):
+    mailbox_helpers.require_dovecot()
+    settings.HELPDESK_MAILBOX_POLL_SECONDS = 1
+    with Dovecot(idle=False) as plain:
+        account = f"poll-{secrets.token_hex(3)}@example.com"
+        client = plain.client(account)
+        assert not client.has_capability("IDLE")
+        client.logout()
+        mailbox = make_mailbox(plain, account)
+        runner = Runner(owner="poll-test", refresh_seconds=0.5)
+        thread = threading.Thread(target=runner.run, daemon=True)
+        thread.start()
+        try:
+            assert wait_until(lambda: Mailbox.objects.get(pk=mailbox.pk).last_success_at is not None)
+            plain.append(account, mail(1, to=account, subject="Polled"))
+            assert wait_until(lambda: Message.objects.filter(subject="Polled").exists())
+        finally:
+            runner.stop()
+            thread.join(timeout=15)
+
+
+@pytest.mark.django_db
+def test_run_mailboxes_once_reports_each_mailbox_and_fails_on_errors(dovecot):
+    from django.core.management import CommandError, call_command
+
+    good = f"once-{secrets.token_hex(3)}@example.com"
+    dovecot.append(good, mail(1, to=good), mail(2, to=good))
+    ok = make_mailbox(dovecot, good)
+    out = io.StringIO()
+    call_command("run_mailboxes", "--once", "--mailbox", str(ok.pk), stdout=out)
+    assert f"{good}: 2 new mail(s) imported" in out.getvalue()
+
+    bad = make_mailbox(dovecot, f"bad-{secrets.token_hex(3)}@example.com", password="wrong")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 mailbox\\(es\\) failed"):
+        call_command("run_mailboxes", "--once", stdout=io.StringIO(), stderr=err)
+    assert "refused the user name or password" in err.getvalue()
+    assert Message.objects.count() == 2 and Mailbox.objects.get(pk=bad.pk).failures == 1
