@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailboxes import oauth
+from mailboxes import crypto, oauth
 from mailboxes.models import Mailbox
 
 
@@ -125,6 +125,9 @@ def explain(exc: BaseException) -> str:
     """One sentence an admin understands, with the server's own words after it."""
     if isinstance(exc, MailboxError):
         return str(exc)
+    if isinstance(exc, crypto.SecretUnreadable):
+        return _("The stored password or sign-in cannot be decrypted (was HELPDESK_ENCRYPTION_KEY "
+                 "changed?): enter the password again or reconnect the mailbox.")
     detail = str(exc).strip() or type(exc).__name__
     kind = kind_of(exc)
     if kind == "auth":
