@@ -29,6 +29,7 @@ from tickets.models import InboundPayload
 log = logging.getLogger(__name__)
 
 BATCH = 100
+BATCH_BYTES = 32 * 1024 * 1024
 ADAPTER = "email_mailbox"  # live mail: acknowledged like the pipe's
 HISTORY_ADAPTER = "email_mailbox_history"  # a first sync's backlog: no "we got your message"
 _BODY = b"BODY[]"
@@ -66,15 +67,33 @@ def sync(mailbox: Mailbox, client: IMAPClient, *, renew: Callable[[], bool] = la
     # "n:*" always matches the last message, even below n: keep only what is really new.
     uids = sorted(uid for uid in client.search(criteria) if uid > state.last_uid)
     adapter = HISTORY_ADAPTER if state.last_uid == 0 and (first_sync or resync) else ADAPTER
-    stored = 0
-    for start in range(0, len(uids), BATCH):
+    stored = done = 0
+    for chunk in _batches(client, uids):
         if not renew():
             raise LeaseLost("the lease was taken over")
-        chunk = uids[start:start + BATCH]
         stored += _import_batch(mailbox, client, state, uidvalidity, chunk, adapter, dedupe_first=resync)
+        done += len(chunk)
         if progress:
-            progress(start + len(chunk), len(uids))
+            progress(done, len(uids))
     return stored
+
+
+def _batches(client: IMAPClient, uids: list[int]):
+    """UIDs in fetch batches of at most BATCH mails and BATCH_BYTES (sizes asked first, one
+    short line per mail), so a mailbox of large attachments never sits in memory at once."""
+    for start in range(0, len(uids), 1000):
+        window = uids[start:start + 1000]
+        sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in client.fetch(window, ["RFC822.SIZE"]).items()}
+        chunk, total = [], 0
+        for uid in window:
+            size = sizes.get(uid, 0)
+            if chunk and (len(chunk) >= BATCH or total + size > BATCH_BYTES):
+                yield chunk
+                chunk, total = [], 0
+            chunk.append(uid)
+            total += size
+        if chunk:
+            yield chunk
 
 
 def _import_batch(mailbox, client, state, uidvalidity, uids, adapter, dedupe_first) -> int:

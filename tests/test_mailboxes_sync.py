@@ -60,6 +60,18 @@ def test_first_sync_imports_every_mail_once_with_the_team_and_marks_it_read(dove
     assert InboundPayload.objects.filter(adapter="email_mailbox").count() == 1
 
 
+def test_large_mail_is_fetched_in_batches_bounded_by_size(dovecot, account, monkeypatch):
+    monkeypatch.setattr(sync, "BATCH_BYTES", 250_000)
+    dovecot.append(account, *(mail(n, to=account, body="y" * 100_000) for n in range(5)))
+    mailbox = make_mailbox(dovecot, account)
+    seen = []
+    real = sync._import_batch
+    monkeypatch.setattr(sync, "_import_batch", lambda m, c, s, v, uids, *a, **k: seen.append(list(uids)) or real(m, c, s, v, uids, *a, **k))
+    assert runner.sync_once(mailbox, "owner-a") == 5
+    assert seen == [[1, 2], [3, 4], [5]]  # ~100 kB each: two per 250 kB batch
+    assert Message.objects.count() == 5
+
+
 def test_a_crash_between_commit_and_flag_finishes_the_flag_and_keeps_one_copy(dovecot, account, monkeypatch):
     dovecot.append(account, mail(1, to=account), mail(2, to=account))
     mailbox = make_mailbox(dovecot, account)
