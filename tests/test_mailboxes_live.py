@@ -5,6 +5,7 @@ same against the test database and lets go of its lease when stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import secrets
@@ -50,6 +51,22 @@ def last_line(output: str) -> str:
     return output.strip().splitlines()[-1] if output.strip() else ""
 
 
+@contextlib.contextmanager
+def running(*owners: str):
+    """Runners (as separate `run_mailboxes` processes would be) in threads; stopped on exit."""
+    runners = [Runner(owner=owner, refresh_seconds=0.2) for owner in owners]
+    threads = [threading.Thread(target=r.run, daemon=True) for r in runners]
+    for thread in threads:
+        thread.start()
+    try:
+        yield threads
+    finally:
+        for r in runners:
+            r.stop()
+        for thread in threads:
+            thread.join(timeout=15)
+
+
 def wait_until(predicate, timeout=30.0, step=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,17 +104,11 @@ def test_a_runner_thread_imports_new_mail_through_idle_and_releases_its_lease(do
     settings.HELPDESK_MAILBOX_POLL_SECONDS = 3600  # arrival within the test's wait means IDLE, not polling
     account = f"idle-{secrets.token_hex(3)}@example.com"
     mailbox = make_mailbox(dovecot, account)
-    runner = Runner(owner="thread-test", refresh_seconds=0.5)
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    try:
+    with running("thread-test") as [thread]:
         assert wait_until(lambda: Mailbox.objects.get(pk=mailbox.pk).last_success_at is not None)
         assert Mailbox.objects.get(pk=mailbox.pk).lease_owner == "thread-test"
         dovecot.append(account, mail(7, to=account, subject="Via IDLE"))
         assert wait_until(lambda: Message.objects.filter(subject="Via IDLE").exists())
-    finally:
-        runner.stop()
-        thread.join(timeout=15)
     assert not thread.is_alive()
     assert Mailbox.objects.get(pk=mailbox.pk).lease_owner == ""
     assert Message.objects.count() == 1
@@ -111,19 +122,10 @@ def test_two_runners_on_one_mailbox_import_each_mail_once(dovecot, settings):
     account = f"race-{secrets.token_hex(3)}@example.com"
     dovecot.append(account, *(mail(n, to=account) for n in range(60)))
     mailbox = make_mailbox(dovecot, account)
-    runners = [Runner(owner=f"proc-{i}", refresh_seconds=0.2) for i in range(2)]
-    threads = [threading.Thread(target=r.run, daemon=True) for r in runners]
-    for thread in threads:
-        thread.start()
-    try:
+    with running("proc-0", "proc-1"):
         assert wait_until(lambda: Message.objects.count() >= 60, timeout=60)
         dovecot.append(account, *(mail(n, to=account) for n in range(60, 70)))
         assert wait_until(lambda: Message.objects.count() >= 70, timeout=60)
-    finally:
-        for r in runners:
-            r.stop()
-        for thread in threads:
-            thread.join(timeout=15)
     from tickets.models import InboundPayload
 
     assert Message.objects.count() == 70 and InboundPayload.objects.count() == 70
@@ -135,19 +137,13 @@ def test_a_runner_waiting_in_idle_picks_up_new_settings(dovecot, settings):
     settings.HELPDESK_MAILBOX_LEASE_SECONDS = 3  # renewed (and settings re-read) every second
     account = f"change-{secrets.token_hex(3)}@example.com"
     mailbox = make_mailbox(dovecot, account)
-    runner = Runner(owner="settings-test", refresh_seconds=0.5)
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    try:
+    with running("settings-test"):
         assert wait_until(lambda: Mailbox.objects.get(pk=mailbox.pk).last_success_at is not None)
         dovecot.append(account, mail(1, to=account, subject="In the archive"), folder="Archive")
         mailbox = Mailbox.objects.get(pk=mailbox.pk)
         mailbox.folder = "Archive"
         mailbox.save()  # what the settings screen does
         assert wait_until(lambda: Message.objects.filter(subject="In the archive").exists())
-    finally:
-        runner.stop()
-        thread.join(timeout=15)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -160,16 +156,10 @@ def test_without_idle_the_runner_polls(settings):
         assert not client.has_capability("IDLE")
         client.logout()
         mailbox = make_mailbox(plain, account)
-        runner = Runner(owner="poll-test", refresh_seconds=0.5)
-        thread = threading.Thread(target=runner.run, daemon=True)
-        thread.start()
-        try:
+        with running("poll-test"):
             assert wait_until(lambda: Mailbox.objects.get(pk=mailbox.pk).last_success_at is not None)
             plain.append(account, mail(1, to=account, subject="Polled"))
             assert wait_until(lambda: Message.objects.filter(subject="Polled").exists())
-        finally:
-            runner.stop()
-            thread.join(timeout=15)
 
 
 @pytest.mark.django_db
