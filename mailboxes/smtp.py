@@ -7,6 +7,7 @@ from django.core.mail.backends.smtp import EmailBackend
 
 from mailboxes import imap, oauth
 from mailboxes.models import Mailbox
+from tickets.channels import PermanentDeliveryError, TransientDeliveryError
 
 
 class MailboxSMTPBackend(EmailBackend):
@@ -28,7 +29,14 @@ class MailboxSMTPBackend(EmailBackend):
     def open(self):
         opened = super().open()
         if opened and self.mailbox.uses_oauth:
-            token = oauth.access_token(self.mailbox)
+            try:
+                token = oauth.access_token(self.mailbox)
+            except oauth.ConsentRevoked as exc:  # the agent sees why; an admin must reconnect
+                self.close()
+                raise PermanentDeliveryError(str(exc), code="oauth_revoked") from exc
+            except oauth.OAuthError as exc:  # the token endpoint is down: retried later
+                self.close()
+                raise TransientDeliveryError(str(exc), code="oauth") from exc
             answer = oauth.xoauth2_string(self.username, token)
             try:
                 self.connection.ehlo_or_helo_if_needed()

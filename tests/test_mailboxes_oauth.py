@@ -132,6 +132,25 @@ def test_a_revoked_consent_is_said_in_plain_words_and_backs_off(admin_client, do
     assert "Reconnect" in page and "no longer accepts this mailbox" in page
 
 
+def test_a_reply_through_a_revoked_mailbox_fails_with_the_reason_for_the_agent(
+        admin_client, dovecot, account, oauth_server, agent, run_tasks, django_capture_on_commit_callbacks):
+    with SmtpServer(oauth=oauth_server) as smtp_server:
+        mailbox = connect_through_the_screen(admin_client, dovecot, account, outgoing="smtp",
+                                             smtp_host="127.0.0.1", smtp_port=smtp_server.port)
+        dovecot.append(account, mail(1, to=account))
+        assert runner.sync_once(mailbox, "owner") == 1
+        oauth_server.revoke()
+        Mailbox.objects.filter(pk=mailbox.pk).update(oauth_expires_at=timezone.now() - timedelta(seconds=1))
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = services.reply(Message.objects.get().ticket, author=agent, text="Hello?")
+        with django_capture_on_commit_callbacks(execute=True):
+            run_tasks()
+        reply.refresh_from_db()
+        assert reply.status == Message.Status.FAILED and reply.error_code == "oauth_revoked"
+        assert "reconnect it on the mailbox settings screen" in reply.error_message
+        assert smtp_server.messages == []
+
+
 def test_a_refused_consent_or_a_forged_state_stores_nothing(admin_client, dovecot, account):
     response = admin_client.get(reverse("mailboxes:oauth_callback"), {"code": "consent-code", "state": "forged"})
     assert response.status_code == 302
