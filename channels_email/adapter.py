@@ -130,9 +130,15 @@ class EmailAdapter(BaseAdapter):
         return HttpResponse("ok", content_type="text/plain")
 
     # --- outbound ---------------------------------------------------------------------------
+    def sender_for(self, message) -> tuple[str, object | None]:
+        """(support address, mail backend) for mail on this message's ticket: ours and the
+        configured mailer here; a mailbox's adapter answers with its own address and SMTP."""
+        return "", None
+
     def deliver(self, message):
-        mail = outbound.build_reply(message)
-        outbound.send(mail)
+        address, backend = self.sender_for(message)
+        mail = outbound.build_reply(message, address=address)
+        outbound.send(mail, backend=backend)
         return mail.extra_headers["Message-ID"]
 
 

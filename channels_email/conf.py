@@ -23,7 +23,12 @@ def support_domain() -> str:
 
 def own_addresses() -> set[str]:
     """Addresses that are ours: mail *from* them is a loop, never a customer."""
-    extra = getattr(settings, "HELPDESK_EMAIL_OWN_ADDRESSES", [])
+    extra = list(getattr(settings, "HELPDESK_EMAIL_OWN_ADDRESSES", []))
+    # Apps that add support addresses (mailboxes) name a callable here, e.g. "app.module.func".
+    for path in getattr(settings, "HELPDESK_EMAIL_ADDRESS_SOURCES", []):
+        from django.utils.module_loading import import_string
+
+        extra += import_string(path)()
     return {support_address(), *(a.strip().lower() for a in extra if a.strip())}
 
 

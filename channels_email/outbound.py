@@ -41,11 +41,14 @@ def thread_ids(ticket, before: Message | None = None) -> list[str]:
     return [i for i in reversed(ids) if i.startswith("<") and i.endswith(">")]
 
 
-def sender_address(display: str = "") -> str:
-    return formataddr((_one_line(display), conf.support_address())) if display else conf.support_address()
+def sender_address(display: str = "", address: str = "") -> str:
+    address = address or conf.support_address()
+    return formataddr((_one_line(display), address)) if display else address
 
 
-def build_reply(message: Message) -> EmailMultiAlternatives:
+def build_reply(message: Message, address: str = "") -> EmailMultiAlternatives:
+    """`address`: the support address the customer wrote to (a mailbox), else ours; the mail
+    comes from it and its Reply-To carries the ticket's token on it."""
     ticket = message.ticket
     recipient = message.identity.address if message.identity else ""
     if not recipient or "\n" in recipient or "\r" in recipient:
@@ -53,7 +56,7 @@ def build_reply(message: Message) -> EmailMultiAlternatives:
     references = thread_ids(ticket, before=message)
     headers = {
         "Message-ID": tokens.message_id(ticket.pk, str(message.pk)),
-        "Reply-To": tokens.reply_address(ticket.pk),
+        "Reply-To": tokens.reply_address(ticket.pk, address),
     }
     if references:
         headers["In-Reply-To"] = references[-1]
@@ -66,7 +69,7 @@ def build_reply(message: Message) -> EmailMultiAlternatives:
     mail = EmailMultiAlternatives(
         subject=subject_for(ticket, message.subject),
         body=render_to_string("email/reply.txt", context),
-        from_email=sender_address(message.author_name),
+        from_email=sender_address(message.author_name, address),
         to=[recipient], cc=cc, headers=headers,
     )
     mail.attach_alternative(render_to_string("email/reply.html", context), "text/html")
@@ -79,8 +82,9 @@ def build_reply(message: Message) -> EmailMultiAlternatives:
     return mail
 
 
-def send(mail: EmailMultiAlternatives) -> None:
-    """Send through the configured mailer, classifying failures for the delivery task."""
+def send(mail: EmailMultiAlternatives, backend=None) -> None:
+    """Send through the configured mailer (or `backend`, e.g. a mailbox's own SMTP server),
+    classifying failures for the delivery task."""
     from anymail.exceptions import (
         AnymailAPIError,
         AnymailRecipientsRefused,
@@ -89,7 +93,10 @@ def send(mail: EmailMultiAlternatives) -> None:
 
     try:
         try:
-            mail.send(using=conf.mailer())
+            if backend is not None:
+                backend.send_messages([mail])
+            else:
+                mail.send(using=conf.mailer())
         except AnymailUnsupportedFeature:
             if not getattr(mail, "metadata", None):
                 raise

@@ -26,17 +26,29 @@ def send_acknowledgement(message_id: int, ack_id: int) -> str:
     if record is None or message is None or message.identity is None:
         return "skipped"
     ticket, address = message.ticket, message.identity.address
-    headers = {"Message-ID": record.message_id, "Reply-To": tokens.reply_address(ticket.pk),
+    ours, backend = _sender_for(message)
+    headers = {"Message-ID": record.message_id, "Reply-To": tokens.reply_address(ticket.pk, ours),
                "Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
     if message.external_id:
         headers["In-Reply-To"] = headers["References"] = message.external_id
     mail = EmailMessage(subject=outbound.subject_for(ticket, message.subject),
                         body=render_to_string("email/acknowledgement.txt", {"ticket": ticket}),
-                        from_email=outbound.sender_address(), to=[address], headers=headers)
+                        from_email=outbound.sender_address(address=ours), to=[address], headers=headers)
     try:
-        outbound.send(mail)
+        outbound.send(mail, backend=backend)
     except ChannelError as exc:
         record.delete()  # not sent: a later message may try again
         log.warning("acknowledgement for ticket %s to %s failed: %s", ticket.pk, address, exc.reason)
         return "failed"
     return "sent"
+
+
+def _sender_for(message) -> tuple[str, object | None]:
+    """The address (and mail backend) of the adapter the message came through, e.g. a mailbox."""
+    from tickets.channels import channel_config, get_adapter
+
+    if message.adapter in channel_config():
+        sender_for = getattr(get_adapter(message.adapter), "sender_for", None)
+        if sender_for is not None:
+            return sender_for(message)
+    return "", None

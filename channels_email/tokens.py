@@ -40,8 +40,9 @@ def message_id(ticket_id: int, unique: str | None = None) -> str:
     return f"<hd.{token(ticket_id)}.{unique}@{conf.support_domain()}>"
 
 
-def reply_address(ticket_id: int) -> str:
-    local, _, domain = conf.support_address().partition("@")
+def reply_address(ticket_id: int, address: str = "") -> str:
+    """The ticket's plus-address on `address` (a mailbox's own, e.g. billing@), else ours."""
+    local, _, domain = (address or conf.support_address()).partition("@")
     return f"{local}+t{token(ticket_id)}@{domain}"
 
 

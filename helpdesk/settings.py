@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ninja",  # django-ninja's static Swagger UI for /api/v1/docs
     "api",
     "integrations",
+    "mailboxes",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,32 @@ HELPDESK_WEBHOOKS_TIMEOUT_SECONDS = float(env("HELPDESK_WEBHOOKS_TIMEOUT_SECONDS
 HELPDESK_WEBHOOKS_MAX_ATTEMPTS = int(env("HELPDESK_WEBHOOKS_MAX_ATTEMPTS", "8"))
 # First retry delay; doubles per attempt (jittered), capped at 6 hours.
 HELPDESK_WEBHOOKS_BACKOFF_SECONDS = float(env("HELPDESK_WEBHOOKS_BACKOFF_SECONDS", "30"))
+
+# --- Mailboxes: IMAP in, SMTP out, many support addresses (mailboxes; README "Mailboxes") ---
+HELPDESK_CHANNELS = {
+    **HELPDESK_CHANNELS,
+    "email_mailbox": "mailboxes.adapter.MailboxAdapter",
+    # A first sync's backlog: Cc participants yes, "we got your message" no (as import_mbox).
+    "email_mailbox_history": {"BACKEND": "mailboxes.adapter.MailboxAdapter", "acknowledge": False},
+}
+HELPDESK_EMAIL_ADDRESS_SOURCES = ["mailboxes.addresses.own_addresses"]
+# Started by `manage.py serve` beside the task worker: callables returning a stop function.
+HELPDESK_SERVE_RUNNERS = ["mailboxes.runner.start_in_serve"]
+HELPDESK_MAILBOX_RUNNER_IN_SERVE = env_bool("HELPDESK_MAILBOX_RUNNER_IN_SERVE", True)
+# Fernet key(s), comma-separated, newest first (manage.py generate_encryption_key).
+HELPDESK_ENCRYPTION_KEY = env("HELPDESK_ENCRYPTION_KEY")
+HELPDESK_MAILBOX_POLL_SECONDS = float(env("HELPDESK_MAILBOX_POLL_SECONDS", "60"))  # without IDLE
+HELPDESK_MAILBOX_IDLE_SECONDS = float(env("HELPDESK_MAILBOX_IDLE_SECONDS", "600"))  # re-IDLE after
+HELPDESK_MAILBOX_RETRY_SECONDS = float(env("HELPDESK_MAILBOX_RETRY_SECONDS", "30"))  # first backoff
+HELPDESK_MAILBOX_LEASE_SECONDS = float(env("HELPDESK_MAILBOX_LEASE_SECONDS", "90"))
+HELPDESK_MAILBOX_TIMEOUT_SECONDS = float(env("HELPDESK_MAILBOX_TIMEOUT_SECONDS", "30"))
+HELPDESK_MAILBOX_CA_FILE = env("HELPDESK_MAILBOX_CA_FILE")  # a private CA for IMAP/SMTP TLS
+HELPDESK_OAUTH = {
+    "google": {"client_id": env("GOOGLE_OAUTH_CLIENT_ID"), "client_secret": env("GOOGLE_OAUTH_CLIENT_SECRET")},
+    "microsoft": {"client_id": env("MICROSOFT_OAUTH_CLIENT_ID"),
+                  "client_secret": env("MICROSOFT_OAUTH_CLIENT_SECRET"),
+                  "tenant": env("MICROSOFT_OAUTH_TENANT", "common")},
+}
 
 LOGGING = {
     "version": 1,

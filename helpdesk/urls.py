@@ -23,6 +23,7 @@ urlpatterns = [
         JavaScriptCatalog.as_view(packages=["tickets"]))), name="javascript-catalog"),
     path("console/", include("tickets.console.urls")),
     path("console/customers/", include("privacy.urls")),
+    path("console/mailboxes/", include("mailboxes.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
     path("attachments/inline/<int:pk>/<str:token>/", console_views.inline_image, name="inline_image"),

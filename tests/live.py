@@ -102,12 +102,7 @@ class LiveServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # serve stops cleanly (and a profiler writes)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            end_process(self.process, signal.SIGINT)  # serve stops cleanly (and a profiler writes)
         if getattr(self, "_log_file", None):
             self._log_file.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -117,6 +112,23 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def end_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Ask a server process to stop, and kill it if it has not within `timeout` seconds."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for servers the tests start on the fly)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from api.testing import create_token
+from mailboxes.models import Mailbox
 from tests.factories import attachment, inbound
 from tests.livechat_helpers import ORIGIN, make_inbox, make_visitor
 from tests.test_livechat_http import PNG
@@ -59,8 +60,9 @@ CHAT_VISITOR = profile(REFUSED, visitor=OK)  # the visitor's own bearer token
 NOBODY = profile(DENIED)
 # Agents are not staff by default: only the admin gets past the admin's login.
 ADMIN = profile(LOGIN, admin=OK)
-# Data rights: the privacy permissions (the admin is a superuser; agents do not have them).
-PRIVACY_CONSOLE = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED, admin=OK)
+# Console screens behind a permission agents do not have (data rights, mailboxes): the admin
+# (a superuser) only.
+CONSOLE_PERMISSION = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED, admin=OK)
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
 
@@ -103,14 +105,21 @@ ROUTES = {
     # A signed URL minted for the restricted agent, of another team's image: re-checked when
     # served, so nobody gets it (the frame sends no cookie: the session does not matter).
     "GET attachments/inline/<int:pk>/<str:token>/": Row(NOBODY, pk="hidden_attachment", token="inline_token"),
-    "GET console/customers/<int:pk>/privacy/": Row(PRIVACY_CONSOLE, pk="hidden_customer"),
-    "GET console/customers/<int:pk>/privacy/export/": Row(PRIVACY_CONSOLE, pk="hidden_customer"),
+    "GET console/customers/<int:pk>/privacy/": Row(CONSOLE_PERMISSION, pk="hidden_customer"),
+    "GET console/customers/<int:pk>/privacy/export/": Row(CONSOLE_PERMISSION, pk="hidden_customer"),
     # No confirmation in the body: the admin gets the form back, nothing is erased.
-    "POST console/customers/<int:pk>/privacy/erase/": Row(PRIVACY_CONSOLE, pk="hidden_customer"),
+    "POST console/customers/<int:pk>/privacy/erase/": Row(CONSOLE_PERMISSION, pk="hidden_customer"),
     "GET api/v1/customers/<customer_id>/export": Row(PRIVACY_API, customer_id="hidden_customer"),
     # `confirm` names another customer: the admin gets a 422, nothing is erased.
     "POST api/v1/customers/<customer_id>/erase": Row(PRIVACY_API, {"confirm": "$visible_customer"},
                                                      customer_id="hidden_customer"),
+    "GET console/mailboxes/": Row(CONSOLE_PERMISSION),
+    "GET console/mailboxes/new/": Row(CONSOLE_PERMISSION),
+    "GET console/mailboxes/<int:pk>/": Row(CONSOLE_PERMISSION, pk="mailbox"),
+    "POST console/mailboxes/<int:pk>/delete/": Row(CONSOLE_PERMISSION, pk="mailbox"),
+    "POST console/mailboxes/<int:pk>/test/": Row(CONSOLE_PERMISSION, pk="mailbox"),  # a closed port: fails fast
+    "GET console/mailboxes/<int:pk>/connect/": Row(CONSOLE_PERMISSION, pk="mailbox"),
+    "GET console/mailboxes/oauth/callback/": Row(CONSOLE_PERMISSION),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404
@@ -241,10 +250,12 @@ def world(agent, restricted, django_user_model, settings):
                            headers={"Authorization": f"Bearer {visitor_token}", "Origin": ORIGIN})
     assert upload.status_code == 201, upload.content
     hidden_attachment = hidden.attachments.get()
+    mailbox = Mailbox.objects.create(name="Billing", address="billing@helpdesk.example.com", imap_host="127.0.0.1",
+                                     imap_port=1, imap_security=Mailbox.Security.NONE, username="billing")
     objects = {
         "hidden_ticket": hidden.ticket_id, "hidden_message": hidden.pk, "hidden_customer": hidden.customer_id,
         "hidden_attachment": hidden_attachment.pk, "hidden_merge": merge.pk, "hidden_failed_reply": failed.pk,
-        "visible_customer": visible.customer_id, "inbox_key": inbox.key,
+        "visible_customer": visible.customer_id, "inbox_key": inbox.key, "mailbox": mailbox.pk,
         "visitor_attachment": Message.objects.get(pk=upload.json()["id"]).attachments.get().pk,
         "inline_token": inline_images.image_url(hidden_attachment.pk, restricted.pk).rstrip("/").rsplit("/", 1)[1],
     }

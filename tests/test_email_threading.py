@@ -141,7 +141,7 @@ def test_an_acknowledgement_that_could_not_be_sent_frees_the_day_for_a_later_one
 
     real_send = tasks.outbound.send
 
-    def mail_server_down(mail):
+    def mail_server_down(mail, backend=None):
         raise TransientDeliveryError("connection refused")
 
     monkeypatch.setattr(tasks.outbound, "send", mail_server_down)

@@ -38,9 +38,12 @@ class Command(BaseCommand):
             ready_callable=lambda: self._started(host, port, worker),
             signal_handlers=True,
         )
+        self._stops = []
         try:
             server.run()  # returns after SIGINT/SIGTERM
         finally:
+            for stop in self._stops:
+                stop()
             if worker is not None:
                 worker.running = False
                 self.stdout.write("Stopping the task worker...")
@@ -75,6 +78,12 @@ class Command(BaseCommand):
             from asgiref.sync import sync_to_async
 
             twisted_loop.create_task(sync_to_async(worker.run, thread_sensitive=False)())
+        # Other long-running parts (the mailbox runner): HELPDESK_SERVE_RUNNERS, each started
+        # here and returning its stop function.
+        from django.conf import settings
+        from django.utils.module_loading import import_string
+
+        self._stops += [import_string(path)() for path in getattr(settings, "HELPDESK_SERVE_RUNNERS", [])]
         self.stdout.write(self.style.SUCCESS(
             f"Helpdesk serving on http://{host}:{port}/ " + ("with a task worker" if worker else "(no worker)")
         ))
