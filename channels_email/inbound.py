@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from channels_email import conf, mime, noise, tokens
 from channels_email.quotes import visible_reply
 from tickets.channels import InboundAttachment, InboundMessage, Quarantined, ThreadHints
-from tickets.sanitize import sanitize_html
+from tickets.sanitize import sanitize_bounded
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,10 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         # The visible reply is what the agent reads; the full original stays one click away.
         meta["original_text"] = full_text
         if html:
-            meta["original_html"] = sanitize_html(html)
+            original_html, dropped = sanitize_bounded(html)  # bounded: hostile HTML is not parsed
+            meta["original_html"] = str(original_html)
+            if dropped:
+                meta["html_dropped"] = dropped
             html = ""
     visible = mime.addresses(msg, "To", "Cc")  # parsed once: address parsing is a slow part of email
     recipients = visible + mime.addresses(msg, "Delivered-To", "X-Original-To")

@@ -32,6 +32,7 @@ def message_data(message, attachments=None) -> dict:
         "error": message.error_message,
         "error_code": message.error_code,
         "client_id": message.client_id,
+        "html_dropped": (message.meta or {}).get("html_dropped", ""),
         "created_at": message.created_at.isoformat(),
         "attachments": [attachment_data(a) for a in attachments],
     }

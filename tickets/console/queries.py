@@ -169,13 +169,14 @@ class TimelineMessage:
     status: str
     error_message: str
     created_at: object
+    html_dropped: str | None = ""  # why the HTML was not kept (tickets.sanitize bounds)
     files: list = field(default_factory=list)
 
     has_remote_images = Message.has_remote_images
 
 
 TIMELINE_COLUMNS = ("pk", "ticket_id", "direction", "channel", "adapter", "identity_id", "author_name", "subject",
-                    "text", "html", "status", "error_message", "created_at")
+                    "text", "html", "status", "error_message", "created_at", "meta__html_dropped")
 
 
 def history(ticket: Ticket, show_all: bool = False, user=None) -> tuple[list[Block], bool, TimelineMessage | None]:

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 def _labels() -> dict[str, str]:
     return {"retry": escape(_("Retry")), "move": escape(_("Move")), "email": escape(_("Email content")),
-            "images": escape(_("Show remote images"))}
+            "images": escape(_("Show remote images")),
+            "html_dropped": escape(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text."))}
 
 
 def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str, labels: dict) -> str:
@@ -47,6 +48,9 @@ def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str,
                          f'{labels["images"]}</button>')
     else:
         parts.append(f'<div class="text">{escape(m.text)}</div>')
+    dropped = getattr(m, "html_dropped", "")
+    if dropped:
+        parts.append(f'<div class="notice html-dropped">{labels["html_dropped"] % {"reason": escape(dropped)}}</div>')
     files = getattr(m, "files", ())
     if files:
         parts.append('<div class="attachments">')

@@ -220,6 +220,10 @@
     } else {
       item.append(el("div", "text", m.text));
     }
+    if (m.html_dropped) {
+      item.append(el("div", "notice html-dropped",
+        fmt(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text."), {reason: m.html_dropped})));
+    }
     if (m.attachments && m.attachments.length) {
       const box = el("div", "attachments");
       for (const a of m.attachments) {
