@@ -28,7 +28,12 @@ def test_html_within_bounds_is_sanitised_and_beyond_them_is_not_parsed():
     clean, dropped = sanitize.sanitize_bounded('<p onclick="x()">Hi <script>bad()</script><b>there</b></p>')
     assert (clean, dropped) == ("<p>Hi <b>there</b></p>", "")
     clean, dropped = sanitize.sanitize_bounded(NESTED)
-    assert clean == "" and dropped == "HTML nested deeper than 256 elements"
+    assert clean == "" and dropped == "HTML with more than 50000 elements"
+    deep = "<div>" * 257 + "x" + "</div>" * 257
+    assert sanitize.sanitize_bounded(deep) == ("", "HTML nested deeper than 256 elements")
+    assert sanitize.sanitize_bounded(deep.replace("<div>", "<span>", 1).replace("</div>", "", 1))[1]
+    within = "<div>" * 256 + "x" + "</div>" * 256
+    assert sanitize.sanitize_bounded(within)[1] == ""
     # Ordinary sloppy mail HTML (unclosed <p>, <li>, <td> by the thousand) is not "deep".
     sloppy = "<table>" + "<tr><td>cell<td>cell" * 2000 + "</table>" + "<p>para" * 3000
     assert sanitize.sanitize_bounded(sloppy)[1] == ""
@@ -47,11 +52,11 @@ def test_nested_html_mail_keeps_its_text_and_payload_and_says_why_the_html_went(
     message = items[0].message
     message.refresh_from_db()
     assert message.html == "" and message.meta.get("original_html", "") == ""
-    assert message.meta["html_dropped"] == "HTML nested deeper than 256 elements"
+    assert message.meta["html_dropped"] == "HTML with more than 50000 elements"
     assert "Where is my order?" in message.text
     assert bytes(InboundPayload.objects.get(pk=payload.pk).body) == html_mail(NESTED)
     page = console.get(f"/console/tickets/{message.ticket_id}/").content.decode()
-    assert "The formatted (HTML) version was not kept: HTML nested deeper than 256 elements" in page
+    assert "The formatted (HTML) version was not kept: HTML with more than 50000 elements" in page
 
 
 @pytest.mark.django_db
@@ -109,7 +114,7 @@ def test_another_webhook_is_served_while_pathological_html_is_processed(monkeypa
         thread.join(120)
     assert outcome["response"].status_code == 200, outcome["response"].content[:300]
     mail = Message.objects.get(channel="email")
-    assert mail.html == "" and mail.meta["html_dropped"] == "HTML nested deeper than 256 elements"
+    assert mail.html == "" and mail.meta["html_dropped"] == "HTML with more than 50000 elements"
 
 
 # --- 3,000 Cc addresses ---------------------------------------------------------------------------

@@ -62,6 +62,9 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
 _FLAT = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                    "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option"})
 
+_START = re.compile(r"<[a-zA-Z]")
+_NESTING_START = re.compile(r"<(?!(?:" + "|".join(sorted(_FLAT)) + r")[\s/>])[a-zA-Z]", re.I)
+
 
 class SanitisedHtml(str):
     """HTML that has been through sanitize_bounded(): ingest() does not clean it a second time."""
@@ -71,21 +74,24 @@ def html_bounds_exceeded(html: str) -> str:
     """Why this HTML is too big or too deep to parse safely, or "" when it is within bounds."""
     max_bytes, max_depth = settings.HELPDESK_HTML_MAX_BYTES, settings.HELPDESK_HTML_MAX_DEPTH
     max_elements = settings.HELPDESK_HTML_MAX_ELEMENTS
-    if len(html) > max_bytes or len(html.encode("utf-8", "surrogatepass")) > max_bytes:
+    if len(html) > max_bytes or (len(html) * 4 > max_bytes and len(html.encode("utf-8", "surrogatepass")) > max_bytes):
         return _("HTML larger than %(limit)d bytes") % {"limit": max_bytes}
+    # Counting in C first: an ordinary mail has too few tags to break a bound, and never
+    # reaches the Python loop below (ingest is the hot path).
     if html.count("<") <= min(max_depth, max_elements):
         return ""
-    depth = elements = 0
+    if len(_START.findall(html)) > max_elements:
+        return _("HTML with more than %(limit)d elements") % {"limit": max_elements}
+    if len(_NESTING_START.findall(html)) <= max_depth:
+        return ""
+    depth = 0
     for match in _TAG.finditer(html):
         closing, name = match.groups()
-        if closing:
-            if name.lower() not in _FLAT:
-                depth = max(depth - 1, 0)
+        if name.lower() in _FLAT:
             continue
-        elements += 1
-        if elements > max_elements:
-            return _("HTML with more than %(limit)d elements") % {"limit": max_elements}
-        if name.lower() not in _FLAT:
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
             depth += 1
             if depth > max_depth:
                 return _("HTML nested deeper than %(limit)d elements") % {"limit": max_depth}
