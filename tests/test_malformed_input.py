@@ -72,6 +72,8 @@ def test_safe_loader_keeps_text_with_lone_surrogates_as_replacement_characters()
     value = safejson.loads(b'{"k\\ud800": ["\\udc00 ok", {"t": "\\ud83d\\ude00 \\ud800"}]}')
     assert value == {"k\ufffd": ["\ufffd ok", {"t": "\U0001f600 \ufffd"}]}
     json.dumps(value).encode("utf-8")  # encodable: the database write will not fail
+    # Raw surrogate bytes too (json.loads decodes bytes with "surrogatepass").
+    assert safejson.loads(b'{"t": "a\xed\xa0\x80b"}') == {"t": "a\ufffdb"}
 
 
 # --- every JSON webhook -------------------------------------------------------------------------

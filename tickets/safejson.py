@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 MAX_DEPTH = 64
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A surrogate as a \u escape, or as raw bytes (json.loads decodes bytes with "surrogatepass").
+_ENCODED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 class BadJson(ValueError):
@@ -86,8 +87,8 @@ def loads(data: bytes | str, *, expect: type | None = dict, max_depth: int = MAX
 
 
 def has_escaped_surrogate(raw: bytes) -> bool:
-    """Whether the JSON text may hold a (lone) surrogate escape; loads() replaced any it found."""
-    return b"\\u" in raw and _ESCAPED_SURROGATE.search(raw) is not None
+    """Whether the JSON text may hold a (lone) surrogate; loads() replaced any it found."""
+    return (b"\\u" in raw or b"\xed" in raw) and _ENCODED_SURROGATE.search(raw) is not None
 
 
 _TYPE_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}

@@ -56,13 +56,13 @@ def process_payload(payload: InboundPayload, raw: RawRequest | None = None, *, r
         log.info("%s payload %s let through the quarantine", payload.adapter, payload.pk)
     try:
         items = _parse(adapter, raw)  # outside the transaction: SQLite holds its write lock from BEGIN
-        # Sanitising is slow on hostile HTML: done here too, never while holding the lock.
-        items = [prepare(item) if isinstance(item, InboundMessage) else item for item in items]
         limit = settings.HELPDESK_WEBHOOK_MAX_ITEMS
         if len(items) > limit and not raw.released:
             # 2,000 items held the write lock for 5-13 s; an admin can let a genuine batch through.
             raise Quarantined(_("%(count)d items in one request; at most %(limit)d are processed at once")
                               % {"count": len(items), "limit": limit})
+        # Sanitising is slow on hostile HTML: done here too, never while holding the lock.
+        items = [prepare(item) if isinstance(item, InboundMessage) else item for item in items]
         # One transaction for every item and the payload's new state: a payload is processed
         # whole or not at all (a failure rolls back its earlier items too, and replay redoes
         # them), and one commit instead of two per message. A batch an admin let through is
