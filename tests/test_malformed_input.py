@@ -217,7 +217,9 @@ def test_mailgun_mime_nested_2000_deep_is_quarantined_not_500(web):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("params", [
-    {"NumMedia": "100000"}, {"NumMedia": "-3"}, {"NumMedia": "NaN"}, {"Body": "\ud800"},
+    {"NumMedia": "1000000000", "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+     "MediaContentType0": "image/jpeg"},
+    {"NumMedia": "-3"}, {"NumMedia": "NaN"}, {"Body": "\ud800"},
 ], ids=["NumMedia huge", "NumMedia negative", "NumMedia NaN", "lone surrogate"])
 def test_twilio_odd_fields_never_500(web, settings, params):
     fields = {"MessageSid": "SM" + "1" * 32, "AccountSid": settings.TWILIO_ACCOUNT_SID, "From": "+14155550123",
@@ -230,6 +232,8 @@ def test_twilio_odd_fields_never_500(web, settings, params):
     response = web.generic("POST", path, body, content_type="application/x-www-form-urlencoded",
                            headers={"X-Twilio-Signature": signature})
     assert_clear_refusal(response)
+    if params.get("MediaUrl0"):
+        assert Message.objects.get().attachments.count() == 1  # a billion announced, one real
 
 
 # --- the chat session API and the chat socket ----------------------------------------------------
