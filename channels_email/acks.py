@@ -18,8 +18,8 @@ def after_ingest(items, *, acknowledge: bool = True) -> None:
         if not isinstance(item, IngestResult) or not item.created:
             continue
         message = item.message
-        for address in message.meta.get("cc", []):
-            services.add_participant(message.ticket, "email", address)
+        if message.meta.get("cc"):  # capped, one write: tickets.services.add_participants
+            services.add_participants(message.ticket, "email", message.meta["cc"])
         if acknowledge and item.ticket_created and conf.auto_acknowledge() and not message.meta.get("auto_submitted"):
             ack_id = claim(message.identity.address, message.ticket_id)
             if ack_id is not None:

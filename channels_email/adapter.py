@@ -12,7 +12,9 @@ ESP's anymail inbound and tracking webhooks, validated and parsed by anymail's o
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import json
 import logging
 
 from django.http import HttpResponse
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from channels_email import acks, inbound, mime, outbound
 from channels_email import esp as esp_views
+from tickets import safejson
 from tickets.channels import (
     BaseAdapter,
     DeliveryUpdate,
@@ -79,9 +82,12 @@ class EmailAdapter(BaseAdapter):
         from anymail.signals import AnymailInboundEvent
 
         view = esp_views.anymail_view(self.esp, self._is_tracking(raw))
+        raw = _safe_json_body(raw)
         try:
             events = view.parse_events(esp_views.django_request(raw))
-        except (AnymailError, ValueError, KeyError, TypeError) as exc:
+        except RecursionError as exc:  # a MIME tree nested thousands deep: keep it, do not retry
+            raise Quarantined(_("unparseable mail: nested too deeply")) from exc
+        except (AnymailError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise PayloadError(f"{type(exc).__name__}: {exc}") from exc
         items = []
         for event in events:
@@ -140,6 +146,21 @@ class EmailAdapter(BaseAdapter):
         mail = outbound.build_reply(message, address=address)
         outbound.send(mail, backend=backend)
         return mail.extra_headers["Message-ID"]
+
+
+def _safe_json_body(raw):
+    """A JSON webhook body checked with the shared safe loader before anymail reads it: absurd
+    nesting, NaN and the like are a PayloadError; lone surrogates, which anymail would pass on
+    to the database write, are replaced (the body is re-encoded only then)."""
+    if "json" not in raw.content_type.lower():
+        return raw
+    try:
+        value = safejson.loads(raw.body, expect=None)
+    except safejson.BadJson as exc:
+        raise PayloadError(exc.reason) from exc
+    if safejson.has_escaped_surrogate(raw.body):
+        raw = dataclasses.replace(raw, body=json.dumps(value).encode())
+    return raw
 
 
 class MtaPipeAdapter(EmailAdapter):

@@ -18,7 +18,7 @@ from channels_email.quotes import Split, split_reply
 from channels_email.reply_patterns import REPLY_SUBJECT
 from channels_email.reply_sent import sent_texts
 from tickets.channels import InboundAttachment, InboundMessage, Quarantined, ThreadHints
-from tickets.sanitize import sanitize_html
+from tickets.sanitize import sanitize_bounded
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,10 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         # The visible reply is what the agent reads; the full original stays one click away.
         meta["original_text"] = full_text
         if html:
-            meta["original_html"] = sanitize_html(html)
+            original_html, dropped = sanitize_bounded(html)  # bounded: hostile HTML is not parsed
+            meta["original_html"] = str(original_html)
+            if dropped:
+                meta["html_dropped"] = dropped
             html = ""
     own = conf.own_addresses()
     others = sorted({a for _n, a in recipients_all

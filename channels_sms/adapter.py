@@ -146,7 +146,9 @@ class TwilioAdapter(BaseAdapter):
             count = int(form.get("NumMedia") or 0)
         except ValueError as exc:
             raise PayloadError(_("NumMedia is not a number")) from exc
-        for index in range(count):
+        # Twilio sends at most MAX_MEDIA files per message: a forged-looking NumMedia of a billion
+        # must not keep the request busy counting.
+        for index in range(max(0, min(count, MAX_MEDIA))):
             url = form.get(f"MediaUrl{index}", "")
             if not url:
                 continue

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
+from tickets import safejson
 from tickets.channels import PayloadError
 
 
 def load_json(body: bytes) -> dict:
+    """A provider's JSON object, read with the shared safe loader (bounded nesting, no NaN, lone
+    surrogates replaced); anything else is a PayloadError with the reason."""
     try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise PayloadError(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PayloadError("expected a JSON object")
-    return data
+        return safejson.loads(body, expect=dict)
+    except safejson.BadJson as exc:
+        raise PayloadError(exc.reason) from exc
 
 
 def from_millis(value) -> datetime | None:

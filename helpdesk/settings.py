@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tickets.console.context_processors.live_seq",
             ],
         },
     },
@@ -262,6 +263,12 @@ HELPDESK_DELIVERY_BACKOFF_SECONDS = float(env("HELPDESK_DELIVERY_BACKOFF_SECONDS
 # empty: such numbers are refused rather than guessed.
 HELPDESK_DEFAULT_REGION = env("HELPDESK_DEFAULT_REGION") or None
 HELPDESK_MAX_ATTACHMENT_BYTES = int(env("HELPDESK_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
+# Availability bounds (README "Availability"): one hostile message must not hold the write lock.
+HELPDESK_WEBHOOK_MAX_ITEMS = int(env("HELPDESK_WEBHOOK_MAX_ITEMS", "100"))
+HELPDESK_HTML_MAX_BYTES = int(env("HELPDESK_HTML_MAX_BYTES", str(2 * 1024 * 1024)))
+HELPDESK_HTML_MAX_DEPTH = int(env("HELPDESK_HTML_MAX_DEPTH", "256"))
+HELPDESK_HTML_MAX_ELEMENTS = int(env("HELPDESK_HTML_MAX_ELEMENTS", "50000"))
+HELPDESK_MAX_CC_PARTICIPANTS = int(env("HELPDESK_MAX_CC_PARTICIPANTS", "50"))
 
 # --- SMS and WhatsApp through Twilio (channels_sms; README "SMS and WhatsApp (Twilio)") ------
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")

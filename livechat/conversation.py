@@ -49,6 +49,8 @@ def send(session: VisitorSession, client_id: str, text: str,
     """The visitor's message enters the helpdesk. Idempotent on client_id: a resend after a
     dropped connection returns the stored message and publishes nothing."""
     client_id = clean_client_id(client_id)
+    if text is not None and not isinstance(text, str):
+        raise Refused(_("The message must be text."))
     text = (text or "").strip()
     if not text and not attachments:
         raise Refused(_("The message is empty."))

@@ -4,7 +4,6 @@ only from the inbox's origins (CORS); credentials are a Bearer visitor token, ne
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from functools import wraps
 from pathlib import Path
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from livechat import conversation, origins, ratelimit, visitors
 from livechat.models import Inbox
-from tickets import presence
+from tickets import presence, safejson
 from tickets.channels import InboundAttachment
 from tickets.files import normalise_filename
 
@@ -105,11 +104,9 @@ def start_session(request, inbox):
     if not ratelimit.allow(f"session:{client_ip}", 60):
         return error(_("Too many requests. Please wait a moment."), 429)
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return error(_("Malformed request."))
-    if not isinstance(body, dict):
-        return error(_("Malformed request."))
+        body = safejson.loads(request.body or b"{}", expect=dict)
+    except safejson.BadJson as exc:
+        return error(_("Malformed request: %(reason)s") % {"reason": exc.reason})
     try:
         session = visitors.open_session(inbox, token=str(body.get("token") or ""),
                                         user_id=str(body.get("user_id") or ""),

@@ -227,6 +227,12 @@ class Message(models.Model):
         meta = self.meta if isinstance(self.meta, dict) else {}
         return "\n\n".join(str(meta[key]) for key in ("signature", "quoted_text") if meta.get(key))
 
+    @property
+    def html_dropped(self) -> str:
+        """Why the HTML was not kept (tickets.sanitize bounds), or "": the console says so."""
+        meta = self.meta if isinstance(self.meta, dict) else {}
+        return str(meta.get("html_dropped") or "")
+
 
 # <img ... src= or srcset= "http(s)://..." or "//..." (sanitised HTML: attributes are quoted by nh3).
 REMOTE_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc(?:set)?\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)

@@ -33,6 +33,7 @@ def message_data(message, attachments=None) -> dict:
         "error": message.error_message,
         "error_code": message.error_code,
         "client_id": message.client_id,
+        "html_dropped": message.html_dropped,
         "created_at": message.created_at.isoformat(),
         "attachments": [attachment_data(a) for a in attachments],
     }

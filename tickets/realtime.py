@@ -18,7 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db.models import Q
 
-from tickets import doorbell, events
+from tickets import doorbell, events, safejson
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,23 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             _watchman.leave()
         for group in getattr(self, "_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """A frame from the client. Hostile or broken frames (binary, not JSON, nested 100,000
+        deep, not an object) get an error frame and the socket stays open; so does a frame
+        whose handling fails: one bad frame must not close the socket with 1011."""
+        try:
+            content = safejson.loads(text_data if text_data is not None else bytes_data or b"", expect=dict)
+        except safejson.BadJson as exc:
+            await self.send_json({"type": "error", "error": f"malformed frame: {exc.reason}"})
+            return
+        try:
+            await self.receive_json(content, **kwargs)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: a client frame failed", type(self).__name__)
+            await self.send_json({"type": "error", "error": "the request failed; please try again"})
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "resume":

@@ -174,6 +174,7 @@ class TimelineMessage:
 
     has_remote_images = Message.has_remote_images
     folded_text = Message.folded_text
+    html_dropped = Message.html_dropped
 
 
 TIMELINE_COLUMNS = ("pk", "ticket_id", "direction", "channel", "adapter", "identity_id", "author_name", "subject",

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 def _labels() -> dict[str, str]:
     return {"retry": escape(_("Retry")), "move": escape(_("Move")), "email": escape(_("Email content")),
-            "images": escape(_("Show remote images")), "folded": escape(_("Show quoted text"))}
+            "images": escape(_("Show remote images")), "folded": escape(_("Show quoted text")),
+            "html_dropped": escape(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text."))}
 
 
 def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str, labels: dict) -> str:
@@ -51,6 +52,9 @@ def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str,
     if folded:  # the quoted history and signature split off an email, one click away
         parts.append(f'<details class="folded"><summary>{labels["folded"]}</summary>'
                      f'<div class="text">{escape(folded)}</div></details>')
+    dropped = getattr(m, "html_dropped", "")
+    if dropped:
+        parts.append(f'<div class="notice html-dropped">{labels["html_dropped"] % {"reason": escape(dropped)}}</div>')
     files = getattr(m, "files", ())
     if files:
         parts.append('<div class="attachments">')

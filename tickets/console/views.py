@@ -124,8 +124,11 @@ def compose_info(request, pk):
 @require_GET
 @agent_required
 def search_view(request):
+    # Read before the results, like every page with a live socket: without it the page resumed
+    # from 0 and, once the log held more than HELPDESK_EVENT_REPLAY_LIMIT events, reloaded forever.
+    seq = events.current_seq()
     results = search.search(request.GET.get("q", ""), user=request.user)
-    return render(request, "console/search.html", {"results": results, "q": results.query,
+    return render(request, "console/search.html", {"results": results, "q": results.query, "seq": seq,
                                                    "unread_mentions": _unread_mentions(request.user)})
 
 

@@ -16,6 +16,7 @@ from tickets.services.delivery import (
 from tickets.services.inbound import (
     IngestResult,
     add_participant,
+    add_participants,
     ingest,
     resolve_identity,
     store_attachment_content,
@@ -32,7 +33,7 @@ from tickets.services.webhooks import process_payload, receive_webhook
 from tickets.services.workflow import assign, set_priority, set_status
 
 __all__ = [
-    "IngestResult", "ReplyRefused", "add_participant", "StaleReply", "apply_delivery_update", "assign", "ingest",
+    "IngestResult", "ReplyRefused", "add_participant", "add_participants", "StaleReply", "apply_delivery_update", "assign", "ingest",
     "mark_failed", "mark_sent", "merge_customers", "update_customer", "note", "process_payload", "receive_webhook",
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",

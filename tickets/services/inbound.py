@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -18,7 +20,7 @@ from tickets.files import AttachmentRejected, check_size, normalise_filename
 from tickets.models import Attachment, Customer, Identity, Message, Ticket
 from tickets.payloads import message_data, ticket_data
 from tickets.queueing import enqueue_on_commit
-from tickets.sanitize import sanitize_html
+from tickets.sanitize import SanitisedHtml, sanitize_bounded
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,19 @@ class IngestResult:
 
 
 
+def prepare(msg: InboundMessage) -> InboundMessage:
+    """The slow, lock-free part of ingesting, done before any write transaction: sanitise the
+    HTML within bounds (beyond them it is dropped and meta["html_dropped"] says why). Webhook
+    processing calls it for every item before its transaction; ingest() for direct callers."""
+    if not msg.html or isinstance(msg.html, SanitisedHtml):
+        return msg
+    html, dropped = sanitize_bounded(msg.html)
+    return dataclasses.replace(msg, html=html, meta={**msg.meta, "html_dropped": dropped} if dropped else msg.meta)
+
+
 def ingest(msg: InboundMessage) -> IngestResult:
     """The only way a customer message enters. Idempotent on (channel, external_id)."""
+    msg = prepare(msg)
     sender = normalise_address(msg.channel, msg.sender)
     existing = _stored(msg.channel, msg.external_id)
     if existing is not None:
@@ -99,7 +112,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
         channel=msg.channel, adapter=msg.adapter_key, identity=identity,
         author_name=msg.sender_name or identity.display_name or sender,
-        subject=msg.subject[:300], text=msg.text, html=sanitize_html(msg.html),
+        subject=msg.subject[:300], text=msg.text, html=str(msg.html),
         external_id=msg.external_id, status=Message.Status.RECEIVED,
         provider_timestamp=msg.timestamp, meta=msg.meta,
     ))
@@ -252,7 +265,7 @@ def _apply_edit(msg: InboundMessage, customer_id: int) -> IngestResult:
                   "at": (msg.timestamp or timezone.now()).isoformat()})
     original.text = msg.text
     if msg.html:
-        original.html = sanitize_html(msg.html)
+        original.html = str(msg.html)  # sanitised by prepare(), before the transaction
     original.save(update_fields=["text", "html", "meta"])
     events.record("message.updated", ticket=original.ticket, message=original, public=True,
                   data=message_data(original))
@@ -317,12 +330,36 @@ def store_attachment_content(attachment_id: int, content: bytes | None, error: s
 def add_participant(ticket: Ticket, channel: str, address: str) -> Ticket:
     """Let another address reply into this ticket (a cc'd colleague, the email a chat visitor
     left for offline replies). The address is normalised; nothing else about it is trusted."""
-    entry = [channel, normalise_address(channel, address)]
+    return add_participants(ticket, channel, [address])
+
+
+def add_participants(ticket: Ticket, channel: str, addresses) -> Ticket:
+    """add_participant() for many addresses at once: at most HELPDESK_MAX_CC_PARTICIPANTS new
+    ones per call (a mail Cc'ing 3,000 addresses took 20 s of writes, one row lock, save and
+    event each), written with one UPDATE and announced with one event."""
+    limit = settings.HELPDESK_MAX_CC_PARTICIPANTS
+    entries = []
+    for address in addresses:
+        try:
+            entry = [channel, normalise_address(channel, address)]
+        except ValueError:
+            log.info("participant %r on ticket %s is not a %s address: skipped", address, ticket.pk, channel)
+            continue
+        if entry not in entries:
+            entries.append(entry)
+    if not entries:
+        return ticket
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         participants = ticket.meta.setdefault("participants", [])
-        if entry not in participants:
-            participants.append(entry)
+        known = {tuple(p) for p in participants}
+        new = [e for e in entries if tuple(e) not in known]
+        if len(new) > limit:
+            log.warning("ticket %s: %d new participants in one go, only the first %d added",
+                        ticket.pk, len(new), limit)
+            new = new[:limit]
+        if new:
+            participants.extend(new)
             ticket.save(update_fields=["meta", "updated_at"])
             events.record("ticket.updated", ticket=ticket, data={**ticket_data(ticket), "change": "participants"})
     return ticket

@@ -45,7 +45,7 @@ class Command(BaseCommand):
             for stop in self._stops:
                 stop()
             if worker is not None:
-                worker.running = False
+                worker.stop()
                 self.stdout.write("Stopping the task worker...")
 
     def _schedule_retention(self):
@@ -60,11 +60,13 @@ class Command(BaseCommand):
 
     def _worker(self, interval):
         from django.utils.crypto import get_random_string
-        from django_tasks_db.management.commands.db_worker import Worker
 
-        return Worker(queue_names=["*"], interval=interval, batch=False, backend_name="default",
-                      startup_delay=False, max_tasks=None, worker_id=f"serve-{get_random_string(8)}",
-                      excluded_queue_names=[])
+        from helpdesk.worker import ResilientWorker
+
+        # Resilient: a locked or lost database makes it log, back off and go on, never stop.
+        return ResilientWorker(queue_names=["*"], interval=interval, batch=False, backend_name="default",
+                               startup_delay=False, max_tasks=None, worker_id=f"serve-{get_random_string(8)}",
+                               excluded_queue_names=[])
 
     def _started(self, host, port, worker):
         from daphne.server import twisted_loop

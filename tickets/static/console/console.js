@@ -225,6 +225,10 @@
       folded.append(el("summary", "", _("Show quoted text")), el("div", "text", m.folded));
       item.append(folded);
     }
+    if (m.html_dropped) {
+      item.append(el("div", "notice html-dropped",
+        fmt(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text."), {reason: m.html_dropped})));
+    }
     if (m.attachments && m.attachments.length) {
       const box = el("div", "attachments");
       for (const a of m.attachments) {
