@@ -49,6 +49,11 @@ def send(session: VisitorSession, client_id: str, text: str,
     """The visitor's message enters the helpdesk. Idempotent on client_id: a resend after a
     dropped connection returns the stored message and publishes nothing."""
     client_id = clean_client_id(client_id)
+    inbox = session.inbox
+    if inbox.prechat_enabled and inbox.prechat_require_email and not session.email:
+        # The widget asks first; a script talking to the socket or the upload API directly
+        # must not get past the inbox's rule either.
+        raise Refused(_("Please leave your email address before starting the chat."), status=403)
     text = (text or "").strip()
     if not text and not attachments:
         raise Refused(_("The message is empty."))
