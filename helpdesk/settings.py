@@ -221,6 +221,8 @@ HELPDESK_EMAIL_OWN_ADDRESSES = env_list("HELPDESK_EMAIL_OWN_ADDRESSES")
 HELPDESK_EMAIL_MAX_BYTES = int(env("HELPDESK_EMAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 HELPDESK_EMAIL_SENDER_HOURLY_LIMIT = int(env("HELPDESK_EMAIL_SENDER_HOURLY_LIMIT", "20"))
 HELPDESK_EMAIL_AUTO_ACK = env_bool("HELPDESK_EMAIL_AUTO_ACK", True)
+# Webhooks whose signature covers a timestamp (Mailgun) are refused when signed longer ago.
+HELPDESK_WEBHOOK_MAX_AGE_SECONDS = int(env("HELPDESK_WEBHOOK_MAX_AGE_SECONDS", str(9 * 3600)))
 HELPDESK_EMAIL_REPLY_LANGUAGES = env_list("HELPDESK_EMAIL_REPLY_LANGUAGES", "en,de,fr,es")
 EMAIL_CHANNELS = {
     "email": "channels_email.adapter.EmailAdapter",  # outbound (first "email" adapter = default)
