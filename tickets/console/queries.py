@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Message, Team, Ticket
@@ -169,13 +169,14 @@ class TimelineMessage:
     status: str
     error_message: str
     created_at: object
+    id_collision: bool  # reuses another sender's message id (services.inbound._deduplicate)
     files: list = field(default_factory=list)
 
     has_remote_images = Message.has_remote_images
 
 
 TIMELINE_COLUMNS = ("pk", "ticket_id", "direction", "channel", "adapter", "identity_id", "author_name", "subject",
-                    "text", "html", "status", "error_message", "created_at")
+                    "text", "html", "status", "error_message", "created_at", "id_collision")
 
 
 def history(ticket: Ticket, show_all: bool = False, user=None) -> tuple[list[Block], bool, TimelineMessage | None]:
@@ -184,6 +185,7 @@ def history(ticket: Ticket, show_all: bool = False, user=None) -> tuple[list[Blo
     only tickets that user may see (team scoping)."""
     scope = visible_tickets(user, prefix="ticket__") if user is not None else Q()
     query = (Message.objects.filter(scope, customer_id=ticket.customer_id).order_by("-created_at", "-pk")
+             .annotate(id_collision=ExpressionWrapper(Q(meta__has_key="id_collision"), output_field=BooleanField()))
              .values_list(*TIMELINE_COLUMNS))
     rows = [TimelineMessage(*row) for row in (query if show_all else query[: HISTORY_SIZE + 1])]
     hidden = len(rows) > HISTORY_SIZE and not show_all
