@@ -95,6 +95,7 @@ def ticket_detail(request, pk):
         "tags": [t.name for t in ticket.tags.all()],
         "other_tickets": queries.other_tickets(ticket, request.user), "merges": queries.open_merges(ticket.customer_id),
         "channel_options": channel_options, "default_channel": default_channel, "canned": canned,
+        "email_recipients": services.email_recipients(ticket),
         "draft": request.session.pop(f"draft-{pk}", ""),
         "unread_mentions": _unread_mentions(request.user),
     })

@@ -118,6 +118,22 @@ def _add_cc_participants(ticket: Ticket, identity: Identity, cc: list) -> None:
             participants.append(entry)
 
 
+def email_cc(ticket: Ticket, recipient: str) -> list[str]:
+    """Who an email reply on this ticket is copied to: its email participants, but not the
+    recipient. The email adapter sends to these; the console lists them before sending."""
+    return [address for channel, address in ticket.meta.get("participants", [])
+            if channel == "email" and address != recipient]
+
+
+def email_recipients(ticket: Ticket) -> tuple[str, list[str]] | None:
+    """(To, Cc) of an email reply sent now, or None when no email reply is possible."""
+    try:
+        identity, _adapter = route_reply(ticket, "email")
+    except ReplyRefused:
+        return None
+    return identity.address, email_cc(ticket, identity.address)
+
+
 def display_name(user) -> str:
     if user is None:
         return ""
