@@ -19,7 +19,7 @@ def after_ingest(items, *, acknowledge: bool = True) -> None:
         if not isinstance(item, IngestResult) or not item.created:
             continue
         message = item.message
-        if cc_may_join(message, item.ticket_created):
+        if message.meta.get("cc") and cc_may_join(message, item.ticket_created):
             for address in message.meta.get("cc", []):
                 services.add_participant(message.ticket, "email", address)
         if acknowledge and item.ticket_created and conf.auto_acknowledge() and not message.meta.get("auto_submitted"):
