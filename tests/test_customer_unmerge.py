@@ -6,7 +6,7 @@ import pytest
 from tests.factories import inbound
 from tickets import services
 from tickets.channels import ThreadHints
-from tickets.models import Event, Message, Ticket
+from tickets.models import Customer, Event, Message, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,17 @@ def test_undo_is_recorded_once(agent):
     services.undo_merge(merge, actor=agent)
     services.undo_merge(merge, actor=agent)
     assert Event.objects.filter(kind="customer.unmerged").count() == 1
+
+
+def test_a_merge_cannot_be_undone_while_its_target_is_merged_on(agent, console):
+    a1, b1, first = merged(agent, "sms")
+    c = Customer.objects.create(name="C")
+    services.merge_customers(a1.customer, c, actor=agent)
+    with pytest.raises(ValueError, match="was merged into customer .* since: undo that merge first"):
+        services.undo_merge(first, actor=agent)
+    response = console.post(f"/console/merges/{first.pk}/undo/", {"ticket": b1.ticket_id},
+                            HTTP_ACCEPT="application/json")
+    assert response.status_code == 409 and "undo that merge first" in response.json()["error"]
+    first.refresh_from_db()
+    assert first.undone_at is None
+    assert set(Message.objects.values_list("customer_id", flat=True)) == {c.pk}

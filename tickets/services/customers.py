@@ -51,7 +51,11 @@ def undo_merge(merge: CustomerMerge, *, actor) -> CustomerMerge:
         if merge.undone_at:
             return merge
         source_id, target_id, moved = merge.source_id, merge.target_id, merge.moved
-        list(Customer.objects.select_for_update().filter(pk__in=[source_id, target_id]).order_by("pk"))
+        locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[source_id, target_id])}
+        if locked[target_id].merged_into_id:
+            # B's things have moved on to C with A: undoing B->A first would strand them there.
+            raise ValueError(_("%(target)s was merged into customer %(next)s since: undo that merge first.")
+                             % {"target": locked[target_id], "next": locked[target_id].merged_into_id})
         identities = list(Identity.objects.filter(pk__in=moved["identities"], customer=target_id)
                           .values_list("pk", flat=True))
         Identity.objects.filter(pk__in=identities).update(customer=source_id)
