@@ -91,3 +91,17 @@ def test_the_console_flags_the_colliding_message(console):
     mallory = Message.objects.order_by("pk").last()
     page = console.get(f"/console/tickets/{mallory.ticket_id}/").content.decode()
     assert page.count('class="warn id-collision"') == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_racing_with_one_message_id_store_one_message_each():
+    """Real concurrency (PostgreSQL): 40 threads, two senders, one Message-ID, replays included."""
+    from tests.factories import run_at_once
+
+    senders = ["victim@corp.test", "mallory@evil.test"]
+    errors = run_at_once(lambda i: services.ingest(inbound(senders[i % 2], f"from {senders[i % 2]}",
+                                                          channel="email", external_id=MSGID)), count=40)
+    assert errors == []
+    assert sorted(Message.objects.values_list("identity__address", flat=True)) == sorted(senders)
+    assert Message.objects.filter(meta__has_key="id_collision").count() == 1

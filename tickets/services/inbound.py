@@ -40,18 +40,20 @@ def ingest(msg: InboundMessage) -> IngestResult:
     same sender*: a message reusing another sender's id (a Message-ID is chosen by whoever
     sends the mail) is stored as a new message, flagged, never dropped as a replay."""
     sender = normalise_address(msg.channel, msg.sender)
-    msg, existing = _deduplicate(msg, sender)
-    if existing is not None:
-        return IngestResult(existing, created=False)
-    try:
-        with transaction.atomic(savepoint=_needs_savepoints()):
-            return _ingest(msg, sender)
-    except IntegrityError:
-        # A concurrent ingest of the same message committed first: ours rolled back whole.
+    for attempt in range(3):  # lost races: the original id, then our collision id, then found
         msg, existing = _deduplicate(msg, sender)
-        if existing is None:
-            raise
-        return IngestResult(existing, created=False)
+        if existing is not None:
+            return IngestResult(existing, created=False)
+        try:
+            with transaction.atomic(savepoint=_needs_savepoints()):
+                return _ingest(msg, sender)
+        except IntegrityError:
+            # A concurrent ingest committed this id first and ours rolled back whole: the same
+            # message (a replay, found above next time round) or another sender's (a collision:
+            # stored under our own id next time round).
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _deduplicate(msg: InboundMessage, sender: str) -> tuple[InboundMessage, Message | None]:
