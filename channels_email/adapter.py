@@ -70,12 +70,16 @@ class EmailAdapter(BaseAdapter):
         view = esp_views.anymail_view(self.esp, self._is_tracking(raw))
         if not getattr(view, "basic_auth", None):
             raise SignatureError(_("ANYMAIL_WEBHOOK_SECRET is not configured: webhook refused."))
+        request = esp_views.django_request(raw)
         try:
-            view.run_validators(esp_views.django_request(raw))
+            view.run_validators(request)
         except AnymailWebhookValidationFailure as exc:
             raise SignatureError(str(exc)) from exc
         except (AnymailError, ValueError, KeyError) as exc:
             raise SignatureError(f"{type(exc).__name__}: {exc}") from exc
+        stale = esp_views.check_fresh(self.esp, request)
+        if stale:
+            raise SignatureError(stale)
 
     def parse(self, raw):
         from anymail.exceptions import AnymailError

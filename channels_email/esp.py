@@ -6,6 +6,8 @@ The payload is kept as bytes; on replay it is turned back into a Django request 
 from __future__ import annotations
 
 import io
+import json
+import time
 import warnings
 from functools import cache
 from urllib.parse import urlsplit
@@ -76,3 +78,32 @@ def django_request(raw) -> WSGIRequest:
             continue
         environ[f"HTTP_{key}"] = value
     return WSGIRequest(environ)
+
+
+def signed_at(esp: str, request) -> float | None:
+    """When the ESP signed this request (Unix time), for ESPs whose signature covers a
+    timestamp: Mailgun signs timestamp+token (both webhook styles). Resend's Svix signatures
+    are checked for age by the svix library itself. None when the ESP signs no time."""
+    if esp != "mailgun":
+        return None
+    try:
+        if request.content_type == "application/json":
+            value = json.loads(request.body)["signature"]["timestamp"]
+        else:
+            value = request.POST["timestamp"]  # the last value, as anymail reads it
+        return float(value)
+    except (KeyError, TypeError, ValueError):
+        return float("nan")  # signed but unreadable: refused as stale
+
+
+def check_fresh(esp: str, request) -> str:
+    """Empty when the signed time is recent, else why not. A valid signature over a timestamp
+    weeks old is a captured request replayed (anymail does not check it for inbound mail).
+    The window covers the ESP's retries (Mailgun retries for about 8 hours)."""
+    when = signed_at(esp, request)
+    if when is None:
+        return ""
+    now, max_age = time.time(), float(getattr(settings, "HELPDESK_WEBHOOK_MAX_AGE_SECONDS", 9 * 3600))
+    if not (now - max_age <= when <= now + 300):  # NaN fails both comparisons
+        return f"{esp} webhook signed at {when!r}, outside the accepted window of {max_age:.0f} s"
+    return ""

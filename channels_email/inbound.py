@@ -39,7 +39,7 @@ def to_items(msg: EmailMessage, *, adapter_key: str, raw: bytes = b"", size: int
     report = noise.delivery_report(msg, raw)
     if report is not None:
         return report
-    sender_name, sender = _sender(msg, envelope_sender)
+    sender_name, sender = _sender(msg)
     reason = noise.auto_generated(msg, sender)
     if not release:
         if sender in conf.own_addresses():
@@ -58,14 +58,18 @@ def to_items(msg: EmailMessage, *, adapter_key: str, raw: bytes = b"", size: int
         raise Quarantined(_("unparseable mail: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}) from exc
 
 
-def _sender(msg: EmailMessage, envelope_sender: str | None) -> tuple[str, str]:
-    for names in (("From",), ("Sender",), ("Reply-To",), ("Return-Path",)):
-        found = mime.addresses(msg, *names)
-        if found:
-            return found[0]
-    if envelope_sender and "@" in envelope_sender:
-        return "", envelope_sender.strip("<> ").lower()
-    raise Quarantined(_("no usable sender address"))
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    """The From address, and only it: Reply-To, Sender, Return-Path and the envelope are set by
+    whoever sends, so falling back to them lets a mail with a broken From speak for anyone.
+    No From address, or several different ones, and the mail is quarantined for a person."""
+    found = mime.addresses(msg, "From")
+    if len({address for _name, address in found}) != 1:
+        raise Quarantined(_("no single parseable From address (%(value)s)")
+                          % {"value": " / ".join(mime.header_all(msg, "From"))[:300] or _("missing")})
+    name, address = found[0]
+    if "@" in name and address not in name.lower():
+        name = ""  # "victim@corp.test" <mallory@evil.test>: show the address, not the claim
+    return name, address
 
 
 def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_text, spam_score):

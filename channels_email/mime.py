@@ -89,11 +89,15 @@ def clean(value: str) -> str:
             value = str(make_header(decode_header(value)))
         except (ValueError, LookupError, UnicodeDecodeError, AssertionError):
             pass
+    return " ".join(_unescape_8bit(value).replace("\x00", "").split())
+
+
+def _unescape_8bit(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # surrogate-escaped 8-bit bytes from a raw header
         value = decode_bytes(value.encode("utf-8", "surrogateescape"), "")
-    return " ".join(value.replace("\x00", "").split())
+    return value
 
 
 def header(msg: EmailMessage, name: str) -> str:
@@ -112,10 +116,24 @@ def header_all(msg: EmailMessage, name: str) -> list[str]:
 
 
 def addresses(msg: EmailMessage, *names: str) -> list[tuple[str, str]]:
-    """(display name, lower-case address) pairs from address headers; junk is dropped."""
-    raw = [value for name in names for value in header_all(msg, name)]
+    """(display name, lower-case address) pairs from address headers; junk is dropped.
+
+    Addresses are parsed *before* display names are decoded (Mailsploit): decoding first turns
+    `=?utf-8?q?victim=40corp=2Etest=2C?= <mallory@evil.test>` into a list whose first address
+    is the victim's. RFC 2047 allows encoded words only in the display name, never in the
+    address itself."""
+    lnames = {name.lower() for name in names}
+    pairs = []
+    for key, value in msg.raw_items():
+        if key.lower() not in lnames:
+            continue
+        parsed = getattr(value, "addresses", None)
+        if parsed is not None:  # a policy.default header object (anymail builds these): parsed already
+            pairs += [(a.display_name, a.addr_spec) for a in parsed]
+        else:
+            pairs += getaddresses([_unescape_8bit(str(value)).replace("\x00", "")])
     found = []
-    for display, address in getaddresses(raw):
+    for display, address in pairs:
         address = address.strip().lower()
         if _ADDRESS.match(address):
             found.append((clean(display), address))

@@ -18,6 +18,7 @@ from django.utils.html import linebreaks
 from channels_email import conf, tokens
 from tickets.channels import PermanentDeliveryError, TransientDeliveryError
 from tickets.models import Message
+from tickets.services.outbound import email_cc
 
 
 def _one_line(value: str) -> str:
@@ -61,8 +62,7 @@ def build_reply(message: Message, address: str = "") -> EmailMultiAlternatives:
     if references:
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
-    cc = [address for channel, address in ticket.meta.get("participants", [])
-          if channel == "email" and address != recipient]
+    cc = email_cc(ticket, recipient)
     text = message.text or ""
     html = message.html or linebreaks(text)
     context = {"ticket": ticket, "message": message, "text": text, "html": html}

@@ -225,6 +225,8 @@ HELPDESK_EMAIL_SENDER_HOURLY_LIMIT = int(env("HELPDESK_EMAIL_SENDER_HOURLY_LIMIT
 HELPDESK_EMAIL_AUTO_ACK = env_bool("HELPDESK_EMAIL_AUTO_ACK", True)
 # The MAILERS entry that sends our outbound mail (replies, acknowledgements, offline chat replies).
 HELPDESK_EMAIL_MAILER = env("HELPDESK_EMAIL_MAILER", "default")
+# Webhooks whose signature covers a timestamp (Mailgun) are refused when signed longer ago.
+HELPDESK_WEBHOOK_MAX_AGE_SECONDS = int(env("HELPDESK_WEBHOOK_MAX_AGE_SECONDS", str(9 * 3600)))
 EMAIL_CHANNELS = {
     "email": "channels_email.adapter.EmailAdapter",  # outbound (first "email" adapter = default)
     "email_pipe": "channels_email.adapter.MtaPipeAdapter",  # manage.py ingest_email

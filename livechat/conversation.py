@@ -51,6 +51,11 @@ def send(session: VisitorSession, client_id: str, text: str,
     client_id = clean_client_id(client_id)
     if text is not None and not isinstance(text, str):
         raise Refused(_("The message must be text."))
+    inbox = session.inbox
+    if inbox.prechat_enabled and inbox.prechat_require_email and not session.email:
+        # The widget asks first; a script talking to the socket or the upload API directly
+        # must not get past the inbox's rule either.
+        raise Refused(_("Please leave your email address before starting the chat."), status=403)
     text = (text or "").strip()
     if not text and not attachments:
         raise Refused(_("The message is empty."))

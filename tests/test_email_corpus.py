@@ -12,7 +12,8 @@ from tickets.models import InboundPayload, Message
 from tickets.services import IngestResult
 
 CORPUS = sorted((FIXTURES / "corpus").glob("*.eml"))
-QUARANTINED = {"loop-from-our-address", "malformed-no-from", "malformed-garbage-from", "dsn-nonstandard-bounce"}
+QUARANTINED = {"loop-from-our-address", "malformed-no-from", "malformed-garbage-from", "dsn-nonstandard-bounce",
+               "malformed-sender-fallback"}  # the sender is only ever From, never Sender or Reply-To
 REPORTS = {"dsn-postfix-rfc822", "dsn-exim-headers", "dsn-delayed", "dsn-unknown-original", "mdn-read-receipt"}
 
 

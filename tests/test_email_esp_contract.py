@@ -28,7 +28,7 @@ from svix.webhooks import Webhook as SvixWebhook
 
 from channels_email import tokens
 from tests.contract import AdapterContract, Expected, WebhookRequest, post
-from tests.email_helpers import BASIC_AUTH, SUPPORT, WRONG_AUTH, fixture_json, mail
+from tests.email_helpers import BASIC_AUTH, SUPPORT, WRONG_AUTH, fixture_json, mail, mailgun_signed
 from tickets import services
 from tickets.models import Event, InboundPayload, Message
 
@@ -98,13 +98,42 @@ class TestMailgunContract(EmailContract):
     adapter_key, url = "email_mailgun", "/anymail/mailgun/inbound/"
 
     def signed_request(self):
-        return WebhookRequest(urlencode(fixture_json("mailgun_inbound_parsed.json")).encode(),
+        return WebhookRequest(urlencode(mailgun_signed(fixture_json("mailgun_inbound_parsed.json"))).encode(),
                               "application/x-www-form-urlencoded", {"Authorization": BASIC_AUTH})
 
     def unsigned_request(self):
-        fields = {**fixture_json("mailgun_inbound_parsed.json"), "signature": "0" * 64}
+        fields = {**mailgun_signed(fixture_json("mailgun_inbound_parsed.json")), "signature": "0" * 64}
         return WebhookRequest(urlencode(fields).encode(), "application/x-www-form-urlencoded",
                               {"Authorization": BASIC_AUTH})
+
+    @pytest.mark.parametrize("age", [timedelta(days=30), timedelta(hours=10), -timedelta(hours=1)])
+    def test_a_validly_signed_request_from_another_time_is_refused(self, client, age):
+        # The 30-day-old capture of a real request, replayed: the HMAC checks out, the time not.
+        at = int((datetime.now(tz=UTC) - age).timestamp())
+        fields = mailgun_signed(fixture_json("mailgun_inbound_parsed.json"), timestamp=at)
+        response = post(client, self.url, WebhookRequest(urlencode(fields).encode(),
+                                                         "application/x-www-form-urlencoded",
+                                                         {"Authorization": BASIC_AUTH}))
+        assert response.status_code == 403
+        assert "outside the accepted window" in response.content.decode()
+        assert InboundPayload.objects.count() == 0 and Message.objects.count() == 0
+
+    def test_a_request_signed_within_the_retry_window_is_accepted(self, client):
+        at = int((datetime.now(tz=UTC) - timedelta(hours=8)).timestamp())  # Mailgun's last retry
+        fields = mailgun_signed(fixture_json("mailgun_inbound_parsed.json"), timestamp=at)
+        response = post(client, self.url, WebhookRequest(urlencode(fields).encode(),
+                                                         "application/x-www-form-urlencoded",
+                                                         {"Authorization": BASIC_AUTH}))
+        assert response.status_code == 200 and Message.objects.count() == 1
+
+    def test_stale_tracking_events_are_refused_too(self, client):
+        signature = mailgun_signed({}, timestamp=int((datetime.now(tz=UTC) - timedelta(days=30)).timestamp()))
+        body = json.dumps({"signature": {k: signature[k] for k in ("timestamp", "token", "signature")},
+                           "event-data": {"event": "delivered", "timestamp": 1785000000.0, "id": "e1",
+                                          "message": {"headers": {"message-id": "x@mg.example"}}}}).encode()
+        response = post(client, "/anymail/mailgun/tracking/",
+                        WebhookRequest(body, "application/json", {"Authorization": BASIC_AUTH}))
+        assert response.status_code == 403 and InboundPayload.objects.count() == 0
 
 
 class TestPostmarkContract(EmailContract):

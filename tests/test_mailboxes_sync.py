@@ -169,7 +169,7 @@ def test_an_unparseable_mail_is_quarantined_and_the_rest_flows(dovecot, account)
     mailbox = make_mailbox(dovecot, account)
     assert runner.sync_once(mailbox, "owner-a") == 3
     quarantined = InboundPayload.objects.get(state=InboundPayload.State.QUARANTINED)
-    assert bytes(quarantined.body) == no_sender and "no usable sender address" in quarantined.error
+    assert bytes(quarantined.body) == no_sender and "no single parseable From address" in quarantined.error
     assert Message.objects.count() == 2
     assert all(SEEN in flags for flags in flags_of(dovecot, account).values())  # stored: done on the server
 

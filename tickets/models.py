@@ -228,6 +228,11 @@ class Message(models.Model):
         return "\n\n".join(str(meta[key]) for key in ("signature", "quoted_text") if meta.get(key))
 
     @property
+    def id_collision(self) -> bool:
+        """It reuses another sender's message id (services.inbound._deduplicate): stored apart."""
+        return isinstance(self.meta, dict) and "id_collision" in self.meta
+
+    @property
     def html_dropped(self) -> str:
         """Why the HTML was not kept (tickets.sanitize bounds), or "": the console says so."""
         meta = self.meta if isinstance(self.meta, dict) else {}

@@ -216,7 +216,12 @@ def post_unmerge(request, pk):
     if not policy.can_undo_merge(request.user, merge):
         raise PermissionDenied
     ticket_id = _int(request.POST.get("ticket")) or (merge.moved.get("tickets") or [None])[0]
-    services.undo_merge(merge, actor=request.user)
+    try:
+        services.undo_merge(merge, actor=request.user)
+    except ValueError as exc:
+        if ticket_id is None:
+            raise PermissionDenied(str(exc)) from exc
+        return _answer(request, ticket_id, error=str(exc), status=409)
     if ticket_id is None:
         return redirect("console:queue")
     return _answer(request, ticket_id)

@@ -175,6 +175,7 @@ class TimelineMessage:
     has_remote_images = Message.has_remote_images
     folded_text = Message.folded_text
     html_dropped = Message.html_dropped
+    id_collision = Message.id_collision
 
 
 TIMELINE_COLUMNS = ("pk", "ticket_id", "direction", "channel", "adapter", "identity_id", "author_name", "subject",

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 def _labels() -> dict[str, str]:
     return {"retry": escape(_("Retry")), "move": escape(_("Move")), "email": escape(_("Email content")),
             "images": escape(_("Show remote images")), "folded": escape(_("Show quoted text")),
-            "html_dropped": escape(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text."))}
+            "html_dropped": escape(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text.")),
+            "collision": escape(_("Reuses the id of another sender's message: kept as a separate message."))}
 
 
 def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str, labels: dict) -> str:
@@ -36,6 +37,8 @@ def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str,
             parts.append(f' <form method="post" action="{console_base}messages/{mid}/retry/" class="inline retry">'
                          f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
                          f'<button>{labels["retry"]}</button></form>')
+    if getattr(m, "id_collision", False):  # see services.inbound._deduplicate
+        parts.append(f' <em class="warn id-collision">{labels["collision"]}</em>')
     parts.append(f' <button type="button" class="linkish move-button">{labels["move"]}</button></div>')
     if m.subject:
         parts.append(f'<div class="subject-line">{escape(m.subject)}</div>')

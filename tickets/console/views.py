@@ -95,6 +95,7 @@ def ticket_detail(request, pk):
         "tags": [t.name for t in ticket.tags.all()],
         "other_tickets": queries.other_tickets(ticket, request.user), "merges": [m for m in queries.open_merges(ticket.customer_id) if policy.can_undo_merge(request.user, m)],
         "channel_options": channel_options, "default_channel": default_channel, "canned": canned,
+        "email_recipients": services.email_recipients(ticket),
         "draft": request.session.pop(f"draft-{pk}", ""),
         # The forms only; each action asks the policy again with the customers it touches.
         "may_change_customers": policy.can_change_customers(request.user),

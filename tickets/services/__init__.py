@@ -29,6 +29,7 @@ from tickets.services.organise import (
     set_tags,
 )
 from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
+from tickets.services.outbound import email_recipients as email_recipients  # re-exported
 from tickets.services.webhooks import process_payload, receive_webhook
 from tickets.services.workflow import assign, set_priority, set_status
 

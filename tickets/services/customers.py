@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import events
 from tickets.models import Customer, CustomerMerge, Identity, Message, Ticket
+from tickets.payloads import message_data, ticket_data
+from tickets.people import display_name
 
 
 def merge_customers(source: Customer, target: Customer, *, actor, reason: str = "") -> CustomerMerge:
@@ -38,21 +41,84 @@ def merge_customers(source: Customer, target: Customer, *, actor, reason: str = 
 
 
 def undo_merge(merge: CustomerMerge, *, actor) -> CustomerMerge:
+    """Put back everything that belongs to the source's identities: what the merge moved, and
+    what arrived after it (B kept writing while merged: new tickets it opened, messages on its
+    own tickets). A message one side wrote onto a ticket that stays with the other side since
+    the merge is split onto a new ticket of its writer, so nobody's words end up in the other's
+    history."""
     with transaction.atomic():
-        merge = CustomerMerge.objects.select_for_update().get(pk=merge.pk)
+        merge = CustomerMerge.objects.select_for_update().select_related("source", "target").get(pk=merge.pk)
         if merge.undone_at:
             return merge
-        moved = merge.moved
-        Identity.objects.filter(pk__in=moved["identities"], customer=merge.target_id).update(customer=merge.source_id)
-        Ticket.objects.filter(pk__in=moved["tickets"], customer=merge.target_id).update(customer=merge.source_id)
-        Message.objects.filter(pk__in=moved["messages"], customer=merge.target_id).update(customer=merge.source_id)
-        Customer.objects.filter(pk=merge.source_id).update(merged_into=None)
+        source_id, target_id, moved = merge.source_id, merge.target_id, merge.moved
+        locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[source_id, target_id])}
+        if locked[target_id].merged_into_id:
+            # B's things have moved on to C with A: undoing B->A first would strand them there.
+            raise ValueError(_("%(target)s was merged into customer %(next)s since: undo that merge first.")
+                             % {"target": locked[target_id], "next": locked[target_id].merged_into_id})
+        identities = list(Identity.objects.filter(pk__in=moved["identities"], customer=target_id)
+                          .values_list("pk", flat=True))
+        Identity.objects.filter(pk__in=identities).update(customer=source_id)
+        returning = set(Ticket.objects.filter(pk__in=moved["tickets"], customer=target_id)
+                        .values_list("pk", flat=True))
+        returning |= _opened_since(merge, identities)
+        Ticket.objects.filter(pk__in=returning).update(customer=source_id)
+        # Message.customer is the ticket's customer (denormalised): it follows its ticket.
+        Message.objects.filter(ticket_id__in=returning).update(customer=source_id)
+        Message.objects.filter(pk__in=moved["messages"], customer=target_id,
+                               ticket__customer=source_id).update(customer=source_id)
+        Customer.objects.filter(pk=source_id).update(merged_into=None)
+        strays = Message.objects.filter(direction=Message.Direction.INBOUND)
+        # B's words left on A's tickets (B joined A's open conversation while merged, or an
+        # agent moved B's message there), and A's words left on tickets going back to B.
+        split = _split(strays.filter(customer=target_id, identity__in=identities)
+                       .filter(Q(created_at__gte=merge.created_at) | Q(pk__in=moved["messages"])), source_id, actor)
+        split += _split(strays.filter(ticket_id__in=returning, created_at__gte=merge.created_at,
+                                      identity__customer=target_id), target_id, actor)
         merge.undone_at, merge.undone_by = timezone.now(), actor
         merge.save(update_fields=["undone_at", "undone_by"])
         events.record("customer.unmerged", customer=merge.target,
-                      data={"merge": merge.pk, "source": merge.source_id, "target": merge.target_id,
-                            "tickets": moved["tickets"]})
+                      data={"merge": merge.pk, "source": source_id, "target": target_id,
+                            "tickets": sorted(returning | set(split))})
     return merge
+
+
+def _opened_since(merge: CustomerMerge, identities: list[int]) -> set[int]:
+    """Tickets opened after the merge whose first message came from (or went to) one of the
+    source's identities: they are the source's conversations."""
+    if not identities:
+        return set()
+    first = (Message.objects.filter(ticket=OuterRef("pk")).exclude(direction=Message.Direction.NOTE)
+             .order_by("pk").values("identity_id")[:1])
+    return set(Ticket.objects.filter(customer=merge.target_id, created_at__gte=merge.created_at)
+               .annotate(first_identity=Subquery(first)).filter(first_identity__in=identities)
+               .values_list("pk", flat=True))
+
+
+def _split(messages, owner_id: int, actor) -> list[int]:
+    """Move `messages` (inbound, on tickets of the other customer) to one new ticket of
+    `owner_id` per ticket they sit on, linked to it as related. Returns the new tickets."""
+    by_ticket: dict[int, list[Message]] = {}
+    for message in messages.select_related("ticket").order_by("pk"):
+        by_ticket.setdefault(message.ticket_id, []).append(message)
+    created = []
+    for ticket_id, items in by_ticket.items():
+        origin = items[0].ticket
+        last = items[-1].created_at
+        ticket = Ticket.objects.create(
+            customer_id=owner_id, subject=origin.subject, channel=origin.channel, related_to=origin,
+            status=Ticket.Status.OPEN, team=origin.team, last_customer_message_at=last,
+            waiting_since=items[0].created_at,
+        )
+        Message.objects.filter(pk__in=[m.pk for m in items]).update(ticket=ticket, customer_id=owner_id)
+        events.record("ticket.created", ticket=ticket, data=ticket_data(ticket))
+        for message in items:
+            message.ticket, message.customer_id = ticket, owner_id
+            data = {**message_data(message), "moved_from": ticket_id, "actor": display_name(actor)}
+            events.record("message.moved", ticket=origin, message=message, data=data)
+            events.record("message.moved", ticket=ticket, message=message, data=data)
+        created.append(ticket.pk)
+    return created
 
 
 PROFILE_FIELDS = ("name", "organisation", "notes")

@@ -8,13 +8,15 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tickets import events
 from tickets.channels import DeliveryUpdate
-from tickets.models import Identity, Message
-from tickets.payloads import status_data
+from tickets.models import Identity, Message, Ticket
+from tickets.payloads import status_data, ticket_data
 from tickets.queueing import enqueue_on_commit
 from tickets.services.inbound import apply_identity_signal
+from tickets.services.outbound import ANSWERED, answer
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ def _advance(message_id: int, status: str, *, external_id: str | None = None, er
             if status == S.FAILED:
                 message.error_code, message.error_message = str(error_code)[:64], error_message
                 changed += ["error_code", "error_message"]
+                _unanswer(message)
             if timestamp is not None:
                 message.meta.setdefault("status_times", {})[status] = timestamp.isoformat()
                 changed.append("meta")
@@ -47,6 +50,30 @@ def _advance(message_id: int, status: str, *, external_id: str | None = None, er
             events.record("message.status", ticket=message.ticket, message=message, public=True,
                           data=status_data(message))
     return message
+
+
+def _unanswer(message: Message) -> None:
+    """A failed reply answered nobody: put back what it changed on the ticket (see
+    outbound.answer). The customer waits again from when they started waiting, unless a later
+    reply is on its way; the first response is the earliest other reply not failed, if any."""
+    answered = message.meta.get(ANSWERED)
+    if not answered:
+        return
+    ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
+    replies = (Message.objects.filter(ticket=ticket, direction=Message.Direction.OUTBOUND, meta__has_key=ANSWERED)
+               .exclude(pk=message.pk).exclude(status=S.FAILED))
+    fields = []
+    if answered.get("first_response") and ticket.first_response_at is not None:
+        ticket.first_response_at = replies.order_by("created_at").values_list("created_at", flat=True).first()
+        fields.append("first_response_at")
+    waited = parse_datetime(answered["waiting_since"]) if answered.get("waiting_since") else None
+    if waited and not replies.filter(pk__gt=message.pk).exists() and (
+            ticket.waiting_since is None or waited < ticket.waiting_since):
+        ticket.waiting_since = waited
+        fields.append("waiting_since")
+    if fields:
+        ticket.save(update_fields=[*fields, "updated_at"])
+        events.record("ticket.updated", ticket=ticket, data={**ticket_data(ticket), "change": "reply_failed"})
 
 
 def mark_sent(message_id: int, provider_id: str) -> Message | None:
@@ -98,6 +125,11 @@ def retry_delivery(message: Message, *, actor=None) -> Message:
             return message
         message.status, message.error_code, message.error_message = S.QUEUED, "", ""
         message.meta["attempts"] = 0
+        if ANSWERED in message.meta:  # sent again, it answers the ticket again
+            ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
+            message.meta[ANSWERED] = answer(ticket, timezone.now())
+            ticket.save(update_fields=["waiting_since", "first_response_at", "updated_at"])
+            events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
         message.save(update_fields=["status", "error_code", "error_message", "meta"])
         enqueue_on_commit(deliver_message, message.pk)
         events.record("message.status", ticket=message.ticket, message=message, public=True,

@@ -62,17 +62,16 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
                 _check_not_stale(ticket, author, seen_seq)
             identity, adapter_key = route_reply(ticket, channel)
             _add_cc_participants(ticket, identity, (meta or {}).get("cc") or [])
+            now = timezone.now()
+            answered = answer(ticket, now)
             message = Message.objects.create(
                 ticket=ticket, customer=ticket.customer, direction=Message.Direction.OUTBOUND,
                 channel=identity.channel, adapter=adapter_key, identity=identity, author=author,
                 author_name=display_name(author), subject=subject[:300], text=text,
                 html=sanitize_html(html), client_id=client_id, status=Message.Status.QUEUED,
-                meta=meta or {},
+                meta={**(meta or {}), ANSWERED: answered},
             )
             stored = store_attachments(message, attachments)
-            now = timezone.now()
-            ticket.waiting_since = None
-            ticket.first_response_at = ticket.first_response_at or now
             if ticket.status == Status.NEW:
                 ticket.status = Status.OPEN
             ticket.save(update_fields=["waiting_since", "first_response_at", "status", "meta", "updated_at"])
@@ -84,6 +83,21 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
         # A concurrent send with the same client_id won.
         return Message.objects.get(ticket=ticket, client_id=client_id)
     return message
+
+
+# Message.meta key: what a reply changed on its ticket, so a failed delivery can put it back.
+ANSWERED = "answered"
+
+
+def answer(ticket: Ticket, now) -> dict:
+    """A reply answers the ticket: the customer stops waiting, and the first reply is the first
+    response. Returns what it changed (the caller keeps it on the message, under ANSWERED);
+    the caller saves the ticket."""
+    changed = {"waiting_since": ticket.waiting_since.isoformat() if ticket.waiting_since else None,
+               "first_response": ticket.first_response_at is None}
+    ticket.waiting_since = None
+    ticket.first_response_at = ticket.first_response_at or now
+    return changed
 
 
 def _add_cc_participants(ticket: Ticket, identity: Identity, cc: list) -> None:
@@ -103,6 +117,22 @@ def _add_cc_participants(ticket: Ticket, identity: Identity, cc: list) -> None:
         entry = ["email", address.strip().lower()]
         if entry not in participants and entry[1] != identity.address:
             participants.append(entry)
+
+
+def email_cc(ticket: Ticket, recipient: str) -> list[str]:
+    """Who an email reply on this ticket is copied to: its email participants, but not the
+    recipient. The email adapter sends to these; the console lists them before sending."""
+    return [address for channel, address in ticket.meta.get("participants", [])
+            if channel == "email" and address != recipient]
+
+
+def email_recipients(ticket: Ticket) -> tuple[str, list[str]] | None:
+    """(To, Cc) of an email reply sent now, or None when no email reply is possible."""
+    try:
+        identity, _adapter = route_reply(ticket, "email")
+    except ReplyRefused:
+        return None
+    return identity.address, email_cc(ticket, identity.address)
 
 
 def _check_not_stale(ticket: Ticket, author, seen_seq: int) -> None:

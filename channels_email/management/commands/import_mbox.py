@@ -45,9 +45,11 @@ class Command(BaseCommand):
             return "already"
         headers = BytesHeaderParser(policy=default).parsebytes(data)
         ids = mime.message_ids(mime.header(headers, "Message-ID"))
-        if ids and Message.objects.filter(channel="email", external_id=ids[0]).exists():
-            return "already"
         senders = mime.addresses(headers, "From")
+        if ids and senders and Message.objects.filter(  # the same mail: same Message-ID *and* sender
+                channel="email", external_id=ids[0], direction=Message.Direction.INBOUND,
+                identity__address=senders[0][1]).exists():
+            return "already"
         if senders and senders[0][1] in conf.own_addresses():
             return "ours"
         try:
