@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ninja",  # django-ninja's static Swagger UI for /api/v1/docs
     "api",
     "integrations",
+    "service_levels",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,8 @@ HELPDESK_CHANNELS = {
 }
 # Callables run after commit with the seqs of new events (outgoing webhooks hook in here).
 HELPDESK_EVENT_SINKS = []
+# Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics).
+HELPDESK_EVENT_HOOKS = []
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
@@ -327,3 +330,7 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Service levels (service_levels; README "Service levels") -------------------------------
+# Per-ticket metrics are written in the transaction of each change (an event hook).
+HELPDESK_EVENT_HOOKS = [*HELPDESK_EVENT_HOOKS, "service_levels.metrics.on_events"]

@@ -87,6 +87,7 @@ def record_many(*changes: dict) -> list[int]:
         groups.update(dict.fromkeys([*groups_of(getattr(ticket, "pk", None), customer_id),
                                      *change.get("extra_groups", ())]))
     _insert(rows)
+    _run_hooks(rows)
     # One ring for all of them: a doorbell only says "read up to `last`", and every seq below a
     # committed one is committed (seq order is commit order).
     transaction.on_commit(lambda: publish(list(groups), last), robust=True)
@@ -100,6 +101,28 @@ def _sinks():
     new events (e.g. the outgoing-webhook dispatcher). Like the channel adapters, found through
     a setting so tickets imports nobody."""
     return [import_string(path) for path in getattr(settings, "HELPDESK_EVENT_SINKS", ())]
+
+
+def _hooks():
+    """HELPDESK_EVENT_HOOKS: dotted paths of callables(events: list[Event]) run inside the
+    transaction of the change, right after its Event rows are inserted: for what must commit
+    with the change itself (per-ticket metrics). Each runs in a savepoint; a failure is logged
+    and the change goes on (a customer's message is never lost to a bookkeeping bug)."""
+    return [import_string(path) for path in getattr(settings, "HELPDESK_EVENT_HOOKS", ())]
+
+
+def _run_hooks(rows: list[tuple]) -> None:
+    hooks = _hooks()
+    if not hooks:
+        return
+    batch = [Event(**dict(zip(_INSERT_COLUMNS, row, strict=True))) for row in rows]
+    for hook in hooks:
+        try:
+            with transaction.atomic():
+                hook(batch)
+        except Exception:
+            log.exception("event hook %s failed on events %s", getattr(hook, "__qualname__", hook),
+                          [e.seq for e in batch])
 
 
 _INSERT_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "message_id", "public", "data", "created_at")
