@@ -17,6 +17,8 @@ EVENT_TYPES = [
     ("customer.merged", _("Two customers were merged")),
     ("customer.unmerged", _("A merge was undone")),
     ("identity.updated", _("A customer opted out or back in")),
+    ("sla.warning", _("An SLA target is close to its deadline (service_levels)")),
+    ("sla.breached", _("An SLA target was missed (service_levels)")),
 ]
 ALL_EVENTS = "*"
 

@@ -5,11 +5,11 @@ ingest path pays one indexed read, not a dozen queries, for them."""
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F
 
 from service_levels.clock import FIRST_REPLY, NEXT_REPLY, RESOLUTION, Plan, Target
 from service_levels.models import ConfigVersion, Policy, Schedule
@@ -95,8 +95,9 @@ def current() -> Config:
 
 def bump() -> None:
     """Call in the transaction of every change to schedules or policies."""
-    if not ConfigVersion.objects.filter(id=1).update(value=F("value") + 1):
-        ConfigVersion.objects.get_or_create(id=1, defaults={"value": 1})
+    value = secrets.randbits(62)
+    if not ConfigVersion.objects.filter(id=1).update(value=value):
+        ConfigVersion.objects.update_or_create(id=1, defaults={"value": value})
 
 
 def _load(version: int) -> Config:

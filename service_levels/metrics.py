@@ -65,12 +65,12 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     plan = plan_for(ticket_id, ticket)
     result = compute(ticket["created_at"], timeline(ticket_id),
                      [(datetime.fromisoformat(at), status) for at, status in log_entries], plan)
-    previous_check = metrics.next_check_at
+    previous_check, previous_targets = metrics.next_check_at, metrics.targets or []
     for name, value in result.items():
         setattr(metrics, name, value)
     metrics.status_log = log_entries
     metrics.policy_id, metrics.policy_name = plan.policy_id, plan.policy_name
-    metrics.next_check_at = next_check(result["targets"], timezone.now())
+    metrics.next_check_at = next_check(result["targets"], timezone.now(), previous_targets)
     metrics.save()
     if not rebuild and metrics.next_check_at and metrics.next_check_at != previous_check:
         from service_levels.tasks import check_ticket
@@ -119,14 +119,15 @@ def status_history(ticket_id: int) -> list[list]:
     return entries
 
 
-def next_check(targets: list[dict], now) -> datetime | None:
-    """The next moment a warning or a breach is due on an active target."""
-    moments = [datetime.fromisoformat(t[name]) for t in targets if t["state"] == "active"
-               for name in ("warn", "due") if t.get(name)]
-    later = [m for m in moments if m > now]
-    if any(m <= now for m in moments) and not later:
+def next_check(targets: list[dict], now, previous: list[dict] = ()) -> datetime | None:
+    """The next moment a warning or a breach is due on an active target; now, when this change
+    made one fall due already (a priority change to a shorter target), since no check is
+    waiting for that moment."""
+    moments = {(t["key"], t[name]) for t in targets if t["state"] == "active" for name in ("warn", "due") if t.get(name)}
+    scheduled = {(t["key"], t[name]) for t in previous if t["state"] == "active" for name in ("warn", "due") if t.get(name)}
+    if any(datetime.fromisoformat(m) <= now for key, m in moments - scheduled):
         return now
-    return min(later, default=None)
+    return min((datetime.fromisoformat(m) for _key, m in moments if datetime.fromisoformat(m) > now), default=None)
 
 
 def rebuild(ticket_id: int) -> TicketMetrics | None:

@@ -78,8 +78,10 @@ class Policy(models.Model):
 
 
 class ConfigVersion(models.Model):
-    """One row, bumped by every change to schedules or policies: each process caches the
-    configuration and re-reads it only when this moved (one indexed read per change)."""
+    """One row, set to a new random value by every change to schedules or policies: each
+    process caches the configuration and re-reads it only when this changed (one indexed read
+    per change). Random, not a counter: a rolled-back change must not leave a number that a
+    later, different configuration reuses."""
 
     value = models.BigIntegerField(default=0)
 
@@ -93,7 +95,10 @@ class TicketMetrics(models.Model):
     (`manage.py rebuild_ticket_metrics`). Reports read this, never the (pruned) event log."""
 
     ticket = models.OneToOneField(Ticket, primary_key=True, on_delete=models.CASCADE, related_name="sla_metrics")
-    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No database constraint: a policy deleted while a change is in flight must not fail that
+    # change at commit (a deferred foreign-key check would lose the customer's message).
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False)
     policy_name = models.CharField(max_length=100, blank=True)
     first_reply_at = models.DateTimeField(null=True, blank=True)
     first_reply_seconds = models.FloatField(null=True, blank=True)
