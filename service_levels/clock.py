@@ -93,6 +93,7 @@ def compute(created_at: datetime, messages: list[Entry], status_log: list[tuple[
         if status in DONE and new not in DONE:
             out["reopens"] += 1
         status = new
+    out["awaiting_since"] = awaiting["start"] if awaiting is not None else None
     if awaiting is not None:
         cycles.append(awaiting)
 

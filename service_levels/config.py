@@ -49,6 +49,8 @@ class Config:
     hours: dict = field(default_factory=dict)  # schedule id -> BusinessHours, or the error building it
     default_schedule: int | None = None
     team_schedule: dict = field(default_factory=dict)
+    uses_tags: bool = False  # whether any policy looks at tags / organisations (else skip the reads)
+    uses_organisations: bool = False
 
     def schedule_hours(self, schedule_id):
         hours = self.hours.get(schedule_id)
@@ -124,4 +126,6 @@ def _load(version: int) -> Config:
             team_ids=frozenset(t.pk for t in policy.teams.all()), tag_ids=frozenset(t.pk for t in policy.tags.all()),
             organisations=frozenset(o.strip().lower() for o in policy.organisations or ()),
             targets=targets, warn_percent=policy.warn_percent or 80, schedule_id=policy.schedule_id))
+    config.uses_tags = any(rule.tag_ids for rule in config.rules)
+    config.uses_organisations = any(rule.organisations for rule in config.rules)
     return config

@@ -79,6 +79,7 @@ class BusinessHours:
             for day, s, e in split_interval(weekday, start, end):
                 by_day[day].append((s * 60, e * 60))
         self._by_day = [sorted(spans) for spans in by_day]
+        self._days: dict[int, list[tuple[float, float]]] = {}
 
     # -- the public questions ------------------------------------------------------------
     def is_open(self, at: datetime) -> bool:
@@ -143,22 +144,41 @@ class BusinessHours:
             yield start, b, offset
 
     def _spans(self, a: float, b: float) -> list[tuple[float, float]]:
+        """Open spans within [a, b), adjacent ones merged (a night shift is one span)."""
         spans: list[tuple[float, float]] = []
         if b <= a:
             return spans
-        for p0, p1, off in self._pieces(a, b):
-            l0, l1 = p0 + off, p1 + off
-            for day in range(math.floor(l0 / DAY), math.floor((l1 - 1e-9) / DAY) + 1):
-                if self._holiday(day):
-                    continue
+        first = math.floor((a + self._offset(a)) / DAY) - 1
+        last = math.floor((b + self._offset(b)) / DAY) + 1
+        for day in range(first, last + 1):
+            for s, e in self._day(day):
+                lo, hi = max(s, a), min(e, b)
+                if hi > lo:
+                    if spans and spans[-1][1] >= lo:
+                        spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+                    else:
+                        spans.append((lo, hi))
+        return spans
+
+    def _day(self, day: int) -> list[tuple[float, float]]:
+        """The open spans (UTC timestamps) of one local calendar day, cached: the same days come
+        up again and again (every ticket opened this week asks about this week)."""
+        spans = self._days.get(day)
+        if spans is None:
+            spans = []
+            if not self._holiday(day) and self._by_day[(day + 3) % 7]:  # 1970-01-01 was a Thursday (3)
                 base = day * DAY
-                for s, e in self._by_day[(day + 3) % 7]:  # 1970-01-01 was a Thursday (3)
-                    lo, hi = max(base + s, l0), min(base + e, l1)
-                    if hi > lo:
-                        if spans and spans[-1][1] >= lo - off:  # touching: one span
-                            spans[-1] = (spans[-1][0], hi - off)
-                        else:
+                # Offsets lie within -12 h..+14 h: this UTC range holds every moment of that local day.
+                for p0, p1, off in self._pieces(base - 15 * 3600, base + DAY + 13 * 3600):
+                    l0, l1 = max(p0 + off, base), min(p1 + off, base + DAY)
+                    for s, e in self._by_day[(day + 3) % 7]:
+                        lo, hi = max(base + s, l0), min(base + e, l1)
+                        if hi > lo:
                             spans.append((lo - off, hi - off))
+                spans.sort()
+            if len(self._days) > 20000:
+                self._days.clear()
+            self._days[day] = spans
         return spans
 
 

@@ -119,6 +119,8 @@ class TicketMetrics(models.Model):
     # Status changes as the events recorded them ([[iso time, status], ...]): what pauses and
     # resumes resolution, kept here because the event log is pruned.
     status_log = models.JSONField(default=list)
+    # Since when the customer waits for a reply (the open first/next-reply cycle), else None.
+    awaiting_since = models.DateTimeField(null=True, blank=True)
     next_due_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)  # the next warning or breach moment
     updated_at = models.DateTimeField(auto_now=True)
@@ -127,10 +129,23 @@ class TicketMetrics(models.Model):
         verbose_name = _("ticket metrics")
         verbose_name_plural = _("ticket metrics")
         indexes = [models.Index(fields=["next_due_at"], name="sla_next_due_idx",
-                                condition=Q(next_due_at__isnull=False))]
+                                condition=Q(next_due_at__isnull=False)),
+                   models.Index(fields=["next_check_at"], name="sla_next_check_idx",
+                                condition=Q(next_check_at__isnull=False))]
 
     def __str__(self):
         return f"metrics of ticket {self.ticket_id}"
+
+
+class Wakeup(models.Model):
+    """One row: the moment the next sweep task is enqueued for. A change whose next warning or
+    breach comes earlier enqueues an earlier sweep (and moves this); any other change enqueues
+    nothing, so ingest rarely writes a task."""
+
+    at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return str(self.at)
 
 
 class Alert(models.Model):

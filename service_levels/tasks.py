@@ -1,13 +1,15 @@
 """Warnings and breaches, found by the task worker at the moment they fall due.
 
-Each change to a ticket's clock enqueues `check_ticket` to run at the next warning or breach
-moment (django.tasks `run_after`), so the worker never scans the open tickets: 100,000 open
-tickets cost nothing until one of them falls due. A check that finds nothing due (the ticket
-was answered since, or a newer check was enqueued) just returns.
+Every metrics record carries `next_check_at`, its next warning or breach moment (indexed). One
+`sweep` task is enqueued to run at the earliest of them (django.tasks `run_after`; the Wakeup
+row remembers when, so a change that is not earlier enqueues nothing). The sweep reads only the
+records that are due, off that index, records what fell due, and enqueues itself for the next
+moment. So the worker never scans the open tickets: 100,000 of them cost nothing until one
+falls due.
 
-Exactly once, with any number of workers: the check locks the ticket's metrics row, and an
-Alert row (unique per ticket, target and kind) is written in the same transaction as the
-event that announces it.
+Exactly once, with any number of workers: due records are taken with SELECT ... FOR UPDATE
+SKIP LOCKED (two sweeps split them), and an Alert row (unique per ticket, target and kind) is
+written in the same transaction as the event that announces it.
 """
 
 from __future__ import annotations
@@ -15,51 +17,73 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.tasks import task
 from django.utils import timezone
 
-from service_levels.models import Alert, TicketMetrics
+from service_levels.models import Alert, TicketMetrics, Wakeup
 from tickets import events
 from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
 WARNING, BREACHED = "sla.warning", "sla.breached"
+BATCH = 200
 
 
 @task()
-def check_ticket(ticket_id: int) -> str:
+def sweep() -> str:
     now = timezone.now()
-    fired = []
-    with transaction.atomic():
-        metrics = TicketMetrics.objects.select_for_update().filter(ticket_id=ticket_id).first()
-        if metrics is None:
-            return "gone"
-        ticket = Ticket.objects.select_related("team").get(pk=ticket_id)
-        for target in metrics.targets:
-            if target["state"] != "active" or not target.get("due"):
-                continue
-            due = datetime.fromisoformat(target["due"])
-            warn = datetime.fromisoformat(target["warn"]) if target.get("warn") else None
-            if due <= now:
-                kind = Alert.Kind.BREACH
-            elif warn is not None and warn <= now:
-                kind = Alert.Kind.WARNING
-            else:
-                continue
-            if _record_once(ticket, target, kind, due, now):
-                fired.append(f"{kind} {target['kind']}")
-        later = [datetime.fromisoformat(t[name]) for t in metrics.targets if t["state"] == "active"
-                 for name in ("warn", "due") if t.get(name) and datetime.fromisoformat(t[name]) > now]
-        upcoming = min(later, default=None)
-        if upcoming != metrics.next_check_at:
-            TicketMetrics.objects.filter(pk=metrics.pk).update(next_check_at=upcoming)
-            if upcoming is not None:
-                from tickets.queueing import enqueue_on_commit
+    fired = checked = 0
+    while True:
+        with transaction.atomic():
+            due = TicketMetrics.objects.filter(next_check_at__lte=now).order_by("next_check_at")
+            if connection.features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True)
+            batch = list(due[:BATCH])
+            tickets = Ticket.objects.select_related("team").in_bulk([m.ticket_id for m in batch])
+            for metrics in batch:
+                fired += check(metrics, tickets.get(metrics.ticket_id), now)
+            checked += len(batch)
+        if len(batch) < BATCH:
+            break
+    schedule_next(now)
+    return f"{checked} checked, {fired} recorded"
 
-                enqueue_on_commit(check_ticket.using(run_after=upcoming), ticket_id)
-    return ", ".join(fired) or "nothing due"
+
+def check(metrics: TicketMetrics, ticket: Ticket | None, now: datetime) -> int:
+    """Record what fell due on one ticket (a breach makes its warning moot) and move its
+    next check to the next moment still ahead."""
+    fired, later = 0, []
+    for target in metrics.targets:
+        if target["state"] != "active" or not target.get("due"):
+            continue
+        due = datetime.fromisoformat(target["due"])
+        warn = datetime.fromisoformat(target["warn"]) if target.get("warn") else None
+        later += [m for m in (warn, due) if m is not None and m > now]
+        kind = Alert.Kind.BREACH if due <= now else Alert.Kind.WARNING if warn is not None and warn <= now else None
+        if kind and ticket is not None and _record_once(ticket, target, kind, due, now):
+            fired += 1
+    TicketMetrics.objects.filter(pk=metrics.pk).update(next_check_at=min(later, default=None))
+    return fired
+
+
+def schedule_next(now: datetime) -> None:
+    """Enqueue the sweep for the earliest moment still ahead. The Wakeup row is locked first:
+    a change about to enqueue an earlier sweep holds it shared (service_levels.metrics), so
+    its moment is either seen here or enqueued by itself."""
+    with transaction.atomic():
+        wakeup, _created = Wakeup.objects.select_for_update().get_or_create(id=1)
+        upcoming = (TicketMetrics.objects.filter(next_check_at__gt=now).order_by("next_check_at")
+                    .values_list("next_check_at", flat=True).first())
+        if upcoming is not None and (wakeup.at is None or wakeup.at <= now or upcoming < wakeup.at):
+            from tickets.queueing import enqueue_on_commit
+
+            enqueue_on_commit(sweep.using(run_after=upcoming))
+            wakeup.at = upcoming
+        elif upcoming is None:
+            wakeup.at = None
+        wakeup.save(update_fields=["at"])
 
 
 def _record_once(ticket: Ticket, target: dict, kind: str, due: datetime, now: datetime) -> bool:
@@ -67,7 +91,7 @@ def _record_once(ticket: Ticket, target: dict, kind: str, due: datetime, now: da
         with transaction.atomic():
             Alert.objects.create(ticket=ticket, target=target["key"], kind=kind, due_at=due)
     except IntegrityError:
-        return False  # another worker (or an earlier check) recorded it
+        return False  # another worker (or an earlier sweep) recorded it
     events.record(BREACHED if kind == Alert.Kind.BREACH else WARNING, ticket=ticket, data={
         "ticket": ticket.pk, "subject": ticket.subject, "target": target["kind"], "due": target["due"],
         "overdue_seconds": max(0.0, (now - due).total_seconds()),

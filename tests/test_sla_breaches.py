@@ -5,7 +5,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from service_levels.models import Alert
-from service_levels.tasks import check_ticket
+from service_levels.tasks import sweep
 from tests.factories import run_at_once
 from tests.sla_helpers import calendar_policy, customer_writes, fixed_clock  # noqa: F401
 from tickets import services
@@ -21,8 +21,8 @@ def test_a_warning_then_a_breach_each_once_at_their_moment(clock, agent, run_tas
     calendar_policy(resolution_minutes=None)  # first reply 60 min, warned at 80 %
     ticket = customer_writes().ticket
     services.assign(ticket, assignee=agent, actor=agent)
-    waiting = DBTaskResult.objects.filter(task_path="service_levels.tasks.check_ticket").get()
-    assert waiting.run_after == clock.at(48)
+    waiting = DBTaskResult.objects.filter(task_path="service_levels.tasks.sweep").get()
+    assert waiting.run_after == clock.at(48)  # one sweep, due at the first warning
     clock.at(47)
     run_tasks()
     assert sla_events() == []
@@ -33,7 +33,7 @@ def test_a_warning_then_a_breach_each_once_at_their_moment(clock, agent, run_tas
     clock.at(61)
     run_tasks()
     run_tasks()
-    check_ticket.call(ticket.pk)  # a stray duplicate check changes nothing
+    sweep.call()  # a stray duplicate sweep changes nothing
     kinds = [kind for kind, _data in sla_events()]
     assert kinds == ["sla.warning", "sla.breached"]
     assert sla_events()[1][1]["overdue_seconds"] == 60
@@ -59,14 +59,14 @@ def test_an_answered_ticket_never_breaches_and_the_team_hears_of_unassigned_ones
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_record_a_breach_exactly_once(clock):
-    """Both workers hold check tasks for the same ticket, all due at once."""
+    """Twenty sweeps due at once over forty breached tickets, two workers taking them."""
     from django_tasks_db.management.commands import db_worker
     from django_tasks_db.management.commands.db_worker import Worker
 
     calendar_policy(resolution_minutes=None, warn_percent=100)
-    ticket = customer_writes().ticket
+    tickets = [customer_writes(sender=f"visitor-{i}").ticket for i in range(40)]
     for _ in range(20):
-        check_ticket.enqueue(ticket.pk)
+        sweep.enqueue()
     clock.at(61)
 
     def work(i):
@@ -75,6 +75,6 @@ def test_two_workers_record_a_breach_exactly_once(clock):
 
     assert db_worker.close_old_connections  # the real workers, each on its own connection
     assert run_at_once(work, count=2) == []
-    assert [kind for kind, _data in sla_events()] == ["sla.breached"]
-    assert Alert.objects.filter(ticket=ticket, kind="breach").count() == 1
+    assert sorted(data["ticket"] for _kind, data in sla_events()) == [t.pk for t in tickets]
+    assert Alert.objects.filter(kind="breach").count() == 40
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() >= 21
