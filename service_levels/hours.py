@@ -36,7 +36,8 @@ HORIZON_DAYS = 2 * 366
 
 
 class NeverOpen(ValueError):
-    """The schedule has no open time within the horizon (no intervals, or all holidays)."""
+    """The schedule has not enough open time within the horizon (no intervals, all holidays,
+    or a few minutes a week against a target of days)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class BusinessHours:
                     return _utc(a + remaining)
                 remaining -= b - a
             t += window
-        raise NeverOpen("the schedule has no open hours in the next two years")
+        raise NeverOpen("the schedule is not open that long within the next two years")
 
     def open_spans(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         return [(_utc(a), _utc(b)) for a, b in self._spans(start.timestamp(), end.timestamp())]
