@@ -1,7 +1,9 @@
 """Service levels at scale, on SQLite (each part in a child process with its own database):
 
-1. ingest throughput through services.ingest() without the metrics hook, with the hook and no
-   policy, and with three policies and a business-hours schedule (target: within 10 %);
+1. ingest throughput through services.ingest() without the metrics hook, with an empty hook
+   (the seam's own cost), with the hook and no policy, and with three policies and a
+   business-hours schedule (target: within 10 %; compared on CPU per message, which a
+   shared machine disturbs far less than wall time);
 2. the "Breaching soon" view with 100,000 open tickets (target <= 25 ms, like the queue),
    and the badges for a screenful of rows;
 3. the breach scheduler: CPU per simulated hour of the real task worker with 100,000 open
@@ -58,6 +60,8 @@ def child_ingest(mode: str, messages: int) -> dict:
 
     if mode == "no hook":
         settings.HELPDESK_EVENT_HOOKS = []
+    elif mode == "empty hook":  # what the seam itself costs (the savepoint, the Event objects)
+        settings.HELPDESK_EVENT_HOOKS = ["builtins.len"]
     elif mode == "policies":
         policies()
     channels = [("email", "user{}@example.com"), ("sms", "+1415555{:04d}"), ("chat", "visitor-{}")]
@@ -69,22 +73,22 @@ def child_ingest(mode: str, messages: int) -> dict:
         batch.append(InboundMessage(channel=channel, external_id=external, sender=pattern.format(customer),
                                     sender_name=f"Customer {customer}", subject="Order question",
                                     text=f"Message {i}: where is my order? " * 3))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for msg in batch:
         services.ingest(msg)
-    elapsed = time.perf_counter() - started
-    return {"rate": messages / elapsed}
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # CPU time too: on a shared machine wall time swings by tens of percent between runs.
+    return {"rate": messages / elapsed, "cpu_ms": 1000 * cpu / messages}
 
 
 def seed_open_tickets(tickets: int):
     """`tickets` open tickets with metrics whose next deadline falls within the next day (a few
-    already past), and one pending check task each, inserted in bulk."""
+    already past), inserted in bulk, and the one sweep task enqueued for the earliest moment."""
     from django.db import transaction
     from django.utils import timezone
-    from django_tasks_db.models import DBTaskResult
 
+    from service_levels.metrics import wake_by
     from service_levels.models import TicketMetrics
-    from service_levels.tasks import check_ticket
     from tickets.models import Customer, Ticket
 
     rng = random.Random(7)
@@ -95,22 +99,16 @@ def seed_open_tickets(tickets: int):
             [Ticket(customer=customers[i % len(customers)], subject=f"Ticket {i}", status="open", channel="email",
                     waiting_since=now - timedelta(minutes=rng.randint(1, 600))) for i in range(tickets)],
             batch_size=2000)
-        metrics, tasks = [], []
-        check_ticket.using(run_after=now).enqueue(rows[0].pk)
-        template = DBTaskResult.objects.get()
-        DBTaskResult.objects.all().delete()
+        metrics = []
         for ticket in rows:
             due = now + timedelta(minutes=rng.randint(-120, 24 * 60))
             warn = due - timedelta(minutes=12)
-            metrics.append(TicketMetrics(ticket=ticket, next_due_at=due, next_check_at=min(warn, due), targets=[{
+            metrics.append(TicketMetrics(ticket=ticket, next_due_at=due, next_check_at=warn, targets=[{
                 "key": f"first_reply:{ticket.pk}", "kind": "first_reply", "start": (due - timedelta(hours=1)).isoformat(),
                 "due": due.isoformat(), "warn": warn.isoformat(), "business": False, "minutes": 60, "state": "active"}],
-                status_log=[[now.isoformat(), "open"]], customer_messages=1))
-            tasks.append(DBTaskResult(task_path=template.task_path, args_kwargs={"args": [ticket.pk], "kwargs": {}},
-                                      queue_name=template.queue_name, backend_name=template.backend_name,
-                                      priority=template.priority, status=template.status, run_after=warn))
+                status_log=[[now.isoformat(), "open"]], customer_messages=1, awaiting_since=now))
         TicketMetrics.objects.bulk_create(metrics, batch_size=2000)
-        DBTaskResult.objects.bulk_create(tasks, batch_size=2000)
+        wake_by(min(m.next_check_at for m in metrics))
     return now
 
 
@@ -155,9 +153,11 @@ def child_scale(tickets: int, repeat: int) -> dict:
     alerts = Alert.objects.count()
     from django_tasks_db.models import DBTaskResult
 
-    ran = DBTaskResult.objects.filter(status="SUCCESSFUL").count()
-    return {"views": results, "scheduler": {"cpu": cpu, "wall": wall, "checks": ran, "alerts": alerts,
-                                            "tickets": tickets}}
+    sweeps = DBTaskResult.objects.filter(status="SUCCESSFUL").count()
+    checked = sum(int(r.split()[0]) for r in DBTaskResult.objects.filter(status="SUCCESSFUL")
+                  .values_list("return_value", flat=True))
+    return {"views": results, "scheduler": {"cpu": cpu, "wall": wall, "checks": checked, "sweeps": sweeps,
+                                            "alerts": alerts, "tickets": tickets}}
 
 
 def run(mode_args: list[str], tmp: str) -> dict:
@@ -184,19 +184,20 @@ def main():
             print(json.dumps(child_scale(args.tickets, args.repeat)))
         return
 
-    rates = {}
-    for mode in ("no hook", "hook, no policy", "policies"):
-        best = 0.0
+    results = {}
+    for mode in ("no hook", "empty hook", "hook, no policy", "policies"):
+        runs = []
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as tmp:
-                best = max(best, run(["ingest", mode], tmp)["rate"])
-        rates[mode] = best
-    base = rates["no hook"]
-    print(f"ingest on SQLite, {args.messages} messages, best of {args.rounds}:")
-    for mode, rate in rates.items():
-        print(f"  {mode:<18}{rate:8.0f} messages/s  {100 * (rate / base - 1):+6.1f} %")
-    verdict = "meets" if rates["policies"] >= 0.9 * base else "MISSES"
-    print(f"  with SLA policies within 10 % of without: {verdict}")
+                runs.append(run(["ingest", mode], tmp))
+        results[mode] = (max(r["rate"] for r in runs), min(r["cpu_ms"] for r in runs))
+    base_rate, base_cpu = results["no hook"]
+    print(f"ingest on SQLite, {args.messages} messages, best of {args.rounds} (wall rate, and CPU per message):")
+    for mode, (rate, cpu) in results.items():
+        print(f"  {mode:<18}{rate:8.0f} messages/s {100 * (rate / base_rate - 1):+6.1f} %   "
+              f"{cpu:6.3f} ms CPU {100 * (cpu / base_cpu - 1):+6.1f} %")
+    verdict = "meets" if results["policies"][1] <= 1.1 * base_cpu else "MISSES"
+    print(f"  CPU per message with SLA policies within 10 % of without: {verdict}")
 
     with tempfile.TemporaryDirectory() as tmp:
         data = run(["scale"], tmp)
@@ -206,9 +207,10 @@ def main():
             if name == "breaching soon" else ""
         print(f"  {name:<20}{ms:7.1f} ms  {target}")
     s = data["scheduler"]
-    print(f"breach scheduler, one simulated hour: {s['checks']:,} checks fell due and ran "
+    print(f"breach scheduler, one simulated hour: {s['sweeps']} sweep task(s) checked the {s['checks']:,} tickets "
+          f"that fell due "
           f"({s['alerts']:,} warnings/breaches recorded) in {s['cpu']:.2f} s CPU ({s['wall']:.2f} s wall); "
-          f"{1000 * s['cpu'] / max(s['checks'], 1):.2f} ms CPU per check; the other "
+          f"{1000 * s['cpu'] / max(s['checks'], 1):.2f} ms CPU per due ticket; the other "
           f"{s['tickets'] - s['checks']:,} open tickets cost nothing")
 
 

@@ -24,6 +24,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -115,7 +116,7 @@ def _run_hooks(rows: list[tuple]) -> None:
     hooks = _hooks()
     if not hooks:
         return
-    batch = [Event(**dict(zip(_INSERT_COLUMNS, row, strict=True))) for row in rows]
+    batch = [_event(row) for row in rows]
     for hook in hooks:
         try:
             with transaction.atomic():
@@ -123,6 +124,16 @@ def _run_hooks(rows: list[tuple]) -> None:
         except Exception:
             log.exception("event hook %s failed on events %s", getattr(hook, "__qualname__", hook),
                           [e.seq for e in batch])
+
+
+def _event(row: tuple) -> Event:
+    """An Event instance of an inserted row, built without Model.__init__ (a quarter of the
+    seam's cost on ingest): the attributes a hook reads, as from_db() would set them."""
+    event = Event.__new__(Event)
+    event._state = ModelState()
+    event._state.adding, event._state.db = False, connection.alias
+    event.__dict__.update(zip(_INSERT_COLUMNS, row, strict=True), id=None)
+    return event
 
 
 _INSERT_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "message_id", "public", "data", "created_at")
