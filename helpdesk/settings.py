@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "api",
     "integrations",
     "mailboxes",
+    "service_levels",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,8 @@ HELPDESK_CHANNELS = {
 # Callables run after commit with the seqs of new events: every event is offered to the
 # outgoing-webhook dispatcher (one task per event, only when an active endpoint exists).
 HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
+# Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics).
+HELPDESK_EVENT_HOOKS = []
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
@@ -384,3 +387,6 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
     "integrations.privacy.WebhookDeliveries",
     "api.privacy.IdempotentResponses",
 ]
+# --- Service levels (service_levels; README "Service levels") -------------------------------
+# Per-ticket metrics are written in the transaction of each change (an event hook).
+HELPDESK_EVENT_HOOKS = [*HELPDESK_EVENT_HOOKS, "service_levels.metrics.on_events"]

@@ -24,6 +24,7 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from api.testing import create_token
 from mailboxes.models import Mailbox
+from service_levels.models import Policy, Schedule
 from tests.factories import attachment, inbound
 from tests.livechat_helpers import ORIGIN, make_inbox, make_visitor
 from tests.test_livechat_http import PNG
@@ -120,6 +121,15 @@ ROUTES = {
     "POST console/mailboxes/<int:pk>/test/": Row(CONSOLE_PERMISSION, pk="mailbox"),  # a closed port: fails fast
     "GET console/mailboxes/<int:pk>/connect/": Row(CONSOLE_PERMISSION, pk="mailbox"),
     "GET console/mailboxes/oauth/callback/": Row(CONSOLE_PERMISSION),
+    "GET console/sla/": Row(CONSOLE),
+    "GET console/sla/badges/": Row(CONSOLE, body={"ids": "$hidden_ticket"}),  # others' tickets are left out
+    "GET console/sla/tickets/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
+    "GET console/sla/settings/": Row(CONSOLE_PERMISSION),
+    "POST console/sla/settings/action/": Row(CONSOLE_PERMISSION),
+    "GET console/sla/settings/schedules/new/": Row(CONSOLE_PERMISSION),
+    "GET console/sla/settings/schedules/<int:pk>/": Row(CONSOLE_PERMISSION, pk="schedule"),
+    "GET console/sla/settings/policies/new/": Row(CONSOLE_PERMISSION),
+    "GET console/sla/settings/policies/<int:pk>/": Row(CONSOLE_PERMISSION, pk="policy"),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404
@@ -252,10 +262,13 @@ def world(agent, restricted, django_user_model, settings):
     hidden_attachment = hidden.attachments.get()
     mailbox = Mailbox.objects.create(name="Billing", address="billing@helpdesk.example.com", imap_host="127.0.0.1",
                                      imap_port=1, imap_security=Mailbox.Security.NONE, username="billing")
+    schedule = Schedule.objects.create(name="Office", intervals=[])
+    policy = Policy.objects.create(name="Standard", first_reply_minutes=60)
     objects = {
         "hidden_ticket": hidden.ticket_id, "hidden_message": hidden.pk, "hidden_customer": hidden.customer_id,
         "hidden_attachment": hidden_attachment.pk, "hidden_merge": merge.pk, "hidden_failed_reply": failed.pk,
         "visible_customer": visible.customer_id, "inbox_key": inbox.key, "mailbox": mailbox.pk,
+        "schedule": schedule.pk, "policy": policy.pk,
         "visitor_attachment": Message.objects.get(pk=upload.json()["id"]).attachments.get().pk,
         "inline_token": inline_images.image_url(hidden_attachment.pk, restricted.pk).rstrip("/").rsplit("/", 1)[1],
     }

@@ -122,6 +122,7 @@ def test_another_webhook_is_served_while_pathological_html_is_processed(monkeypa
 @pytest.mark.django_db
 def test_cc_participants_are_capped_and_written_in_one_statement(settings):
     settings.HELPDESK_MAX_CC_PARTICIPANTS = 50
+    settings.HELPDESK_EVENT_HOOKS = []  # counted here: the participants' write, not other apps' hooks
     result = services.ingest(InboundMessage(channel="email", external_id="<m1@example.org>",
                                             sender="jane@example.org", text="hi"))
     ticket = result.message.ticket

@@ -28,7 +28,8 @@ def _check(model: type[Model]) -> None:
 
 
 def insert(obj: Model) -> Model:
-    """INSERT one new instance (its primary key unset) and set the key it was given."""
+    """INSERT one new instance (its primary key unset, unless the model has no auto key: a
+    one-to-one primary key is set by the caller) and set the key it was given."""
     model = type(obj)
     key = (model, connection.vendor)
     if key not in _INSERTS:
@@ -39,7 +40,7 @@ def insert(obj: Model) -> Model:
                f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {q(meta.pk.column)}")
         _INSERTS[key] = (sql, fields)
     sql, fields = _INSERTS[key]
-    if obj.pk is not None:
+    if obj.pk is not None and model._meta.auto_field is not None:
         raise ValueError("plainsql.insert() is for new rows; this one already has a primary key")
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
     with connection.cursor() as cursor:
@@ -75,12 +76,9 @@ def select_one(model: type[Model], where: str, params, *, order_by: str = "") ->
     from the database as the ORM converts it (SQLite's text datetimes, JSON), or None."""
     key = (model, connection.vendor, where + "|" + order_by)
     if key not in _SELECTS:
-        meta, q = model._meta, connection.ops.quote_name
-        columns = []
-        for field in meta.concrete_fields:
-            col = field.get_col(meta.db_table)
-            columns.append((field, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
-        sql = (f"SELECT {', '.join(q(f.column) for f, _c, _v in columns)} FROM {q(meta.db_table)} "  # noqa: S608
+        columns = _columns(model, [f.attname for f in model._meta.concrete_fields])
+        sql = (f"SELECT {', '.join(connection.ops.quote_name(f.column) for f, _c, _v in columns)} "  # noqa: S608
+               f"FROM {connection.ops.quote_name(model._meta.db_table)} "
                f"WHERE {where}{f' ORDER BY {order_by}' if order_by else ''} LIMIT 1")
         _SELECTS[key] = (sql, columns)
     sql, columns = _SELECTS[key]
@@ -89,9 +87,40 @@ def select_one(model: type[Model], where: str, params, *, order_by: str = "") ->
         row = cursor.fetchone()
     if row is None:
         return None
+    return model.from_db(connection.alias, [f.attname for f, _c, _v in columns], _convert(row, columns))
+
+
+def select_values(model: type[Model], fields: tuple[str, ...], where: str, params) -> list[tuple]:
+    """Rows of some fields (attnames) of `model` matching a plain-SQL WHERE, converted as the
+    ORM converts them (SQLite's text datetimes, JSON): values_list() without its compile."""
+    key = (model, connection.vendor, "values|" + "|".join(fields) + "|" + where)
+    if key not in _SELECTS:
+        columns = _columns(model, fields)
+        sql = (f"SELECT {', '.join(connection.ops.quote_name(f.column) for f, _c, _v in columns)} "  # noqa: S608
+               f"FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}")
+        _SELECTS[key] = (sql, columns)
+    sql, columns = _SELECTS[key]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [tuple(_convert(row, columns)) for row in rows]
+
+
+def _columns(model: type[Model], attnames) -> list[tuple]:
+    """(field, column, converters) of these fields, for reading rows as the ORM would."""
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    columns = []
+    for name in attnames:
+        field = by_attname[name]
+        col = field.get_col(model._meta.db_table)
+        columns.append((field, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+    return columns
+
+
+def _convert(row, columns) -> list:
     values = []
     for value, (_field, col, converters) in zip(row, columns, strict=True):
         for converter in converters:
             value = converter(value, col, connection)
         values.append(value)
-    return model.from_db(connection.alias, [f.attname for f, _c, _v in columns], values)
+    return values

@@ -98,6 +98,11 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[QueueRow]:
         answered = list(active.filter(waiting_since__isnull=True).order_by("updated_at")
                         .values_list("pk", flat=True)[:limit])
         ids = (waiting + answered)[:limit]
+    return queue_rows(ids)
+
+
+def queue_rows(ids: list[int]) -> list[QueueRow]:
+    """The queue rows of these tickets, in this order: two queries whatever the count."""
     tags: dict[int, list[str]] = {}
     for ticket_id, name in (Ticket.tags.through.objects.filter(ticket_id__in=ids)
                             .order_by("tag__name").values_list("ticket_id", "tag__name")):

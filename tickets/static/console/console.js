@@ -107,6 +107,8 @@
     if (page === "queue") refreshQueue(event);
     if (page === "ticket") applyToTicket(event);
     advance(event.seq);
+    // Other apps' scripts (service levels) follow the same stream.
+    document.dispatchEvent(new CustomEvent("helpdesk:event", { detail: event }));
   }
 
   function mentioned(data) {
@@ -151,7 +153,7 @@
   function refreshQueue(event) {
     if (!event.ticket) return;
     // Delivery receipts (message.status) change nothing a queue row shows.
-    if (!/^(ticket\.|message\.(created|moved)|customer\.)/.test(event.kind)) return;
+    if (!/^(ticket\.|message\.(created|moved)|customer\.|sla\.)/.test(event.kind)) return;
     touched.add(event.ticket);
     reloadQueue();
   }
