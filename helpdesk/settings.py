@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ninja",  # django-ninja's static Swagger UI for /api/v1/docs
     "api",
     "integrations",
+    "routing",
 ]
 
 MIDDLEWARE = [
@@ -327,3 +328,10 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Routing and automation (routing/; README "Routing and automation") -------------------------
+# After each commit the routing sink asks the worker for a pass (rules, inbox teams, assignment).
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
+HELPDESK_ROUTING_AWAY_AFTER_SECONDS = int(env("HELPDESK_ROUTING_AWAY_AFTER_SECONDS", "900"))
+HELPDESK_ROUTING_SWEEP_SECONDS = int(env("HELPDESK_ROUTING_SWEEP_SECONDS", "60"))
+HELPDESK_ROUTING_AUTO_CLOSE_DAYS = int(env("HELPDESK_ROUTING_AUTO_CLOSE_DAYS", "0"))

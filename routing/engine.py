@@ -1,0 +1,189 @@
+"""The routing pass: read the event log from where the last pass stopped, run the rules for
+what happened (and put new tickets in their inbox's team), then assign waiting tickets.
+
+It runs in the task worker (routing.tasks.route), asked for after commit by the event sink
+(routing.sinks) and when an agent comes online. Passes are serialised by the RoutingState row
+lock, so two workers never assign at once (see routing.assignment).
+
+Loops: an event a rule caused is marked with the rule as its actor; that rule does not run on
+it again, and a chain of rule-caused changes stops at MAX_DEPTH.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+
+from routing import assignment, rules
+from routing.models import Inbox, RoutingState, Rule, TeamRouting
+from tickets import events, services
+from tickets.models import Event, Message, Ticket
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+MAX_PASSES = 50
+MAX_DEPTH = 3
+RELEVANT = ("ticket.created", "message.created", "ticket.updated")
+
+
+def locked_state() -> RoutingState:
+    """The routing lock (held until the caller's transaction ends). Created on first use at the
+    current end of the log: switching routing on never replays history."""
+    state = RoutingState.objects.select_for_update().filter(pk=1).first()
+    if state is None:
+        RoutingState.objects.get_or_create(pk=1, defaults={"last_seq": events.current_seq()})
+        state = RoutingState.objects.select_for_update().get(pk=1)
+    return state
+
+
+def is_configured() -> bool:
+    return (Rule.objects.filter(is_active=True).exists() or Inbox.objects.filter(team__isnull=False).exists()
+            or TeamRouting.objects.exclude(mode=TeamRouting.Mode.OFF).exists())
+
+
+def start_from_now_if_idle() -> None:
+    """Called when routing is configured: while nothing was configured the sink asked for no
+    pass and the cursor stood still; new rules must not act on that old backlog."""
+    with transaction.atomic():
+        state = locked_state()
+        if not is_configured():
+            state.last_seq = events.current_seq()
+            state.save(update_fields=["last_seq"])
+
+
+def run_pass() -> dict:
+    """Process everything the log holds since the last pass, then fill the teams. Returns counts."""
+    # ticket -> depth of the rule chain acting on it in this pass; ("created", ticket) -> seq
+    depth: dict = {}
+    totals = {"events": 0, "rules": 0, "assigned": 0}
+    for _round in range(MAX_PASSES):
+        with transaction.atomic():
+            state = locked_state()
+            high = events.current_seq()
+            rows = list(Event.objects.filter(seq__gt=state.last_seq, seq__lte=high, kind__in=RELEVANT)
+                        .order_by("seq")[:BATCH])
+            if rows:
+                totals["rules"] += _handle(rows, depth)
+            state.last_seq = rows[-1].seq if len(rows) == BATCH else high
+            state.save(update_fields=["last_seq"])
+            totals["events"] += len(rows)
+            totals["assigned"] += len(assignment.fill())
+        if len(rows) < BATCH and events.current_seq() <= state.last_seq:
+            break
+    else:
+        request_pass()  # still more: continue in a fresh task rather than hold a worker
+    return totals
+
+
+def _handle(rows: list[Event], depth: dict) -> int:
+    ticket_ids = {e.ticket_id for e in rows if e.ticket_id}
+    tickets = Ticket.objects.select_related("customer").in_bulk(ticket_ids)
+    active = list(Rule.objects.filter(is_active=True))
+    inboxes = {i.key: i for i in Inbox.objects.filter(team__isnull=False).select_related("team")} if any(
+        e.kind == "ticket.created" for e in rows) else {}
+    labels = {rules.rule_actor(r).label: r.pk for r in active}
+    fired = 0
+    for event in rows:
+        ticket = tickets.get(event.ticket_id)
+        if ticket is None:
+            continue
+        trigger, text = _trigger(event)
+        if trigger == Rule.Trigger.CREATED:
+            depth["created", ticket.pk] = event.seq
+        elif trigger == Rule.Trigger.CUSTOMER_REPLIED and depth.get(("created", ticket.pk)) == event.seq - 1:
+            continue  # the first message of a new ticket: recorded with it, part of "created"
+        if trigger is None:
+            continue
+        caused_by = labels.get((event.data or {}).get("actor", ""))
+        level = depth.get(ticket.pk, 0) + 1 if caused_by else 0
+        if level > MAX_DEPTH:
+            log.warning("rule chain on ticket %s stopped at depth %s", ticket.pk, MAX_DEPTH)
+            continue
+        if trigger == Rule.Trigger.CREATED:
+            _inbox_team(ticket, inboxes)
+        for rule in active:
+            if rule.trigger != trigger or rule.pk == caused_by:
+                continue
+            fired += _run(rule, ticket, text, depth, level)
+            if fired and rule.stop:
+                break
+    return fired
+
+
+def _trigger(event: Event) -> tuple[str | None, str]:
+    data = event.data or {}
+    if event.kind == "ticket.created":
+        return Rule.Trigger.CREATED, ""
+    if event.kind == "message.created" and data.get("direction") == Message.Direction.INBOUND:
+        # The first message of a new ticket is part of "created" (its text is looked up then).
+        return Rule.Trigger.CUSTOMER_REPLIED, data.get("text", "")
+    if event.kind == "ticket.updated" and data.get("change", "status") == "status":
+        return Rule.Trigger.STATUS_CHANGED, ""
+    return None, ""
+
+
+def _run(rule: Rule, ticket: Ticket, text: str, depth: dict, level: int) -> int:
+    """One rule on one ticket, in a savepoint: a failing rule is logged and skipped, and
+    leaves nothing half-done."""
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+            if not text and rule.trigger == Rule.Trigger.CREATED and _needs_text(rule):
+                first = ticket.messages.filter(direction=Message.Direction.INBOUND).order_by("pk").first()
+                text = first.text if first else ""
+            if not rules.matches(rule, rules.Facts(ticket, text)):
+                return 0
+            depth[ticket.pk] = level
+            rules.apply(rule, ticket)
+            return 1
+    except Exception:  # a bad rule must never stop routing (nor ingest): log it and go on
+        log.exception("rule %s (%s) failed on ticket %s; skipped", rule.pk, rule.name, ticket.pk)
+        return 0
+
+
+def _needs_text(rule: Rule) -> bool:
+    return any(c["field"] == "body" for c in rule.conditions)
+
+
+def _inbox_team(ticket: Ticket, inboxes: dict) -> None:
+    """A new ticket joins its inbox's team (the exact inbox, else its channel's default)."""
+    inbox = inboxes.get(ticket.inbox) or inboxes.get(ticket.channel)
+    if inbox is None or ticket.team_id is not None:
+        return
+    services.assign(ticket, assignee=ticket.assignee, team=inbox.team,
+                    actor=assignment.Actor(str(inbox.name)))
+
+
+def dry_run(rule: Rule, limit: int = 200) -> list[Ticket]:
+    """Recent tickets the rule's conditions match now (nothing is changed)."""
+    found = []
+    recent = Ticket.objects.select_related("customer").filter(~Q(status=Ticket.Status.CLOSED)).order_by("-pk")[:limit]
+    for ticket in recent:
+        text = ""
+        if _needs_text(rule):
+            first = ticket.messages.filter(direction=Message.Direction.INBOUND).order_by("-pk").first()
+            text = first.text if first else ""
+        if rules.matches(rule, rules.Facts(ticket, text)):
+            found.append(ticket)
+    return found
+
+
+def request_pass() -> None:
+    """Ask the worker for a pass unless one is already waiting to start (it will see everything
+    committed before it starts, so a second would find nothing)."""
+    from routing.tasks import route
+
+    if not _pass_waiting():
+        route.enqueue()
+
+
+def _pass_waiting() -> bool:
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from routing.tasks import route
+
+    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=route.module_path).exists()
