@@ -22,6 +22,7 @@ urlpatterns = [
     path("jsi18n/", cache_page(3600)(last_modified(lambda request: _STARTED)(
         JavaScriptCatalog.as_view(packages=["tickets"]))), name="javascript-catalog"),
     path("console/", include("tickets.console.urls")),
+    path("console/routing/", include("routing.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
     path("attachments/inline/<int:pk>/<str:token>/", console_views.inline_image, name="inline_image"),
