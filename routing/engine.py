@@ -12,6 +12,7 @@ it again, and a chain of rule-caused changes stops at MAX_DEPTH.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 
 from django.db import transaction
 from django.db.models import Q
@@ -103,14 +104,44 @@ def _handle(rows: list[Event], depth: dict) -> int:
             log.warning("rule chain on ticket %s stopped at depth %s", ticket.pk, MAX_DEPTH)
             continue
         if trigger == Rule.Trigger.CREATED:
-            _inbox_team(ticket, inboxes)
+            ticket = _inbox_team(ticket, inboxes)
+        facts = _facts(ticket, text, trigger)
         for rule in active:
-            if rule.trigger != trigger or rule.pk == caused_by:
+            if rule.trigger != trigger or rule.pk == caused_by or not _matches(rule, facts):
                 continue
-            fired += _run(rule, ticket, text, depth, level)
-            if fired and rule.stop:
-                break
+            if _run(rule, ticket):
+                fired += 1
+                depth[ticket.pk] = level
+                # The next rules see the ticket as this one left it.
+                ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+                facts = _facts(ticket, facts.text, trigger)
+                if rule.stop:
+                    break
     return fired
+
+
+class _LazyText(rules.Facts):
+    """Facts whose message text is read only if a condition asks for it: the first inbound
+    message of a new ticket (the text of a reply comes with its event)."""
+
+    @cached_property
+    def text(self) -> str:
+        first = self.ticket.messages.filter(direction=Message.Direction.INBOUND).order_by("pk").first()
+        return first.text if first else ""
+
+
+def _facts(ticket: Ticket, text: str, trigger: str) -> rules.Facts:
+    if trigger == Rule.Trigger.CREATED and not text:
+        return _LazyText(ticket)
+    return rules.Facts(ticket, text)
+
+
+def _matches(rule: Rule, facts: rules.Facts) -> bool:
+    try:
+        return rules.matches(rule, facts)
+    except Exception:  # a malformed stored condition: the rule is skipped, routing goes on
+        log.exception("rule %s (%s) could not be evaluated on ticket %s; skipped", rule.pk, rule.name, facts.ticket.pk)
+        return False
 
 
 def _trigger(event: Event) -> tuple[str | None, str]:
@@ -118,57 +149,39 @@ def _trigger(event: Event) -> tuple[str | None, str]:
     if event.kind == "ticket.created":
         return Rule.Trigger.CREATED, ""
     if event.kind == "message.created" and data.get("direction") == Message.Direction.INBOUND:
-        # The first message of a new ticket is part of "created" (its text is looked up then).
         return Rule.Trigger.CUSTOMER_REPLIED, data.get("text", "")
     if event.kind == "ticket.updated" and data.get("change", "status") == "status":
         return Rule.Trigger.STATUS_CHANGED, ""
     return None, ""
 
 
-def _run(rule: Rule, ticket: Ticket, text: str, depth: dict, level: int) -> int:
-    """One rule on one ticket, in a savepoint: a failing rule is logged and skipped, and
+def _run(rule: Rule, ticket: Ticket) -> bool:
+    """One matching rule's actions, in a savepoint: a failing rule is logged and skipped, and
     leaves nothing half-done."""
     try:
         with transaction.atomic():
-            ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
-            if not text and rule.trigger == Rule.Trigger.CREATED and _needs_text(rule):
-                first = ticket.messages.filter(direction=Message.Direction.INBOUND).order_by("pk").first()
-                text = first.text if first else ""
-            if not rules.matches(rule, rules.Facts(ticket, text)):
-                return 0
-            depth[ticket.pk] = level
             rules.apply(rule, ticket)
-            return 1
+        return True
     except Exception:  # a bad rule must never stop routing (nor ingest): log it and go on
         log.exception("rule %s (%s) failed on ticket %s; skipped", rule.pk, rule.name, ticket.pk)
-        return 0
+        return False
 
 
-def _needs_text(rule: Rule) -> bool:
-    return any(c["field"] == "body" for c in rule.conditions)
-
-
-def _inbox_team(ticket: Ticket, inboxes: dict) -> None:
+def _inbox_team(ticket: Ticket, inboxes: dict) -> Ticket:
     """A new ticket joins its inbox's team (the exact inbox, else its channel's default)."""
     inbox = inboxes.get(ticket.inbox) or inboxes.get(ticket.channel)
     if inbox is None or ticket.team_id is not None:
-        return
-    services.assign(ticket, assignee=ticket.assignee, team=inbox.team,
-                    actor=assignment.Actor(str(inbox.name)))
+        return ticket
+    updated = services.assign(ticket, assignee=ticket.assignee, team=inbox.team,
+                              actor=assignment.Actor(str(inbox.name)))
+    updated.customer = ticket.customer
+    return updated
 
 
 def dry_run(rule: Rule, limit: int = 200) -> list[Ticket]:
     """Recent tickets the rule's conditions match now (nothing is changed)."""
-    found = []
     recent = Ticket.objects.select_related("customer").filter(~Q(status=Ticket.Status.CLOSED)).order_by("-pk")[:limit]
-    for ticket in recent:
-        text = ""
-        if _needs_text(rule):
-            first = ticket.messages.filter(direction=Message.Direction.INBOUND).order_by("-pk").first()
-            text = first.text if first else ""
-        if rules.matches(rule, rules.Facts(ticket, text)):
-            found.append(ticket)
-    return found
+    return [ticket for ticket in recent if _matches(rule, _LazyText(ticket))]
 
 
 def request_pass() -> None:

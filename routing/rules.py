@@ -9,7 +9,6 @@ actor; apply() also leaves one internal note in the timeline saying what the rul
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
@@ -138,12 +137,15 @@ def _check_value(kind, value):
     return _("unsupported."), value
 
 
-@dataclass
 class Facts:
     """What conditions look at, read lazily: most rules never need the customer or tags."""
 
-    ticket: Ticket
-    text: str = ""
+    def __init__(self, ticket: Ticket, text: str = ""):
+        self.ticket = ticket
+        if text:
+            self.text = text
+        elif "text" not in type(self).__dict__:
+            self.text = ""
 
     @cached_property
     def organisation(self) -> str:
