@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from routing import assignment, rules
-from routing.models import Inbox, RoutingState, Rule, TeamRouting
+from routing.models import Inbox, RoutingState, Rule, Snooze, TeamRouting
 from tickets import events, services
 from tickets.models import Event, Message, Ticket
 
@@ -76,6 +76,9 @@ def run_pass() -> dict:
             break
     else:
         request_pass()  # still more: continue in a fresh task rather than hold a worker
+    from routing.schedule import ensure_sweep
+
+    ensure_sweep()  # the periodic work (auto-close, late assignment) keeps itself queued
     return totals
 
 
@@ -105,6 +108,8 @@ def _handle(rows: list[Event], depth: dict) -> int:
             continue
         if trigger == Rule.Trigger.CREATED:
             ticket = _inbox_team(ticket, inboxes)
+        elif trigger == Rule.Trigger.CUSTOMER_REPLIED and not caused_by:
+            Snooze.objects.filter(ticket_id=ticket.pk).delete()  # "until the customer replies"
         facts = _facts(ticket, text, trigger)
         for rule in active:
             if rule.trigger != trigger or rule.pk == caused_by or not _matches(rule, facts):

@@ -131,3 +131,19 @@ class Macro(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Snooze(models.Model):
+    """A ticket set aside until a time: pending now, reopened by the worker then (unless the
+    customer wrote first, which reopens it anyway)."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField(_("until"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("snooze")
+
+    def __str__(self):
+        return f"#{self.ticket_id} until {self.until}"

@@ -44,3 +44,22 @@ def call_webhook(url: str, rule_id: int, ticket_id: int) -> int:
     if not attempt.ok:
         log.warning("rule %s webhook to %s answered %s", rule_id, url, attempt.status_code)
     return attempt.status_code
+
+
+@task()
+def wake(ticket_id: int, until_iso: str) -> bool:
+    from routing.schedule import wake_up
+
+    return wake_up(ticket_id, until_iso)
+
+
+@task()
+def sweep() -> dict:
+    """Periodic: auto-close, then a routing pass (late assignment); queues the next sweep."""
+    from routing.engine import run_pass
+    from routing.schedule import auto_close, ensure_sweep
+
+    closed = auto_close()
+    totals = run_pass()
+    ensure_sweep()
+    return {"closed": closed, **totals}
