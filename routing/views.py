@@ -7,18 +7,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from routing import availability, engine, forms
+from routing import availability, bulk, engine, forms, macros, schedule
 from routing.models import AgentStatus, Inbox, Rule, TeamRouting
+from tickets import services
 from tickets.console import queries
 from tickets.console.views import agent_required
-from tickets.models import Team
+from tickets.models import Team, Ticket
+from tickets.permissions import can_see_ticket
 
 
 @require_POST
@@ -115,3 +119,65 @@ def edit_rule(request, pk=None):
         "form": form, "rule": rule, "matches": matches,
         "fields": forms.rules.FIELDS, "actions": forms.rules.ACTION_LABELS,
     })
+
+
+def _visible_ticket(request, pk) -> Ticket:
+    if not can_see_ticket(request.user, pk):
+        raise PermissionDenied
+    return get_object_or_404(Ticket.objects.select_related("customer"), pk=pk)
+
+
+@agent_required
+def ticket_macros(request, pk):
+    """The macros this agent may apply here, each with its preview (what it will send and change)."""
+    ticket = _visible_ticket(request, pk)
+    return JsonResponse({"macros": [macros.preview(m, ticket, request.user) for m in macros.available(request.user)]})
+
+
+@require_POST
+@agent_required
+def apply_macro(request, pk, macro_id):
+    ticket = _visible_ticket(request, pk)
+    macro = get_object_or_404(macros.available(request.user), pk=macro_id)
+    try:
+        done = macros.apply(macro, ticket, request.user, client_id=request.POST.get("client_id") or None)
+    except (ValueError, services.ReplyRefused) as exc:
+        return JsonResponse({"ok": False, "error": getattr(exc, "reason", str(exc))}, status=400)
+    return JsonResponse({"ok": True, "applied": done})
+
+
+@require_POST
+@agent_required
+def post_snooze(request, pk):
+    ticket = _visible_ticket(request, pk)
+    until = parse_datetime(request.POST.get("until", ""))
+    if until is None:
+        return JsonResponse({"ok": False, "error": _("Choose a date and time.")}, status=400)
+    if timezone.is_naive(until):
+        until = timezone.make_aware(until)
+    try:
+        schedule.snooze(ticket, until, actor=request.user)
+    except ValueError as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    return JsonResponse({"ok": True, "until": until.isoformat()})
+
+
+@agent_required
+def bulk_options(request):
+    return JsonResponse({
+        "agents": [{"id": a.pk, "name": a.get_full_name() or a.get_username()} for a in queries.agents()],
+        "statuses": [[v, str(label)] for v, label in Ticket.Status.choices],
+        "priorities": [[v, str(label)] for v, label in Ticket.Priority.choices],
+        "macros": [{"id": m.pk, "name": m.name} for m in macros.available(request.user)],
+    })
+
+
+@require_POST
+@agent_required
+def post_bulk(request):
+    ids = [i for i in request.POST.get("tickets", "").split(",") if i.strip().isdigit()]
+    try:
+        results = bulk.run(request.user, ids, request.POST.get("action", ""), request.POST.get("value", ""))
+    except bulk.BulkRefused as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    return JsonResponse({"ok": all(r["ok"] for r in results), "results": results})
