@@ -48,6 +48,9 @@ def is_configured() -> bool:
 def start_from_now_if_idle() -> None:
     """Called when routing is configured: while nothing was configured the sink asked for no
     pass and the cursor stood still; new rules must not act on that old backlog."""
+    from routing.sinks import forget_configuration
+
+    forget_configuration()
     with transaction.atomic():
         state = locked_state()
         if not is_configured():

@@ -2,6 +2,8 @@
 routing pass, if routing is configured at all and none is already waiting. Two plain-SQL
 reads: this runs after every committed change, ingest's included."""
 
+import time
+
 from django.db import connection
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -17,12 +19,31 @@ _WAITING = (f"SELECT 1 FROM {DBTaskResult._meta.db_table} WHERE status = %s AND 
             "LIMIT 1")
 
 
+# Whether routing is configured, per process, re-read every CONFIG_TTL seconds: it changes
+# weekly, and this runs after every commit. A change made elsewhere is seen within seconds (and
+# the periodic sweep catches anything in between).
+CONFIG_TTL = 5.0
+_configured = {"value": False, "read_at": -CONFIG_TTL}
+
+
+def _is_configured(cursor) -> bool:
+    now = time.monotonic()
+    if now - _configured["read_at"] >= CONFIG_TTL:
+        cursor.execute(_CONFIGURED)
+        _configured.update(value=cursor.fetchone() is not None, read_at=now)
+    return _configured["value"]
+
+
+def forget_configuration() -> None:
+    """The settings screen changed it: re-read on the next event in this process."""
+    _configured["read_at"] = -CONFIG_TTL
+
+
 def on_event(seqs: list[int]) -> None:
     from routing.tasks import route
 
     with connection.cursor() as cursor:
-        cursor.execute(_CONFIGURED)
-        if cursor.fetchone() is None:
+        if not _is_configured(cursor):
             return
         cursor.execute(_WAITING, [TaskResultStatus.READY, route.module_path])
         if cursor.fetchone() is not None:

@@ -33,6 +33,8 @@ def routing_cursor(db):
     from django.db import transaction
 
     from routing.engine import locked_state
+    from routing.sinks import forget_configuration
 
+    forget_configuration()  # each test configures routing its own way
     with transaction.atomic():
         locked_state()
