@@ -219,7 +219,7 @@
     results.replaceChildren();
     if (answer.error) { results.append(el("li", { className: "failed" }, answer.error)); return; }
     for (const r of answer.results) {
-      results.append(el("li", { className: r.ok ? "done" : "failed", dataset: {} },
+      results.append(el("li", { className: r.ok ? "done" : "failed" },
         r.ok ? `#${r.ticket} ✓` : `#${r.ticket}: ${r.error}`));
     }
     results.dataset.done = String(answer.results.filter((r) => r.ok).length);
