@@ -7,6 +7,7 @@ app_name = "routing"
 urlpatterns = [
     path("availability/", views.post_availability, name="availability"),
     path("heartbeat/", views.post_heartbeat, name="heartbeat"),
+    path("agents/", views.agents_availability, name="agents"),
     path("", views.settings_page, name="settings"),
     path("rules/new/", views.edit_rule, name="rule_new"),
     path("rules/<int:pk>/", views.edit_rule, name="rule"),

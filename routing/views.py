@@ -35,6 +35,13 @@ def post_availability(request):
     return JsonResponse({"ok": True, "status": status})
 
 
+@agent_required
+def agents_availability(request):
+    """{user id: online | away | offline} for every agent: the console shows it beside names."""
+    ids = [a.pk for a in queries.agents()]
+    return JsonResponse({"agents": {str(k): v for k, v in availability.effective(ids).items()}})
+
+
 @require_POST
 @agent_required
 def post_heartbeat(request):

@@ -79,3 +79,9 @@ def test_a_rule_is_written_as_lines_validated_dry_run_then_saved(lead):
                             {"action": "set_priority", "value": 2}]
     edit = lead.get(f"/console/routing/rules/{rule.pk}/").content.decode()
     assert "set_team Billing" in edit
+
+
+def test_everyones_availability_for_the_names_in_the_console(console, agent, bob):
+    console_open(bob, status="away")
+    answer = console.get("/console/routing/agents/").json()["agents"]
+    assert answer == {str(agent.pk): "offline", str(bob.pk): "away"}

@@ -29,6 +29,22 @@
     active = false;
   }
   select.addEventListener("change", () => send(box.dataset.url, { status: select.value }));
+
+  // Everyone's availability beside their name where agents are listed (assignee pickers).
+  const marks = { online: "●", away: "◐", offline: "○" };
+  async function decorate() {
+    const response = await fetch(box.dataset.heartbeat.replace(/heartbeat\/$/, "agents/"), { credentials: "same-origin" });
+    if (!response.ok) return;
+    const agents = (await response.json()).agents || {};
+    document.querySelectorAll("#assignee-select option[value], #bulk-value option[value]").forEach((option) => {
+      const status = agents[option.value];
+      if (!status) return;
+      option.dataset.availability = status;
+      option.textContent = `${marks[status]} ${option.textContent.replace(/^[●◐○] /, "")}`;
+    });
+  }
+  setTimeout(decorate, 2000);
+  setInterval(decorate, 60000);
   // The first beat after the console's socket had time to register the connection.
   setTimeout(beat, 1500);
   setInterval(beat, 30000);
