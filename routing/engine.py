@@ -132,6 +132,9 @@ class _LazyText(rules.Facts):
     """Facts whose message text is read only if a condition asks for it: the first inbound
     message of a new ticket (the text of a reply comes with its event)."""
 
+    def __init__(self, ticket: Ticket):
+        self.ticket = ticket
+
     @cached_property
     def text(self) -> str:
         first = self.ticket.messages.filter(direction=Message.Direction.INBOUND).order_by("pk").first()

@@ -141,11 +141,7 @@ class Facts:
     """What conditions look at, read lazily: most rules never need the customer or tags."""
 
     def __init__(self, ticket: Ticket, text: str = ""):
-        self.ticket = ticket
-        if text:
-            self.text = text
-        elif "text" not in type(self).__dict__:
-            self.text = ""
+        self.ticket, self.text = ticket, text
 
     @cached_property
     def organisation(self) -> str:
