@@ -40,7 +40,8 @@ def wake_up(ticket_id: int, until_iso: str, now=None) -> bool:
     task; a customer reply already reopened the ticket)."""
     now = now or timezone.now()
     with transaction.atomic():
-        row = Snooze.objects.select_for_update().select_related("ticket__assignee").filter(ticket_id=ticket_id).first()
+        row = (Snooze.objects.select_for_update(of=("self",)).select_related("ticket__assignee")
+               .filter(ticket_id=ticket_id).first())
         if row is None or row.until.isoformat() != until_iso or row.until > now:
             return False
         ticket = row.ticket
