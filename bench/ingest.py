@@ -33,10 +33,21 @@ def child(messages: int) -> None:
             c.execute("TRUNCATE tickets_event, tickets_attachment, tickets_message, tickets_ticket, "
                       "tickets_identity, tickets_customer CASCADE")
     from tickets import services
+
+    batch = make_batch(messages)
+    started = time.perf_counter()
+    for msg in batch:
+        services.ingest(msg)
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"vendor": connection.vendor, "messages": messages, "seconds": elapsed,
+                      "rate": messages / elapsed}))
+
+
+def make_batch(messages: int) -> list:
+    """A realistic mix: 1 in 5 messages from a new customer, the rest follow-ups from earlier
+    ones across channels, and 1 in 20 a provider retry of a message already stored."""
     from tickets.channels import InboundMessage
 
-    # A realistic mix: 1 in 5 messages from a new customer, the rest follow-ups from earlier
-    # ones across channels, and 1 in 20 a provider retry of a message already stored.
     channels = [("email", "user{}@example.com"), ("sms", "+1415555{:04d}"), ("chat", "visitor-{}")]
     batch = []
     for i in range(messages):
@@ -46,12 +57,7 @@ def child(messages: int) -> None:
         batch.append(InboundMessage(channel=channel, external_id=external, sender=pattern.format(customer),
                                     sender_name=f"Customer {customer}", subject="Order question",
                                     text=f"Message {i}: where is my order? " * 3))
-    started = time.perf_counter()
-    for msg in batch:
-        services.ingest(msg)
-    elapsed = time.perf_counter() - started
-    print(json.dumps({"vendor": connection.vendor, "messages": messages, "seconds": elapsed,
-                      "rate": messages / elapsed}))
+    return batch
 
 
 def run(env_extra: dict, messages: int) -> dict:

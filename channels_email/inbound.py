@@ -79,8 +79,8 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
     full_text = body.text or (mime.html_to_text(html) if html else "")
     ids = mime.message_ids(mime.header(msg, "In-Reply-To")) + mime.message_ids(mime.header(msg, "References"))
     recipients_all = mime.addresses(msg, "To", "Cc")  # parsed once: address parsing is a slow part of email
-    ticket_id = tokens.ticket_from_message_ids(ids) or tokens.ticket_from_addresses(
-        a for _n, a in recipients_all + mime.addresses(msg, "Delivered-To", "X-Original-To"))
+    recipients = recipients_all + mime.addresses(msg, "Delivered-To", "X-Original-To")
+    ticket_id = tokens.ticket_from_message_ids(ids) or tokens.ticket_from_addresses(a for _n, a in recipients)
     meta = {"message_id": mime.header(msg, "Message-ID")[:998]}
     text = ""
     if full_text or html:
@@ -131,8 +131,20 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         attachments=tuple(InboundAttachment(filename=name, content_type=ctype, content=content,
                                             content_id=cid, inline=inline)
                           for name, ctype, content, cid, inline in body.attachments),
-        hints=hints, timestamp=_date(msg), meta=meta,
+        hints=hints, timestamp=_date(msg), meta=meta, recipient=_support_recipient(recipients, own),
     )
+
+
+def _support_recipient(recipients, own) -> str:
+    """The support address the customer wrote to (To, Cc, then Delivered-To/X-Original-To): it
+    names the ticket's inbox. Our reply plus-address (support+t12-...) counts as its base
+    address; mail to none of ours (a Bcc, a forward) comes in through the default inbox."""
+    for _name, address in recipients:
+        local, _at, host = address.partition("@")
+        base = f"{local.partition('+')[0]}@{host}"
+        if base in own:
+            return base
+    return ""
 
 
 def _external_id(msg: EmailMessage, raw: bytes) -> str:

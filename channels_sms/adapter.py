@@ -130,6 +130,7 @@ class TwilioAdapter(BaseAdapter):
                              "messaging_service_sid": form.get("MessagingServiceSid", ""),
                              "keyword": signal or ("help" if is_help(body) else "")}},
             raw={k: form.get(k) for k in form},
+            recipient=strip_prefix(to, self.prefix),  # the Twilio number / WhatsApp sender: its inbox
         )
 
     def sender_of(self, form) -> str:

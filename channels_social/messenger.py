@@ -87,7 +87,8 @@ class MessengerAdapter(MetaAdapter):
                 channel=self.channel, adapter=self.key, sender=sender, timestamp=when,
                 external_id=postback.get("mid") or f"postback:{sender}:{event.get('timestamp')}",
                 text=postback.get("title") or postback.get("payload") or "",
-                meta={"postback": postback.get("payload", "")}, raw=event)]
+                meta={"postback": postback.get("payload", "")}, raw=event,
+                recipient=str((event.get("recipient") or {}).get("id") or ""))]
         if isinstance(event.get("delivery"), dict):
             delivery = event["delivery"]
             if delivery.get("mids"):
@@ -124,6 +125,7 @@ class MessengerAdapter(MetaAdapter):
             channel=self.channel, adapter=self.key, external_id=message["mid"], sender=sender,
             text=text, attachments=tuple(attachments), timestamp=when, meta=meta, raw=event,
             hints=ThreadHints(reply_to_external_ids=(reply_to,) if reply_to else ()),
+            recipient=str((event.get("recipient") or {}).get("id") or ""),  # the page / IG account
         )
 
     def receipts_before(self, event: dict, status: str, watermark) -> list:

@@ -45,6 +45,10 @@ class TelegramAdapter(BaseAdapter):
     def secret(self) -> str:
         return self.setting("secret_token", "TELEGRAM_SECRET_TOKEN")
 
+    def bot_id(self) -> str:
+        """The bot written to (the numeric part of its token, which is public): its inbox."""
+        return self.token().partition(":")[0] if ":" in self.token() else ""
+
     # --- inbound -------------------------------------------------------------------------------
     def verify(self, request):
         secret = self.secret()
@@ -92,6 +96,7 @@ class TelegramAdapter(BaseAdapter):
             channel=self.channel, adapter=self.key, external_id=external_id, sender=chat_id,
             sender_name=name, text=text, attachments=self.attachments(message), meta=meta,
             timestamp=from_seconds(message.get("date")), raw=message,
+            recipient=self.bot_id(),
             hints=ThreadHints(reply_to_external_ids=(f"{chat_id}:{reply_to}",) if reply_to else ()),
         )]
 

@@ -103,6 +103,9 @@ class WhatsAppCloudAdapter(MetaAdapter):
             attachments=tuple(attachments), timestamp=from_seconds(message.get("timestamp")),
             hints=ThreadHints(reply_to_external_ids=(reply_to,) if reply_to else ()),
             linked_identities=linked, meta=meta, raw=message,
+            # The business number written to: its display form when Meta gives it (the same
+            # inbox as a Twilio WhatsApp sender on that number), else its phone-number id.
+            recipient=_business_number(value.get("metadata") or {}),
         )
 
     def content(self, kind: str, message: dict) -> tuple[str, list, dict]:
@@ -237,3 +240,13 @@ class WhatsAppCloudAdapter(MetaAdapter):
             for t in self.templates()
         ]
         return info
+
+
+def _business_number(metadata: dict) -> str:
+    display = metadata.get("display_phone_number") or ""
+    if display:
+        try:
+            return normalise_phone(display)
+        except InvalidAddress:
+            pass
+    return str(metadata.get("phone_number_id") or "")

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "integrations",
     "mailboxes",
     "service_levels",
+    "routing",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tickets.console.context_processors.live_seq",
+                "routing.context.console",  # the availability switch in the console header
             ],
         },
     },
@@ -390,3 +392,9 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
 # --- Service levels (service_levels; README "Service levels") -------------------------------
 # Per-ticket metrics are written in the transaction of each change (an event hook).
 HELPDESK_EVENT_HOOKS = [*HELPDESK_EVENT_HOOKS, "service_levels.metrics.on_events"]
+# --- Routing and automation (routing/; README "Routing and automation") -------------------------
+# After each commit the routing sink asks the worker for a pass (rules, inbox teams, assignment).
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
+HELPDESK_ROUTING_AWAY_AFTER_SECONDS = int(env("HELPDESK_ROUTING_AWAY_AFTER_SECONDS", "900"))
+HELPDESK_ROUTING_SWEEP_SECONDS = int(env("HELPDESK_ROUTING_SWEEP_SECONDS", "60"))
+HELPDESK_ROUTING_AUTO_CLOSE_DAYS = int(env("HELPDESK_ROUTING_AUTO_CLOSE_DAYS", "0"))

@@ -25,6 +25,7 @@ urlpatterns = [
     path("console/customers/", include("privacy.urls")),
     path("console/mailboxes/", include("mailboxes.urls")),
     path("console/sla/", include("service_levels.urls")),
+    path("console/routing/", include("routing.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
     path("attachments/inline/<int:pk>/<str:token>/", console_views.inline_image, name="inline_image"),

@@ -67,6 +67,7 @@ def send(session: VisitorSession, client_id: str, text: str,
         sender=session.address, sender_name=session.name, text=text, attachments=attachments,
         hints=ThreadHints(session=session.address),
         meta={"inbox": session.inbox.key, "client_id": client_id, "page": session.page_url},
+        recipient=session.inbox.key,
     ))
     ticket = result.message.ticket
     if visitors.remember_ticket(session.address, ticket.pk):

@@ -24,6 +24,7 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from api.testing import create_token
 from mailboxes.models import Mailbox
+from routing.models import Macro, Rule
 from service_levels.models import Policy, Schedule
 from tests.factories import attachment, inbound
 from tests.livechat_helpers import ORIGIN, make_inbox, make_visitor
@@ -130,6 +131,19 @@ ROUTES = {
     "GET console/sla/settings/schedules/<int:pk>/": Row(CONSOLE_PERMISSION, pk="schedule"),
     "GET console/sla/settings/policies/new/": Row(CONSOLE_PERMISSION),
     "GET console/sla/settings/policies/<int:pk>/": Row(CONSOLE_PERMISSION, pk="policy"),
+    "POST console/routing/availability/": Row(CONSOLE, body={"status": "away"}),
+    "POST console/routing/heartbeat/": Row(CONSOLE),
+    "GET console/routing/agents/": Row(CONSOLE),
+    "GET console/routing/": Row(CONSOLE_PERMISSION),
+    "GET console/routing/rules/new/": Row(CONSOLE_PERMISSION),
+    "GET console/routing/rules/<int:pk>/": Row(CONSOLE_PERMISSION, pk="rule"),
+    "GET console/routing/tickets/<int:pk>/macros/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
+    "POST console/routing/tickets/<int:pk>/macros/<int:macro_id>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket",
+                                                                      macro_id="macro"),
+    "POST console/routing/tickets/<int:pk>/snooze/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
+    # Bulk: each ticket is authorised on its own (another team's ticket is refused in the result).
+    "POST console/routing/bulk/": Row(CONSOLE, body={"ids": "$hidden_ticket", "action": "status", "value": "open"}),
+    "GET console/routing/bulk/options/": Row(CONSOLE),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404
@@ -264,11 +278,13 @@ def world(agent, restricted, django_user_model, settings):
                                      imap_port=1, imap_security=Mailbox.Security.NONE, username="billing")
     schedule = Schedule.objects.create(name="Office", intervals=[])
     policy = Policy.objects.create(name="Standard", first_reply_minutes=60)
+    rule = Rule.objects.create(name="VIP", actions=[])
+    macro = Macro.objects.create(name="Thanks", reply="Thanks!")
     objects = {
         "hidden_ticket": hidden.ticket_id, "hidden_message": hidden.pk, "hidden_customer": hidden.customer_id,
         "hidden_attachment": hidden_attachment.pk, "hidden_merge": merge.pk, "hidden_failed_reply": failed.pk,
         "visible_customer": visible.customer_id, "inbox_key": inbox.key, "mailbox": mailbox.pk,
-        "schedule": schedule.pk, "policy": policy.pk,
+        "schedule": schedule.pk, "policy": policy.pk, "rule": rule.pk, "macro": macro.pk,
         "visitor_attachment": Message.objects.get(pk=upload.json()["id"]).attachments.get().pk,
         "inline_token": inline_images.image_url(hidden_attachment.pk, restricted.pk).rstrip("/").rsplit("/", 1)[1],
     }

@@ -76,10 +76,25 @@ class InboundMessage:
     identity_signal: str = ""
     meta: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)  # a JSON-able copy of the provider payload
+    # Where the customer wrote to (our support address, Twilio number, page, bot, chat inbox):
+    # with the channel it names the ticket's inbox (inbox_key). Empty: the channel's default.
+    recipient: str = ""
 
     @property
     def adapter_key(self) -> str:
         return self.adapter or self.channel
+
+    @property
+    def inbox(self) -> str:
+        return inbox_key(self.channel, self.recipient)
+
+
+def inbox_key(channel: str, recipient: str = "") -> str:
+    """The plain string a ticket records as its inbox: "email:support@x.test", "sms:+1415...",
+    "chat:demo"; the bare channel ("email") is that channel's default inbox (today's
+    single-address settings). Apps that route (e.g. routing/) map keys to names and teams."""
+    recipient = (recipient or "").strip()
+    return f"{channel}:{recipient}"[:200] if recipient else channel
 
 
 @dataclass(frozen=True)

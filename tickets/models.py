@@ -111,6 +111,8 @@ class Ticket(models.Model):
     )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     channel = models.CharField(_("origin channel"), max_length=32)
+    # Where the first message came in (tickets.channels.inbox_key): "email:support@x.test".
+    inbox = models.CharField(_("inbox"), max_length=200, blank=True, default="")
     # A closed ticket is never reopened: a follow-up opens a new ticket that points back here.
     # Mail that only *claims* a ticket (a bare subject tag) is linked here too, as possibly related.
     related_to = models.ForeignKey(
@@ -139,7 +141,7 @@ class Ticket(models.Model):
                          name="ticket_active_queue_idx", condition=Q(status__in=["new", "open", "pending"])),
             models.Index(fields=["status", "-updated_at"], name="ticket_status_recent_idx"),
             # The queue's per-view counts: one GROUP BY read from this index alone.
-            models.Index(fields=["status", "channel", "team", "assignee"], name="ticket_counts_idx"),
+            models.Index(fields=["status", "channel", "team", "assignee", "inbox"], name="ticket_counts_idx"),
         ]
 
     def __str__(self):

@@ -53,6 +53,7 @@ def ticket_data(ticket) -> dict:
         "status": ticket.status,
         "priority": ticket.priority,
         "channel": ticket.channel,
+        "inbox": ticket.inbox,
         "customer": ticket.customer_id,
         "assignee": ticket.assignee_id,
         "team": ticket.team_id,

@@ -55,6 +55,8 @@ def queue_filter(view: str, user) -> Q | None:
         return Q(channel=value)
     if kind == "team" and value.isdigit():
         return Q(team_id=int(value))
+    if kind == "inbox" and value:
+        return Q(inbox=value)
     return None
 
 
@@ -125,13 +127,15 @@ def queue_views(user) -> list[QueueView]:
     ticket_counts_idx alone), a count of the solved ones, and the team names."""
     scope = visible_tickets(user)
     rows = (Ticket.objects.extra(where=[ACTIVE_SQL]).filter(scope)  # noqa: S610 - constant SQL
-            .values_list("status", "channel", "team_id", "assignee_id")
+            .values_list("status", "channel", "team_id", "assignee_id", "inbox")
             .annotate(n=Count("*")).order_by())
     counts: Counter = Counter()
     counts["solved"] = Ticket.objects.filter(scope, status=Ticket.Status.SOLVED).count()
-    for status, channel, team_id, assignee_id, n in rows:
+    for status, channel, team_id, assignee_id, inbox, n in rows:
         counts["open"] += n
         counts[f"channel:{channel}"] += n
+        if ":" in inbox:  # a bare channel key is that channel's default inbox: its channel view
+            counts[f"inbox:{inbox}"] += n
         if status == Ticket.Status.PENDING:
             counts["pending"] += n
         if assignee_id is None:
@@ -144,6 +148,9 @@ def queue_views(user) -> list[QueueView]:
     views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
               if key.startswith("channel:")]
     views += [QueueView(f"team:{team.pk}", team.name, counts[f"team:{team.pk}"]) for team in Team.objects.all()]
+    # One view per inbox tickets came in through, labelled by its key (routing/ names them).
+    views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
+              if key.startswith("inbox:")]
     return views
 
 

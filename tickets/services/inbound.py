@@ -269,7 +269,7 @@ def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int, now)
     meta = {"session": hints.session} if hints.session else {}
     ticket = plainsql.insert(Ticket(
         customer_id=customer_id, subject=(msg.subject or _first_line(msg.text))[:300],
-        channel=msg.channel, related_to=related, meta=meta,
+        channel=msg.channel, inbox=msg.inbox, related_to=related, meta=meta,
         last_customer_message_at=now, waiting_since=now,
     ))
     return ticket, True, False

@@ -208,7 +208,8 @@ class BulkSeeder:
                                 assignee, rand.choice(teams), identity[1], self.dt(created), self.dt(at),
                                 self.dt(created + timedelta(minutes=30)) if count > 1 else None,
                                 self.dt(last_inbound_at) if last_inbound_at else None,
-                                self.dt(last_inbound_at) if waiting else None, json.dumps({"seed": "long"} if is_long else {})))
+                                self.dt(last_inbound_at) if waiting else None, json.dumps({"seed": "long"} if is_long else {}),
+                                identity[1]))  # inbox: the channel's default inbox
             if len(message_rows) >= BATCH * 4:
                 yield_rows, message_rows = message_rows, []
                 self._flush_messages(ticket_rows, yield_rows, messages + long_ticket)
@@ -240,7 +241,7 @@ class BulkSeeder:
             self._message_progress = Progress(self.out, "messages", total)
         self._insert("tickets_ticket", ("id", "customer_id", "subject", "status", "priority", "assignee_id", "team_id",
                                         "channel", "created_at", "updated_at", "first_response_at",
-                                        "last_customer_message_at", "waiting_since", "meta"), ticket_rows)
+                                        "last_customer_message_at", "waiting_since", "meta", "inbox"), ticket_rows)
         self._insert("tickets_message", ("id", "ticket_id", "customer_id", "direction", "channel", "adapter",
                                          "identity_id", "author_id", "author_name", "subject", "text", "html",
                                          "external_id", "client_id", "status", "error_code", "error_message",
