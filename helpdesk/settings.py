@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ninja",  # django-ninja's static Swagger UI for /api/v1/docs
     "api",
     "integrations",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -251,7 +252,9 @@ HELPDESK_CHANNELS = {
 }
 # Callables run after commit with the seqs of new events: every event is offered to the
 # outgoing-webhook dispatcher (one task per event, only when an active endpoint exists).
-HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
+HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event", "surveys.sinks.on_event"]
+# Called in ingest before threading; may consume a message (a survey answer). See tickets/services/inbound.py.
+HELPDESK_INBOUND_HOOKS = ["surveys.inbound.intercept"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
@@ -348,4 +351,5 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
     "channels_email.privacy.Acknowledgements",
     "integrations.privacy.WebhookDeliveries",
     "api.privacy.IdempotentResponses",
+    "surveys.privacy.SurveyAnswers",
 ]

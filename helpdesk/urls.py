@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("channels_sms.urls")),
     path("", include("channels_social.urls")),
     path("", include("livechat.urls")),
+    path("", include("surveys.urls")),
 ]

@@ -61,6 +61,8 @@ NOBODY = profile(DENIED)
 ADMIN = profile(LOGIN, admin=OK)
 # Data rights: the privacy permissions (the admin is a superuser; agents do not have them).
 PRIVACY_CONSOLE = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED, admin=OK)
+# A team lead's setting (e.g. surveys.change_surveysettings): in this world only the admin has one.
+TEAM_LEAD_CONSOLE = PRIVACY_CONSOLE
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
 
@@ -149,6 +151,12 @@ ROUTES = {
     "POST chat/api/<slug:inbox_key>/upload/": Row(CHAT_VISITOR, inbox_key="inbox_key"),
     "GET chat/api/<slug:inbox_key>/attachments/<int:pk>/": Row(CHAT_VISITOR, inbox_key="inbox_key",
                                                                pk="visitor_attachment"),
+    # Surveys: the signed link is the only credential (a forged one is refused to everyone); the
+    # settings screen needs surveys.change_surveysettings (team leads; the admin here).
+    "GET surveys/<str:token>/": Row(PROVIDER, token="forged"),
+    "POST surveys/<str:token>/": Row(PROVIDER, {"rating": "5"}, token="forged"),
+    "GET console/surveys/settings/": Row(TEAM_LEAD_CONSOLE),
+    "POST console/surveys/settings/": Row(TEAM_LEAD_CONSOLE, {"delay_minutes": "x"}),
 }
 
 # Websocket routes (helpdesk.asgi): roles expecting OK must be accepted and authenticated, every
