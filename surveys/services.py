@@ -94,6 +94,7 @@ def send(survey_id: int, generation: int) -> str:
         data = _data(survey)
         if survey.channel == "chat":
             data["rate_path"] = links.landing_path(survey)  # the widget shows its rating card
+            _note(ticket, _("Satisfaction survey shown in the chat widget."))
         events.record("csat.sent", ticket=ticket, public=survey.channel == "chat", data=data)
     return "sent"
 
@@ -160,6 +161,7 @@ def _skip(survey: Survey, reason: str) -> str:
     survey.status, survey.skip_reason = S.SKIPPED, reason
     survey.save()
     log.info("survey for ticket %s skipped: %s", survey.ticket_id, reason)
+    _note(survey.ticket, _("Satisfaction survey not sent: %(reason)s") % {"reason": reason})
     events.record("csat.skipped", ticket=survey.ticket, data={**_data(survey), "reason": reason})
     return "skipped"
 
@@ -199,7 +201,19 @@ def add_comment(survey: Survey, comment: str) -> Survey:
     return survey
 
 
+def _note(ticket: Ticket, text: str) -> None:
+    """The timeline line agents read (the event log is pruned; this stays with the ticket)."""
+    services.automated_note(ticket, reason=SURVEY, author_name=_("Satisfaction survey"), text=text)
+
+
 def _record_rated(survey: Survey, via: str) -> None:
+    if via not in REPLY_CHANNELS:  # a reply is in the timeline already, as the answer itself
+        text = _("Customer rated %(rating)s/5.") % {"rating": survey.rating}
+        if via != "comment" and survey.history:
+            text += " " + _("(Replaces %(previous)s/5.)") % {"previous": survey.history[-1]["rating"]}
+        if via == "comment":
+            text += "\n" + survey.comment
+        _note(survey.ticket, text)
     data = {**_data(survey), "via": via, "replaced": len(survey.history)}
     if survey.is_low and survey.ticket.assignee_id:
         data["notify"] = survey.ticket.assignee_id  # the console notifies this agent

@@ -184,6 +184,9 @@ def test_skipped_surveys_say_why_in_the_timeline(agent, run_tasks, django_captur
     assert survey.status == Survey.Status.SKIPPED and reason in survey.skip_reason
     (skipped,) = events_of("csat.skipped", ticket)
     assert reason in skipped["reason"]
+    (line,) = Message.objects.filter(ticket=ticket, direction=Message.Direction.NOTE)  # the timeline says why
+    assert line.text.startswith("Satisfaction survey not sent: ") and reason in line.text
+    assert automated.is_automated(line) and line.author_id is None
 
 
 def test_no_survey_to_auto_generated_mail(agent, run_tasks, django_capture_on_commit_callbacks):
@@ -249,6 +252,8 @@ def test_email_survey_links_record_only_on_post_then_take_a_comment(client, agen
     page = client.post(path, {"rating": "2"})  # changed their mind: replaces, audited
     survey.refresh_from_db()
     assert survey.rating == 2 and survey.history[0]["rating"] == 4 and survey.history[0]["via"] == "link"
+    notes = Message.objects.filter(ticket=ticket, direction=Message.Direction.NOTE).order_by("pk")
+    assert [n.text for n in notes] == ["Customer rated 4/5.", "Customer rated 2/5. (Replaces 4/5.)"]
     page = client.post(path, {"comment": "Took three weeks.", "finish": "1"})
     assert b'id="thanks"' in page.content
     survey.refresh_from_db()

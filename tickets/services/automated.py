@@ -38,6 +38,21 @@ def send_automated(ticket: Ticket, *, identity: Identity, adapter_key: str, reas
     return message
 
 
+def automated_note(ticket: Ticket, *, reason: str, author_name: str, text: str) -> Message:
+    """A line in the ticket's timeline for agents only, written by the helpdesk itself (why a
+    survey was not sent, what the customer rated): an internal note marked automated, which
+    leaves the ticket's status and times alone."""
+    with transaction.atomic():
+        message = Message.objects.create(
+            ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.NOTE, channel="note",
+            author=None, author_name=author_name[:200], text=text, status=Message.Status.SENT,
+            meta={AUTOMATED: reason},
+        )
+        events.record("message.created", ticket=ticket, message=message, public=False,
+                      data=message_data(message, []))
+    return message
+
+
 def file_aside(msg: InboundMessage, identity: Identity, ticket: Ticket, *, meta: dict) -> Message:
     """Store a customer message an inbound hook consumed (a survey answer) on `ticket`, visible
     in its timeline, without reopening it or making the customer "waiting". Runs inside
