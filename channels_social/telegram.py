@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from functools import partial
 
 import httpx
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels_social import http
@@ -196,6 +198,16 @@ class TelegramAdapter(BaseAdapter):
             raise PermanentDeliveryError(_("Nothing to send."), code="empty")
         first = sent[0]
         return f"{(first.get('chat') or {}).get('id', chat_id)}:{first['message_id']}"
+
+    def after_ingest(self, results):
+        """Telegram shows a spinner on a pressed inline button until the bot answers the
+        callback: answer it after commit (a failure only leaves the spinner; it is logged)."""
+        for result in results:
+            message = getattr(result, "message", None)
+            callback_id = (message.meta or {}).get("callback_id") if message is not None else None
+            if callback_id and getattr(result, "created", False):
+                transaction.on_commit(partial(self.api, "answerCallbackQuery",
+                                              json={"callback_query_id": callback_id}), robust=True)
 
     def fetch_attachment(self, attachment):
         file_id = attachment.source_url.removeprefix(FILE_PREFIX)

@@ -377,8 +377,10 @@ def test_telegram_survey_has_inline_buttons_and_a_press_rates(client, agent, run
     press = {"update_id": 900, "callback_query": {
         "id": "4242", "data": "csat:3", "from": {"id": 1111111, "is_bot": False, "first_name": "Test"},
         "message": {"message_id": 77, "chat": {"id": 1111111, "type": "private"}, "reply_markup": survey_request["reply_markup"]}}}
-    with capture(execute=True):
+    with fake_http() as api, capture(execute=True):
+        api.on("POST", "/answerCallbackQuery", json={"ok": True, "result": True})
         assert post_telegram(client, press).status_code == 200
+    assert [r.json() for r in api.sent("/answerCallbackQuery")] == [{"callback_query_id": "4242"}]  # no spinner left
     survey = Survey.objects.get()
     assert survey.rating == 3
     answer = Message.objects.get(meta__survey_answer=3)
@@ -453,9 +455,11 @@ def test_survey_answers_are_exported_and_their_words_erased(client, agent, run_t
 
 def test_the_settings_screen_is_for_team_leads(client, agent, django_user_model):
     client.force_login(agent)
+    assert b"survey-settings-link" not in client.get("/console/").content
     assert client.get("/console/surveys/settings/").status_code == 403
     lead = django_user_model.objects.create_superuser("lead", password="pw")
     client.force_login(lead)
+    assert b'id="survey-settings-link"' in client.get("/console/").content  # reachable from the console
     assert client.get("/console/surveys/settings/").status_code == 200
     response = client.post("/console/surveys/settings/", {
         "enabled": "on", "delay_minutes": "30", "cooldown_days": "7", "answer_hours": "48",
