@@ -16,7 +16,7 @@ from surveys.models import Survey, SurveySettings, new_nonce
 from tickets import events, services
 from tickets.automated import SURVEY, is_agent_reply
 from tickets.channels import get_adapter
-from tickets.models import Message, Ticket
+from tickets.models import Customer, Message, Ticket
 from tickets.queueing import enqueue_on_commit
 from tickets.services.outbound import ReplyRefused, route_reply
 
@@ -71,6 +71,9 @@ def send(survey_id: int, generation: int) -> str:
         if survey is None or survey.status != S.SCHEDULED or survey.generation != generation:
             return "stale"
         ticket = survey.ticket
+        # One survey per customer per period: two of their tickets due at once queue here, so
+        # the second one sees the first one's sent_at.
+        list(Customer.objects.select_for_update().filter(pk=survey.customer_id).values_list("pk", flat=True))
         if ticket.status not in (Ticket.Status.SOLVED, Ticket.Status.CLOSED):
             survey.status = S.CANCELLED
             survey.save(update_fields=["status"])
