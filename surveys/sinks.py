@@ -1,10 +1,14 @@
-"""The after-commit event sink (HELPDESK_EVENT_SINKS): a solve schedules the survey, a reopen
-before it went out cancels it.
+"""What starts and stops a survey: a solve schedules it, a reopen before it went out cancels it.
 
-It runs after every commit that records events, ingest included, so it reads only the
-ticket.updated events of that commit, in plain SQL (compiling an ORM query costs more than
-running it on a small server: see tickets/plainsql.py), and does nothing else when there are
-none."""
+Two ways in, one reaction (`react`):
+- `on_event(seqs)`, an after-commit sink (HELPDESK_EVENT_SINKS). It runs after every commit that
+  records events, ingest included, so it reads only that commit's ticket.updated events, in
+  plain SQL (compiling an ORM query costs more than running it: see tickets/plainsql.py): one
+  cheap query per commit.
+- `on_events(events)`, for the in-transaction event hook (HELPDESK_EVENT_HOOKS, callables given
+  the new Event rows) that the service-levels work adds to tickets/events.py: no query at all.
+  Once that hook exists, register this instead of the sink (never both: each would schedule).
+"""
 
 from __future__ import annotations
 
@@ -25,17 +29,25 @@ def on_event(seqs) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*seqs, "ticket.updated"])
         rows = cursor.fetchall()
-    if not rows:
-        return
+    for ticket_id, data in rows:
+        react(ticket_id, json.loads(data) if isinstance(data, str) else data or {})
+
+
+def on_events(events) -> None:
+    for event in events:
+        if event.kind == "ticket.updated" and event.ticket_id is not None:
+            react(event.ticket_id, event.data or {})
+
+
+def react(ticket_id: int, data: dict) -> None:
     from surveys import services
 
-    for ticket_id, data in rows:
-        status = (json.loads(data) if isinstance(data, str) else data or {}).get("status")
-        try:
-            if status == Ticket.Status.SOLVED:
-                services.schedule(ticket_id)
-            elif status in Ticket.ACTIVE_STATUSES:
-                services.cancel(ticket_id)
-        except Exception:
-            # After commit: the change itself stands; a survey problem must never surface there.
-            log.exception("survey scheduling failed for ticket %s", ticket_id)
+    status = data.get("status")
+    try:
+        if status == Ticket.Status.SOLVED:
+            services.schedule(ticket_id)
+        elif status in Ticket.ACTIVE_STATUSES:
+            services.cancel(ticket_id)
+    except Exception:
+        # The change itself stands; a survey problem must never surface there.
+        log.exception("survey scheduling failed for ticket %s", ticket_id)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -145,6 +146,21 @@ def test_the_survey_waits_for_the_delay_and_a_reopen_cancels_it(agent, run_tasks
     solve(ticket, agent, capture)  # solved again: a fresh schedule
     survey.refresh_from_db()
     assert survey.status == Survey.Status.SCHEDULED and survey.generation == 2
+
+
+def test_the_in_transaction_hook_entry_reacts_like_the_sink(agent, django_capture_on_commit_callbacks):
+    """surveys.sinks.on_events is for HELPDESK_EVENT_HOOKS (given the new Event rows)."""
+    from surveys.sinks import on_events
+
+    ticket = conversation(agent, django_capture_on_commit_callbacks)
+    with override_settings(HELPDESK_EVENT_SINKS=[]):  # neither path runs unless called
+        services.set_status(ticket, Ticket.Status.SOLVED)
+    assert not Survey.objects.exists()
+    on_events(list(Event.objects.filter(ticket=ticket).order_by("seq")))
+    assert Survey.objects.get().status == Survey.Status.SCHEDULED
+    services.set_status(ticket, Ticket.Status.OPEN)
+    on_events([Event.objects.filter(ticket=ticket, kind="ticket.updated").latest("seq")])
+    assert Survey.objects.get().status == Survey.Status.CANCELLED
 
 
 # --- rules: who gets no survey, and the timeline says why -------------------------------------------
