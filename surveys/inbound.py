@@ -4,6 +4,8 @@ in the timeline; anything else is an ordinary message (and ends reply-answering)
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from surveys import compose, services
 from surveys.ratings import parse_rating
 from tickets import services as ticket_services
@@ -26,5 +28,6 @@ def intercept(msg, identity):
             # survey expired: drop the flag so their messages cost nothing again.
             ticket_services.set_identity_flag(identity.pk, services.PENDING_FLAG, None)
         return None
-    services.record_rating(survey, rating, via=msg.channel)
-    return ticket_services.file_aside(msg, identity, survey.ticket, meta={"survey_answer": rating})
+    with transaction.atomic():  # both or neither (ingest carries on if this raises)
+        services.record_rating(survey, rating, via=msg.channel)
+        return ticket_services.file_aside(msg, identity, survey.ticket, meta={"survey_answer": rating})

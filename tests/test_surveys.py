@@ -126,6 +126,19 @@ def test_the_inbound_hook_costs_no_query_for_customers_without_a_survey(agent, d
     assert Message.objects.filter(text="5", meta__survey_answer__isnull=True).count() == 1
 
 
+def _broken_hook(msg, identity):
+    raise RuntimeError("a bug in some app's hook")
+
+
+def test_a_broken_or_missing_inbound_hook_never_stops_ingest(agent, django_capture_on_commit_callbacks, caplog):
+    hooks = ["surveys.inbound.missing_function", "tests.test_surveys._broken_hook", "surveys.inbound.intercept"]
+    with override_settings(HELPDESK_INBOUND_HOOKS=hooks):
+        message = services.ingest(inbound(sender=PHONE, channel="sms", adapter="sms", text="hello")).message
+    assert Message.objects.get(pk=message.pk).ticket.is_active  # threaded as usual
+    assert "cannot import 'surveys.inbound.missing_function'" in caplog.text
+    assert "inbound hook" in caplog.text and "a bug in some app's hook" in caplog.text
+
+
 # --- timing: the delay, and a reopen cancels ----------------------------------------------------------
 
 def test_the_survey_waits_for_the_delay_and_a_reopen_cancels_it(agent, run_tasks, django_capture_on_commit_callbacks):

@@ -96,7 +96,13 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     if msg.replaces:
         return _apply_edit(msg, customer_id)
     for hook in inbound_hooks():
-        consumed = hook(msg, identity)
+        try:
+            consumed = hook(msg, identity)
+        except Exception:
+            # A hook's bug never loses a customer's message: it is threaded as usual. (A hook
+            # writes inside its own atomic block, so a failure leaves nothing half-written.)
+            log.exception("inbound hook %s failed on %s message %s", hook, msg.channel, msg.external_id)
+            continue
         if consumed is not None:  # e.g. a survey answer, filed by the hook (services.file_aside)
             return IngestResult(consumed, created=True)
 
@@ -151,7 +157,14 @@ def inbound_hooks() -> list:
 
 @functools.cache
 def _import_hooks(paths: tuple[str, ...]) -> list:
-    return [import_string(path) for path in paths]
+    hooks = []
+    for path in paths:
+        try:
+            hooks.append(import_string(path))
+        except ImportError:
+            # Bad configuration never stops ingest: logged once (cached), and skipped.
+            log.exception("HELPDESK_INBOUND_HOOKS: cannot import %r; it is skipped", path)
+    return hooks
 
 
 def resolve_identity(channel: str, address: str, name: str = "", linked=(), inbound_at=None) -> Identity:
