@@ -9,6 +9,7 @@ from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -46,9 +47,11 @@ def answer(request, token):
             return _refuse(request, as_json, _("Choose a rating from 1 to 5."))
         if as_json:
             return _cors(JsonResponse({"rating": survey.rating, "done": step == "thanks"}))
-    return render(request, "surveys/page.html", {
-        "survey": survey, "step": step, "chosen": _rating(request.GET.get("rating")) or survey.rating,
-        "choices": list(compose.rating_labels().items())})
+    # In the language the survey was sent in (the ticket's, when known), not the browser's.
+    with translation.override(survey.language or None):
+        return render(request, "surveys/page.html", {
+            "survey": survey, "step": step, "chosen": _rating(request.GET.get("rating")) or survey.rating,
+            "choices": list(compose.rating_labels().items())})
 
 
 def _rating(value) -> int | None:

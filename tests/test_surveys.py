@@ -295,6 +295,19 @@ def test_email_survey_links_record_only_on_post_then_take_a_comment(client, agen
     assert survey.rating == 2
 
 
+def test_the_survey_speaks_the_tickets_language_when_known(client, agent, run_tasks,
+                                                          django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    ticket = conversation(agent, capture, channel="email", sender="jana@example.de")
+    Ticket.objects.filter(pk=ticket.pk).update(meta={"language": "de"})
+    solve(ticket, agent, capture)
+    run_tasks()
+    (survey_mail,) = [m for m in mail.outbox if "Wie zufrieden" in m.subject]
+    assert "Wie bewerten Sie die Hilfe" in survey_mail.body and "Sehr gut" in survey_mail.body
+    page = client.get(links.landing_path(Survey.objects.get()), headers={"accept-language": "en"})
+    assert "Wählen Sie eine Bewertung" in page.content.decode()
+
+
 def test_forged_and_expired_links_get_a_clear_page_and_record_nothing(client, agent, run_tasks,
                                                                       django_capture_on_commit_callbacks):
     email_survey(agent, run_tasks, django_capture_on_commit_callbacks)
