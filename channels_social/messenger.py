@@ -157,6 +157,10 @@ class MessengerAdapter(MetaAdapter):
         sent = []
         if message.text.strip():
             body = {"recipient": recipient, **routing, "message": {"text": message.text}}
+            choices = (message.meta or {}).get("choices")
+            if choices:  # answer buttons (a survey): a tap comes back as message.quick_reply
+                body["message"]["quick_replies"] = [{"content_type": "text", "title": c["label"][:20],
+                                                     "payload": c["value"]} for c in choices]
             sent.append(self.graph("POST", "me/messages", token, json=body)["message_id"])
         for attachment in message.attachments.all():
             sent.append(self.send_file(token, recipient, routing, attachment))

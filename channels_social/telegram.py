@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from functools import partial
 
 import httpx
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels_social import http
@@ -66,7 +68,9 @@ class TelegramAdapter(BaseAdapter):
             return self.message(update["message"], update_id)
         if isinstance(update.get("edited_message"), dict):
             return self.message(update["edited_message"], update_id, edited=True)
-        # callback_query, channel_post, my_chat_member, ...: nothing a customer wrote to us.
+        if isinstance(update.get("callback_query"), dict):
+            return self.button_press(update["callback_query"], update_id)
+        # channel_post, my_chat_member, ...: nothing a customer wrote to us.
         log.info("ignoring Telegram update %s with keys %s", update_id, sorted(update))
         return []
 
@@ -99,6 +103,22 @@ class TelegramAdapter(BaseAdapter):
             recipient=self.bot_id(),
             hints=ThreadHints(reply_to_external_ids=(f"{chat_id}:{reply_to}",) if reply_to else ()),
         )]
+
+    def button_press(self, query: dict, update_id: int) -> list:
+        """A press of one of our inline keyboard buttons (a survey rating): a message whose text
+        is the button's label and whose meta carries its data (`callback_data`)."""
+        person, message = query.get("from") or {}, query.get("message") or {}
+        chat_id = (message.get("chat") or {}).get("id", person.get("id"))
+        if chat_id is None or person.get("is_bot") or not query.get("data"):
+            return []
+        label = next((button.get("text", "") for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                      for button in row if button.get("callback_data") == query["data"]), query["data"])
+        name = " ".join(filter(None, [person.get("first_name"), person.get("last_name")])) or person.get("username", "")
+        return [InboundMessage(
+            channel=self.channel, adapter=self.key, external_id=f"{chat_id}:callback:{query.get('id') or update_id}",
+            sender=str(chat_id), sender_name=name, text=label,
+            meta={"update_id": update_id, "callback_data": str(query["data"]), "callback_id": str(query.get("id", ""))},
+            raw=query)]
 
     def attachments(self, message: dict) -> tuple[InboundAttachment, ...]:
         found = []
@@ -165,7 +185,12 @@ class TelegramAdapter(BaseAdapter):
         caption = text if attachments and text.strip() and len(text) <= CAPTION_LIMIT else ""
         sent = []
         if text.strip() and not caption:
-            sent.append(self.api("sendMessage", json={"chat_id": chat_id, "text": text}))
+            body = {"chat_id": chat_id, "text": text}
+            choices = (message.meta or {}).get("choices")
+            if choices:  # answer buttons (a survey): pressing one sends us a callback_query
+                body["reply_markup"] = {"inline_keyboard": [[{"text": c["label"], "callback_data": c["value"]}
+                                                             for c in choices]]}
+            sent.append(self.api("sendMessage", json=body))
         for index, attachment in enumerate(attachments):
             with attachment.file.open("rb") as handle:
                 content = handle.read()
@@ -178,6 +203,16 @@ class TelegramAdapter(BaseAdapter):
             raise PermanentDeliveryError(_("Nothing to send."), code="empty")
         first = sent[0]
         return f"{(first.get('chat') or {}).get('id', chat_id)}:{first['message_id']}"
+
+    def after_ingest(self, results):
+        """Telegram shows a spinner on a pressed inline button until the bot answers the
+        callback: answer it after commit (a failure only leaves the spinner; it is logged)."""
+        for result in results:
+            message = getattr(result, "message", None)
+            callback_id = (message.meta or {}).get("callback_id") if message is not None else None
+            if callback_id and getattr(result, "created", False):
+                transaction.on_commit(partial(self.api, "answerCallbackQuery",
+                                              json={"callback_query_id": callback_id}), robust=True)
 
     def fetch_attachment(self, attachment):
         file_id = attachment.source_url.removeprefix(FILE_PREFIX)
@@ -192,7 +227,7 @@ class TelegramAdapter(BaseAdapter):
         if not secret:
             raise PermanentDeliveryError(_("Set TELEGRAM_SECRET_TOKEN first."), code="not_configured")
         return self.api("setWebhook", json={"url": url, "secret_token": secret,
-                                            "allowed_updates": ["message", "edited_message"],
+                                            "allowed_updates": ["message", "edited_message", "callback_query"],
                                             "drop_pending_updates": drop_pending_updates})
 
     def compose_info(self, identity, text: str = "") -> dict:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "mailboxes",
     "service_levels",
     "routing",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -258,8 +259,11 @@ HELPDESK_CHANNELS = {
 # Callables run after commit with the seqs of new events: every event is offered to the
 # outgoing-webhook dispatcher (one task per event, only when an active endpoint exists).
 HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
-# Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics).
-HELPDESK_EVENT_HOOKS = []
+# Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics;
+# surveys scheduled on a solve, cancelled on a reopen: no extra query per commit).
+HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events"]
+# Called in ingest before threading; may consume a message (a survey answer). See tickets/services/inbound.py.
+HELPDESK_INBOUND_HOOKS = ["surveys.inbound.intercept"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
@@ -388,6 +392,7 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
     "channels_email.privacy.Acknowledgements",
     "integrations.privacy.WebhookDeliveries",
     "api.privacy.IdempotentResponses",
+    "surveys.privacy.SurveyAnswers",
 ]
 # --- Service levels (service_levels; README "Service levels") -------------------------------
 # Per-ticket metrics are written in the transaction of each change (an event hook).

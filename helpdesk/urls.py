@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("channels_sms.urls")),
     path("", include("channels_social.urls")),
     path("", include("livechat.urls")),
+    path("", include("surveys.urls")),
 ]

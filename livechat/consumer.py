@@ -228,4 +228,6 @@ def _visitor_view(event: dict) -> dict:
         return conversation.public_message(None, data)
     if event.get("kind") == "message.status":
         return {"id": data.get("id"), "status": data.get("status")}
+    if data.get("rate_path"):  # a satisfaction survey for this chat (csat.sent): the rating card
+        return {"rate_path": data["rate_path"]}
     return {}

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from routing.assignment import Actor
 from routing.models import Rule
-from tickets import services
+from tickets import automated, services
 from tickets.models import CannedResponse, Team, Ticket
 
 # field -> the operators it accepts
@@ -219,7 +219,11 @@ def apply(rule: Rule, ticket: Ticket) -> list[str]:
             from tickets.console.compose import fill_placeholders
 
             canned = CannedResponse.objects.get(pk=value)
-            services.reply(ticket, author=None, text=fill_placeholders(canned.body, ticket=ticket, agent=actor))
+            # An automatic message (tickets.automated): it answers nobody, so it sets no first
+            # response and leaves the customer waiting, as Zendesk's trigger emails do.
+            identity, adapter_key = services.route_reply(ticket, None)
+            services.send_automated(ticket, identity=identity, adapter_key=adapter_key, reason=automated.RULE,
+                                    text=fill_placeholders(canned.body, ticket=ticket, agent=actor))
             done.append(_("replied with '%(v)s'") % {"v": canned.title})
         elif name == "note":
             services.note(ticket, author=None, text=value)

@@ -23,6 +23,7 @@ from service_levels import config
 from service_levels.clock import Entry, Plan, compute
 from service_levels.models import TicketMetrics, Wakeup
 from tickets import plainsql
+from tickets.automated import AUTOMATED as AUTOMATED_META
 from tickets.models import Customer, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 # Events that can move a ticket's clock or counters (sla.* and presence-like kinds cannot).
 TICKET_KINDS = {"ticket.created", "ticket.updated", "message.created", "message.status", "message.moved"}
 STATUS_KINDS = ("ticket.created", "ticket.updated")
-# Outbound messages a person did not write: never a reply (README, "the rules of the clock").
-AUTOMATED_META = "automated"
+# Outbound messages a person did not write (tickets.automated): never a reply (README, "the
+# rules of the clock").
 
 METRICS = TicketMetrics._meta.db_table
 _STILL_WAITING = (f"UPDATE {METRICS} SET customer_messages = customer_messages + 1, updated_at = %s "  # noqa: S608

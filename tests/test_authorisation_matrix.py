@@ -62,9 +62,10 @@ CHAT_VISITOR = profile(REFUSED, visitor=OK)  # the visitor's own bearer token
 NOBODY = profile(DENIED)
 # Agents are not staff by default: only the admin gets past the admin's login.
 ADMIN = profile(LOGIN, admin=OK)
-# Console screens behind a permission agents do not have (data rights, mailboxes): the admin
-# (a superuser) only.
+# Console screens behind a permission agents do not have (data rights, mailboxes, a team
+# lead's settings such as surveys.change_surveysettings): in this world the admin (a superuser) only.
 CONSOLE_PERMISSION = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED, admin=OK)
+TEAM_LEAD_CONSOLE = CONSOLE_PERMISSION
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
 
@@ -182,6 +183,12 @@ ROUTES = {
     "POST chat/api/<slug:inbox_key>/upload/": Row(CHAT_VISITOR, inbox_key="inbox_key"),
     "GET chat/api/<slug:inbox_key>/attachments/<int:pk>/": Row(CHAT_VISITOR, inbox_key="inbox_key",
                                                                pk="visitor_attachment"),
+    # Surveys: the signed link is the only credential (a forged one is refused to everyone); the
+    # settings screen needs surveys.change_surveysettings (team leads; the admin here).
+    "GET surveys/<str:token>/": Row(PROVIDER, token="forged"),
+    "POST surveys/<str:token>/": Row(PROVIDER, {"rating": "5"}, token="forged"),
+    "GET console/surveys/settings/": Row(TEAM_LEAD_CONSOLE),
+    "POST console/surveys/settings/": Row(TEAM_LEAD_CONSOLE, {"delay_minutes": "x"}),
 }
 
 # Websocket routes (helpdesk.asgi): roles expecting OK must be accepted and authenticated, every

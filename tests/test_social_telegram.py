@@ -158,7 +158,7 @@ def test_set_webhook_registers_our_url_and_secret(settings):
     [request] = api.requests
     assert request.json() == {"url": "https://help.example.com/channels/telegram/webhook/",
                               "secret_token": "test-telegram-secret",
-                              "allowed_updates": ["message", "edited_message"], "drop_pending_updates": True}
+                              "allowed_updates": ["message", "edited_message", "callback_query"], "drop_pending_updates": True}
     assert "help.example.com" in out.getvalue()
 
 

@@ -5,6 +5,7 @@ package. Every function runs in one transaction and publishes only after commit
 (tickets.events). Split by topic: inbound, outbound, delivery, workflow, customers.
 """
 
+from tickets.services.automated import automated_note, file_aside, send_automated, set_identity_flag
 from tickets.services.customers import merge_customers, undo_merge, update_customer
 from tickets.services.delivery import (
     apply_delivery_update,
@@ -39,4 +40,5 @@ __all__ = [
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",
     "mark_mentions_read", "move_message", "note_with_mentions", "set_tags",
+    "automated_note", "file_aside", "send_automated", "set_identity_flag",
 ]

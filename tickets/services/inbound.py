@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, replace
@@ -13,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from tickets import events, plainsql
 from tickets.addresses import normalise_address
@@ -148,6 +150,16 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         apply_identity_signal(identity, msg.identity_signal, now)
     if msg.replaces:
         return _apply_edit(msg, customer_id)
+    for hook in inbound_hooks():
+        try:
+            consumed = hook(msg, identity)
+        except Exception:
+            # A hook's bug never loses a customer's message: it is threaded as usual. (A hook
+            # writes inside its own atomic block, so a failure leaves nothing half-written.)
+            log.exception("inbound hook %s failed on %s message %s", hook, msg.channel, msg.external_id)
+            continue
+        if consumed is not None:  # e.g. a survey answer, filed by the hook (services.file_aside)
+            return IngestResult(consumed, created=True)
 
     ticket, ticket_created, reopened = _find_ticket(msg, identity, customer_id, now)
     message = plainsql.insert(Message(
@@ -186,6 +198,28 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     events.record_many(*changes)
     _fetch_later([a for a in attachments if a.state == Attachment.State.PENDING])
     return IngestResult(message, created=True, ticket_created=ticket_created)
+
+
+def inbound_hooks() -> list:
+    """HELPDESK_INBOUND_HOOKS: dotted paths of callables(InboundMessage, Identity) run inside
+    ingest's transaction, after the identity is resolved and before threading. A hook returns
+    the Message it filed when it consumed the message (a survey answer), else None, and then
+    the message is threaded as usual. Called for every inbound message: a hook must cost
+    nothing when it has no business with the identity (check a flag on identity.meta first)."""
+    paths = tuple(getattr(settings, "HELPDESK_INBOUND_HOOKS", ()))
+    return _import_hooks(paths) if paths else []
+
+
+@functools.cache
+def _import_hooks(paths: tuple[str, ...]) -> list:
+    hooks = []
+    for path in paths:
+        try:
+            hooks.append(import_string(path))
+        except ImportError:
+            # Bad configuration never stops ingest: logged once (cached), and skipped.
+            log.exception("HELPDESK_INBOUND_HOOKS: cannot import %r; it is skipped", path)
+    return hooks
 
 
 def resolve_identity(channel: str, address: str, name: str = "", linked=(), inbound_at=None) -> Identity:

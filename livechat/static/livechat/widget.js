@@ -46,6 +46,9 @@
     ".btn{background:#2456d3;color:#fff;border:0;border-radius:8px;padding:8px 12px;cursor:pointer}.btn2{background:#e8ecf5;border:0;border-radius:8px;padding:8px 10px;cursor:pointer}" +
     ".card{padding:12px;border-bottom:1px solid #dde2ec;background:#fff}.card label{display:block;margin:6px 0 2px;font-size:12px}.card input{width:100%;padding:7px;border:1px solid #c5cbd8;border-radius:6px}.card .btn{margin-top:8px}" +
     ".att{display:block;margin-top:4px;background:none;border:0;padding:0;text-decoration:underline;cursor:pointer;text-align:left}.att img{max-width:200px;max-height:160px;display:block;border-radius:6px}" +
+    ".rating-card{clear:both;margin:10px 0;padding:10px;background:#fff;border:1px solid #dde2ec;border-radius:10px}.rating-card .q{margin:0 0 6px;font-weight:600}" +
+    ".stars{display:flex;gap:6px}.rate{flex:1;padding:8px 0;border:1px solid #c5cbd8;border-radius:8px;background:#fff;cursor:pointer;font-weight:600}.rate[aria-pressed=true]{background:#2456d3;color:#fff}" +
+    ".rating-card .said{margin:6px 0 0;font-size:13px}.rating-card .comment textarea{width:100%;margin:4px 0}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}}" +
     "@media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}";
@@ -182,6 +185,54 @@
     if (ev.seq <= lastSeq) return; // already rendered: a replay racing a ring
     lastSeq = ev.seq;
     if ((ev.kind === "message.created" || ev.kind === "message.updated") && ev.data.id) render(ev.data);
+    if (ev.kind === "csat.sent" && ev.data.rate_path) ratingCard(ev.data.rate_path);
+  }
+
+  // --- the satisfaction survey: a card in the conversation when it was solved -------------------
+  // Plain buttons and a form, so Tab / Enter / Space work; the helpdesk records only what is posted.
+  function ratingCard(path) {
+    saved.rated = saved.rated || {};
+    if (saved.rated[path] || list.querySelector('[data-survey="' + path + '"]')) return;
+    var labels = ["Very bad", "Bad", "OK", "Good", "Very good"];
+    var node = el("li", { class: "rating-card", "data-survey": path });
+    var box = el("div", { role: "group", "aria-labelledby": "hdc-rate-q" });
+    box.appendChild(el("p", { id: "hdc-rate-q", class: "q" }, "How would you rate this conversation?"));
+    var row = el("div", { class: "stars" });
+    labels.forEach(function (label, i) {
+      var b = el("button", { type: "button", class: "rate", "aria-pressed": "false", "aria-label": (i + 1) + " of 5, " + label, title: label }, String(i + 1));
+      b.addEventListener("click", function () { rate(i + 1); });
+      row.appendChild(b);
+    });
+    box.appendChild(row);
+    var say = el("p", { class: "said", role: "status" });
+    var form = el("form", { class: "comment", hidden: "" });
+    var text = el("textarea", { rows: "2", id: "hdc-rate-comment", maxlength: "5000" });
+    form.append(el("label", { for: "hdc-rate-comment" }, "Anything to add? (optional)"), text,
+      el("button", { type: "submit", class: "btn" }, "Send feedback"));
+    box.append(say, form);
+    node.appendChild(box);
+    list.appendChild(node); scroll();
+
+    function post(fields) {
+      fields.format = "json";
+      return fetch(base + path, { method: "POST", body: new URLSearchParams(fields) })
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || "error"); return b; }); });
+    }
+    function rate(n) {
+      post({ rating: String(n) }).then(function () {
+        row.querySelectorAll(".rate").forEach(function (b, i) { b.setAttribute("aria-pressed", String(i + 1 === n)); });
+        say.textContent = "Thanks! You rated " + n + " of 5.";
+        form.hidden = false; text.focus();
+      }, function (e) { say.textContent = e.message; });
+    }
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      post({ comment: text.value, finish: "1" }).then(function () {
+        saved.rated[path] = true; persist();
+        box.textContent = ""; box.appendChild(el("p", { class: "said", role: "status", tabindex: "-1" }, "Thank you for your feedback!"));
+        box.firstChild.focus();
+      }, function (err) { say.textContent = err.message; });
+    });
   }
   function sendFrame(obj) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; } return false; }
   function flushPending() {

@@ -104,6 +104,10 @@
   function apply(event) {
     if (event.seq <= lastSeq) return;  // already rendered (a replay racing a ring)
     if (event.kind === "agent.mentioned" && event.data.user === me) mentioned(event.data);
+    // A low satisfaction rating on a ticket assigned to me (surveys app): tell me at once.
+    if (event.kind === "csat.rated" && event.data.notify === me) {
+      toast(fmt(_("Low satisfaction rating (%(rating)s/5) on #%(ticket)s"), event.data), "mention");
+    }
     if (page === "queue") refreshQueue(event);
     if (page === "ticket") applyToTicket(event);
     advance(event.seq);
