@@ -65,9 +65,19 @@ class EmailAdapter(BaseAdapter):
     def verify(self, raw):
         if not self.esp:
             raise SignatureError(_("This email adapter accepts no webhooks."))
-        from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+        from anymail.exceptions import (
+            AnymailConfigurationError,
+            AnymailError,
+            AnymailWebhookValidationFailure,
+        )
 
-        view = esp_views.anymail_view(self.esp, self._is_tracking(raw))
+        try:
+            view = esp_views.anymail_view(self.esp, self._is_tracking(raw))
+        except AnymailConfigurationError as exc:
+            # An ESP listed without its signing key (e.g. POSTAL_WEBHOOK_KEY): refused like an
+            # unsigned request, with the setting named, instead of a 500 per delivery.
+            raise SignatureError(_("The %(esp)s webhook is not configured: %(error)s")
+                                 % {"esp": self.esp, "error": exc}) from exc
         if not getattr(view, "basic_auth", None):
             raise SignatureError(_("ANYMAIL_WEBHOOK_SECRET is not configured: webhook refused."))
         request = esp_views.django_request(raw)

@@ -258,11 +258,6 @@ def test_every_entry_names_a_route():
 
 @pytest.fixture
 def world(agent, restricted, django_user_model, settings):
-    # Postal's public key is configured by its contract test; without it anymail's view raises
-    # a configuration error (500) before it looks at the request (reported to the lead).
-    from tests.test_email_esp_contract import postal_webhook_key, rsa_key
-
-    settings.ANYMAIL = {**settings.ANYMAIL, "POSTAL_WEBHOOK_KEY": postal_webhook_key(rsa_key("postal"))}
     billing = Team.objects.create(name="Billing")
     admin_user = django_user_model.objects.create_superuser("root", password="pw")
     outsider = django_user_model.objects.create_user("outsider", password="pw")  # a site user, not an agent

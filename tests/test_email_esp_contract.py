@@ -627,3 +627,14 @@ def test_resend_tracking_without_headers_finds_the_reply_by_resends_id(
     assert response.status_code == 200, response.content
     reply.refresh_from_db()
     assert reply.status == Message.Status.FAILED and "hard bounce" in reply.error_message
+
+
+@pytest.mark.django_db
+def test_an_esp_listed_without_its_signing_key_is_refused_clearly_not_a_500(client, settings):
+    """Postal without POSTAL_WEBHOOK_KEY: anymail's view cannot even be built. The request is
+    refused like an unsigned one, the missing setting named in the log, and nothing is stored."""
+    settings.ANYMAIL = {k: v for k, v in settings.ANYMAIL.items() if k != "POSTAL_WEBHOOK_KEY"}
+    response = client.post("/anymail/postal/inbound/", data=b"{}", content_type="application/json",
+                           headers={"Authorization": "Basic " + base64.b64encode(b"hook:secret-pass").decode()})
+    assert response.status_code == 403
+    assert not InboundPayload.objects.exists() and not Message.objects.exists()
