@@ -3,7 +3,10 @@ apply the console's permission rules (tickets.policy)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query
 
@@ -36,6 +39,18 @@ def limit_query():
 
 def id_query(description: str):
     return Query(None, ge=1, le=MAX_ID, description=description)
+
+
+def as_utc(value: datetime) -> datetime:
+    """An instant from a query string, in UTC: any offset Python accepts (up to +-23:59) is valid
+    ISO 8601, but PostgreSQL refuses offsets past +-15:59 (a 500 instead of an answer). A naive
+    value is read in the server's time zone, as Django does."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 at +20:00 lies before datetime.min in UTC
+        raise ApiError(400, "bad_datetime", _("%(value)s is out of range.") % {"value": value.isoformat()}) from None
 
 
 def visible_ticket(request, ticket_id: int) -> Ticket:

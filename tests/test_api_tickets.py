@@ -246,3 +246,12 @@ def test_opening_a_ticket_is_all_or_nothing(api):
     assert response.status_code == 422
     assert api.post("/tickets", {"customer": 424242, "text": "x"}).status_code == 404
     assert not Ticket.objects.exists()
+
+
+def test_updated_since_with_an_offset_postgresql_refuses_is_answered_not_a_500(api):
+    """ISO 8601 allows offsets PostgreSQL does not (+20:36): the instant is compared in UTC.
+    (Found by the schema fuzzer on PostgreSQL.)"""
+    response = api.get("/tickets?updated_since=2026-01-12T07:12:29%2B20:36")
+    assert response.status_code == 200, response.content
+    response = api.get("/tickets?updated_since=0001-01-01T00:00:00%2B20:00")  # before year 1 in UTC
+    assert response.status_code == 400 and response.json()["code"] == "bad_datetime", response.content

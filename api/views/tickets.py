@@ -67,7 +67,7 @@ def list_tickets(
     filters = {"team_id": team, "channel": channel, "customer_id": customer}
     tickets = tickets.filter(**{k: v for k, v in filters.items() if v is not None})
     if updated_since is not None:
-        tickets = tickets.filter(Q(updated_at__gte=updated_since))
+        tickets = tickets.filter(Q(updated_at__gte=common.as_utc(updated_since)))
     rows, next_cursor = page(tickets, cursor=cursor, limit=limit, order=order)
     return {"items": common.visible(request, rows), "next_cursor": next_cursor}
 
