@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from tests.factories import inbound
-from tickets import events, services
+from tickets import doorbell, events, services
 from tickets.console.consumers import ConsoleConsumer
 from tickets.models import Event
 
@@ -111,8 +111,120 @@ async def test_a_lost_doorbell_is_caught_by_the_periodic_check(agent, settings, 
     settings.HELPDESK_EVENT_POLL_SECONDS = 0.2
     communicator, _, _ = await connect(agent)
     await communicator.send_json_to({"type": "resume", "last_seq": await database_sync_to_async(events.current_seq)()})
-    monkeypatch.setattr(events, "publish", lambda groups, seq: None)  # every ring is lost
+    monkeypatch.setattr(events, "publish", lambda groups, seq, **kw: None)  # every ring is lost
     await ingest("written by another process")
     got = await receive_events(communicator, 2)
     assert got[-1]["data"]["text"] == "written by another process"
+    await communicator.disconnect()
+
+
+# -- the doorbell carries the events -------------------------------------------------------------
+
+def count_log_reads(monkeypatch):
+    """How many times a consumer read the event log (the per-socket query we avoid)."""
+    reads = []
+    real = events.events_since
+
+    def counted(*args, **kwargs):
+        reads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events, "events_since", counted)
+    return reads
+
+
+async def follow(communicator):
+    """Resume one event back and wait for it: the socket has read the log and follows the bell."""
+    seq = await database_sync_to_async(events.current_seq)()
+    await communicator.send_json_to({"type": "resume", "last_seq": seq - 1})
+    assert (await receive_events(communicator, 1))[0]["seq"] == seq
+    return seq
+
+
+async def test_the_doorbell_carries_the_events_so_consoles_do_not_read_the_log(agent, monkeypatch):
+    await ingest("before")
+    consoles = [(await connect(agent))[0] for _ in range(5)]
+    for communicator in consoles:
+        start = await follow(communicator)
+    reads = count_log_reads(monkeypatch)
+    result = await database_sync_to_async(lambda: services.ingest(inbound("carol@example.com", "carried")))()
+    for communicator in consoles:
+        got = await receive_events(communicator, 2)
+        assert [e["kind"] for e in got] == ["ticket.created", "message.created"]
+        assert got[1]["data"]["text"] == "carried" and got[1]["data"]["id"] == result.message.pk
+        assert [e["seq"] for e in got] == [start + 1, start + 2]
+    assert reads == []  # five consoles, no socket read the log
+    for communicator in consoles:
+        await communicator.disconnect()
+
+
+async def test_a_dropped_doorbell_leaves_a_gap_that_the_next_bell_reveals(agent, monkeypatch):
+    await ingest("before")
+    communicator, _, _ = await connect(agent)
+    start = await follow(communicator)
+    real, dropped = events.publish, []
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: dropped.append(args) if not dropped else real(*args, **kw))
+    reads = count_log_reads(monkeypatch)
+    await ingest("lost bell")
+    await ingest("next bell")
+    got = await receive_events(communicator, 2)
+    assert [e["data"].get("text") for e in got] == ["lost bell", "next bell"]
+    assert [e["seq"] for e in got] == [start + 1, start + 2] and len(dropped) == 1
+    assert reads == [start]  # the gap was filled from the log, from where the socket stood
+    await communicator.disconnect()
+
+
+async def test_a_dropped_doorbell_is_caught_by_the_watchman_with_the_events(agent, settings, monkeypatch):
+    settings.HELPDESK_EVENT_POLL_SECONDS = 0.2
+    await ingest("before")
+    communicator, _, _ = await connect(agent)
+    await follow(communicator)
+    rung = []
+    real_ring = doorbell.ring_all
+    monkeypatch.setattr(doorbell, "ring_all", lambda *args: rung.append(args) or real_ring(*args))
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: None)  # every after-commit ring is lost
+    reads = count_log_reads(monkeypatch)
+    await ingest("only the watchman rings")
+    got = await receive_events(communicator, 1)
+    assert [e["data"].get("text") for e in got] == ["only the watchman rings"]
+    assert rung and all(carried for _layer, _groups, _seq, carried in rung)  # it rang with the events
+    assert reads == []
+    await communicator.disconnect()
+
+
+async def test_a_restricted_agent_gets_only_its_teams_events_from_the_bell(agent, django_user_model, monkeypatch):
+    from django.contrib.auth.models import Group
+
+    from tickets.models import Team, Ticket
+
+    def restricted_agent():
+        user = django_user_model.objects.create_user("restricted", password="x")
+        group = Group.objects.create(name="Restricted agents")
+        group.permissions.add(*Group.objects.get(name="Agents").permissions.exclude(codename="view_all_teams"))
+        user.groups.add(group)
+        team = Team.objects.create(name="Billing")
+        team.members.add(user)
+        return user, team
+
+    user, team = await database_sync_to_async(restricted_agent)()
+    theirs = await ingest("billing question")
+    communicator, connected, _ = await connect(user)
+    assert connected
+    await follow(communicator)
+    await database_sync_to_async(lambda: Ticket.objects.filter(pk=theirs.message.ticket_id).update(team=team))()
+    other = await database_sync_to_async(lambda: services.ingest(inbound("bob@example.com", "not billing")))()
+    await database_sync_to_async(lambda: Ticket.objects.filter(pk=other.message.ticket_id).update(
+        team=Team.objects.create(name="Sales")))()
+    reads = count_log_reads(monkeypatch)
+    await ingest("billing again")  # ada's ticket, now in Billing
+    await database_sync_to_async(lambda: services.ingest(inbound("bob@example.com", "sales again")))()
+    texts = []
+    while True:
+        message = await communicator.receive_json_from(timeout=5)
+        if message["type"] == "event":
+            texts.append(message["data"].get("text"))
+        if message["type"] == "cursor" and message["seq"] == await database_sync_to_async(events.current_seq)():
+            break
+    assert "billing again" in texts and "sales again" not in texts
+    assert reads == []
     await communicator.disconnect()

@@ -164,6 +164,36 @@ def can_see_event(user, event) -> bool:
     return visible_ticket_ids(user, named) == named
 
 
+def can_see_carried_event(user, ticket_id, team_id) -> bool | None:
+    """can_see_event() for an event a doorbell carries with its ticket's team, decided in memory
+    from the user's cached roles and teams (see load_roles()); None when it needs the database
+    (customer-wide events for an agent restricted to teams)."""
+    if not is_agent(user):
+        return False
+    if sees_all_teams(user):
+        return True
+    if ticket_id is None:
+        return None
+    return team_id is None or team_id in team_ids(user)
+
+
+def load_roles(user):
+    """Read what the policy decides from (permissions, teams) into the user object, so a
+    long-lived socket can ask can_see_carried_event() without a query; returns the user."""
+    if is_agent(user) and not sees_all_teams(user):
+        team_ids(user)
+    return user
+
+
+def reload_roles(user):
+    """A fresh copy of the user with load_roles() done: a long-lived socket sees changed teams
+    and permissions."""
+    from django.contrib.auth.models import AnonymousUser
+
+    fresh = type(user).objects.filter(pk=user.pk).first()
+    return load_roles(fresh) if fresh is not None else AnonymousUser()  # deleted: sees nothing
+
+
 # -- the Django admin ---------------------------------------------------------------------------
 
 def admin_rows(user, *, ticket: str | None = None, customer: str | None = None) -> Q | None:

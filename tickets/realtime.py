@@ -36,6 +36,10 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     groups to listen on, which events are in scope and whether this client may see one."""
 
     cursor: int | None = None
+    # True when every event rings one of this socket's groups (the agents group): then a bell
+    # whose first event follows the cursor leaves no gap, and its events can be sent on from
+    # memory. A visitor hears only its own tickets' bells, so it cannot tell and reads the log.
+    hears_every_event = False
 
     def stream_groups(self) -> list[str]:
         raise NotImplementedError
@@ -45,6 +49,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     def authorise(self, event) -> bool:
         raise NotImplementedError
+
+    def authorise_carried(self, item: dict) -> bool | None:
+        """authorise() for an event a bell carries (events.carried()), in memory; None: read the
+        log instead. Only asked when hears_every_event."""
+        return None
 
     async def start_stream(self):
         self._catch_up_lock = asyncio.Lock()
@@ -80,11 +89,35 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "error": f"unknown message type {content.get('type')!r}"})
 
     async def events_ring(self, message):
-        # The bell: only a hint that something after `seq` exists. Ignore it until the client
-        # has said where it stands (its resume triggers the catch-up).
+        # The bell: something up to `seq` is committed. Ignore it until the client has said
+        # where it stands (its resume triggers the catch-up).
         if self.cursor is not None and message["seq"] > self.cursor:
+            if self.hears_every_event and message.get("events") and await self.pass_on(message):
+                return
             # Rung after commit, and seq order is commit order: all up to it can be read.
             await self.catch_up(high_water=message["seq"], check_gap=False)
+
+    async def pass_on(self, message) -> bool:
+        """Send the events the bell carries without touching the database, when they follow
+        the cursor with no gap and each can be authorised in memory. False: read the log (a
+        bell was lost or is late, or an event needs a query), exactly as on a reconnect."""
+        async with self._catch_up_lock:
+            carried, seq = message["events"], message["seq"]
+            if seq <= self.cursor:
+                return True
+            if carried[0]["seq"] > self.cursor + 1:
+                return False
+            fresh = [item for item in carried if item["seq"] > self.cursor]
+            verdicts = [self.authorise_carried(item) for item in fresh]
+            if None in verdicts:
+                return False
+            sent = [item for item, allowed in zip(fresh, verdicts, strict=True) if allowed]
+            for item in sent:
+                await self.send(text_data=item["frame"])
+            self.cursor = seq
+            if not sent or sent[-1]["seq"] != seq:
+                await self.send_json({"type": "cursor", "seq": seq})
+            return True
 
     async def catch_up(self, high_water: int | None = None, check_gap: bool = True):
         async with self._catch_up_lock:
@@ -133,8 +166,8 @@ class Watchman:
             await asyncio.sleep(settings.HELPDESK_EVENT_POLL_SECONDS)
             try:
                 rings, last = await on_thread_pool(events.rings_since)(last)
-                for groups, seq in rings:
-                    await doorbell.ring_all(layer, groups, seq)
+                for groups, seq, carried in rings:
+                    await doorbell.ring_all(layer, groups, seq, carried)
             except Exception:  # a transient database error must not stop the watch
                 log.exception("event log watch failed")
 

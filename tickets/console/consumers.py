@@ -12,12 +12,22 @@ Two kinds of traffic share it:
   other; the channel-layer group `presence-<ticket>` only rings "re-read the viewers".
 """
 
+import time
+
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db.models import Q
 
 from tickets import events, presence
-from tickets.policy import can_see_event, can_see_ticket, is_agent
-from tickets.realtime import EventStreamConsumer
+from tickets.policy import (
+    can_see_carried_event,
+    can_see_event,
+    can_see_ticket,
+    is_agent,
+    load_roles,
+    reload_roles,
+)
+from tickets.realtime import EventStreamConsumer, on_thread_pool
 
 
 def presence_group(ticket_id: int) -> str:
@@ -26,6 +36,7 @@ def presence_group(ticket_id: int) -> str:
 
 class ConsoleConsumer(EventStreamConsumer):
     viewing: int | None = None
+    hears_every_event = True  # every event rings the agents group
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -33,6 +44,8 @@ class ConsoleConsumer(EventStreamConsumer):
         if not self.agent:
             await self.close(code=4403)
             return
+        await database_sync_to_async(load_roles)(self.user)
+        self._roles_at = time.monotonic()
         await self.start_stream()
         await database_sync_to_async(presence.join)(self.user, self.channel_name)
         await self.accept()
@@ -52,6 +65,17 @@ class ConsoleConsumer(EventStreamConsumer):
 
     def authorise(self, event):
         return can_see_event(self.user, event)
+
+    def authorise_carried(self, item):
+        return can_see_carried_event(self.user, item["ticket"], item["team"])
+
+    async def pass_on(self, message):
+        # Teams and permissions are read once per socket (authorising a bell's events is then
+        # a set lookup) and again when older than HELPDESK_POLICY_REFRESH_SECONDS.
+        if time.monotonic() - self._roles_at > settings.HELPDESK_POLICY_REFRESH_SECONDS:
+            self.user = await on_thread_pool(reload_roles)(self.user)
+            self._roles_at = time.monotonic()
+        return await super().pass_on(message)
 
     async def receive_command(self, content):
         kind = content.get("type")
