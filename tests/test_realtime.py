@@ -192,21 +192,36 @@ async def test_a_dropped_doorbell_is_caught_by_the_watchman_with_the_events(agen
     await communicator.disconnect()
 
 
-async def test_a_restricted_agent_gets_only_its_teams_events_from_the_bell(agent, django_user_model, monkeypatch):
+def restricted_agent(django_user_model, name="restricted"):
+    """An agent who sees only the Billing team's tickets (and tickets without a team)."""
     from django.contrib.auth.models import Group
 
+    from tickets.models import Team
+
+    user = django_user_model.objects.create_user(name, password="x")
+    group, _ = Group.objects.get_or_create(name="Restricted agents")
+    group.permissions.add(*Group.objects.get(name="Agents").permissions.exclude(codename="view_all_teams"))
+    user.groups.add(group)
+    team, _ = Team.objects.get_or_create(name="Billing")
+    team.members.add(user)
+    return user, team
+
+
+async def events_until_current(communicator):
+    """The texts of the events a socket receives until its cursor reaches the latest seq."""
+    texts, latest = [], await database_sync_to_async(events.current_seq)()
+    while True:
+        message = await communicator.receive_json_from(timeout=5)
+        if message["type"] == "event":
+            texts.append(message["data"].get("text"))
+        if message.get("seq") == latest:
+            return texts
+
+
+async def test_a_restricted_agent_gets_only_its_teams_events_from_the_bell(agent, django_user_model, monkeypatch):
     from tickets.models import Team, Ticket
 
-    def restricted_agent():
-        user = django_user_model.objects.create_user("restricted", password="x")
-        group = Group.objects.create(name="Restricted agents")
-        group.permissions.add(*Group.objects.get(name="Agents").permissions.exclude(codename="view_all_teams"))
-        user.groups.add(group)
-        team = Team.objects.create(name="Billing")
-        team.members.add(user)
-        return user, team
-
-    user, team = await database_sync_to_async(restricted_agent)()
+    user, team = await database_sync_to_async(restricted_agent)(django_user_model)
     theirs = await ingest("billing question")
     communicator, connected, _ = await connect(user)
     assert connected
@@ -218,13 +233,36 @@ async def test_a_restricted_agent_gets_only_its_teams_events_from_the_bell(agent
     reads = count_log_reads(monkeypatch)
     await ingest("billing again")  # ada's ticket, now in Billing
     await database_sync_to_async(lambda: services.ingest(inbound("bob@example.com", "sales again")))()
-    texts = []
-    while True:
-        message = await communicator.receive_json_from(timeout=5)
-        if message["type"] == "event":
-            texts.append(message["data"].get("text"))
-        if message["type"] == "cursor" and message["seq"] == await database_sync_to_async(events.current_seq)():
-            break
+    texts = await events_until_current(communicator)
     assert "billing again" in texts and "sales again" not in texts
     assert reads == []
     await communicator.disconnect()
+
+
+async def test_a_console_socket_follows_its_agents_team_membership(agent, django_user_model, settings):
+    from tickets.models import Team, Ticket
+
+    settings.HELPDESK_POLICY_REFRESH_SECONDS = 0  # re-read on every bell
+    user, billing = await database_sync_to_async(restricted_agent)(django_user_model)
+    first = await ingest("billing question")
+    sales = await database_sync_to_async(lambda: Team.objects.create(name="Sales"))()
+    await database_sync_to_async(lambda: Ticket.objects.filter(pk=first.message.ticket_id).update(team=sales))()
+    communicator, _, _ = await connect(user)
+    await communicator.send_json_to({"type": "resume", "last_seq": await database_sync_to_async(events.current_seq)()})
+    await ingest("before joining sales")
+    await database_sync_to_async(lambda: services.ingest(inbound("bob@example.com", "no team")))()
+    assert await events_until_current(communicator) == [None, "no team"]  # bob's new ticket, not ada's
+    await database_sync_to_async(lambda: sales.members.add(user))()
+    await ingest("after joining sales")
+    assert await events_until_current(communicator) == ["after joining sales"]
+    await communicator.disconnect()
+
+
+def test_console_sockets_share_one_copy_of_equal_permissions(agent, bob):
+    from django.contrib.auth import get_user_model
+
+    from tickets.policy import load_roles
+
+    first, second = (load_roles(get_user_model().objects.get(pk=user.pk)) for user in (agent, bob))
+    assert first is not second and first._perm_cache is second._perm_cache
+    assert "tickets.view_ticket" in first._perm_cache

@@ -182,7 +182,17 @@ def load_roles(user):
     long-lived socket can ask can_see_carried_event() without a query; returns the user."""
     if is_agent(user) and not sees_all_teams(user):
         team_ids(user)
+    # Django caches a user's permissions as sets of strings, ~9 KB per copy: a thousand console
+    # sockets of a few dozen agents share one frozen copy per distinct set instead.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        perms = getattr(user, cache, None)
+        if perms is not None:
+            frozen = frozenset(perms)
+            setattr(user, cache, _shared_perms.setdefault(frozen, frozen))
     return user
+
+
+_shared_perms: dict[frozenset, frozenset] = {}
 
 
 def reload_roles(user):
