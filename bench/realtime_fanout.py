@@ -61,7 +61,7 @@ class Socket:
     def __init__(self, url, origin, headers, marker_of):
         self.url, self.origin, self.headers, self.marker_of = url, origin, headers, marker_of
         self.arrived: dict[str, list[float]] = {}
-        self.size = 0
+        self.size, self.closed = 0, ""
 
     async def connect(self, first=None):
         for attempt in range(6):
@@ -84,8 +84,8 @@ class Socket:
                 if marker:
                     self.arrived.setdefault(marker, []).append(time.perf_counter())
                     self.size = len(raw)
-        except websockets.exceptions.ConnectionClosed:
-            pass
+        except (websockets.exceptions.ConnectionClosed, RuntimeError) as exc:
+            self.closed = repr(exc)
 
 
 def console_marker(raw):
@@ -216,6 +216,9 @@ async def one_run(layer_env, consoles, messages, serial):
                 marker, started = await bare_send(everyone_b, max(size - 40, 1))
                 lat_b += [s.arrived[marker][0] - started for s in everyone_b if marker in s.arrived]
                 await asyncio.sleep(0.05)
+            closed = [s.closed for s in everyone_p + everyone_b if s.closed]
+            if closed:
+                print(f"  {len(closed)} sockets closed during the run, e.g. {closed[:2]}")
             for s in everyone_p + everyone_b:
                 await s.ws.close()
         finally:

@@ -21,6 +21,8 @@ Roles:
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Exists, OuterRef, Q
 
 CHANGE_CUSTOMER = "tickets.change_customer"
@@ -195,13 +197,41 @@ def load_roles(user):
 _shared_perms: dict[frozenset, frozenset] = {}
 
 
-def reload_roles(user):
-    """A fresh copy of the user with load_roles() done: a long-lived socket sees changed teams
-    and permissions."""
-    from django.contrib.auth.models import AnonymousUser
+class AgentRoles:
+    """One loaded copy of each agent (permissions and teams, see load_roles()) for all of its
+    long-lived sockets, re-read when older than `max_age` seconds: a thousand console tabs of
+    two hundred agents hold two hundred users, and a refresh costs one query per agent, not
+    one per socket."""
 
-    fresh = type(user).objects.filter(pk=user.pk).first()
-    return load_roles(fresh) if fresh is not None else AnonymousUser()  # deleted: sees nothing
+    def __init__(self):
+        self._users: dict[int, tuple[float, object]] = {}
+
+    def cached(self, user_id: int, max_age: float):
+        """The agent's loaded user if fresh enough, else None. No query: safe on the event loop."""
+        entry = self._users.get(user_id)
+        if entry is not None and time.monotonic() - entry[0] <= max_age:
+            return entry[1]
+        return None
+
+    def share(self, user):
+        """A socket has just authenticated this user: load it and make it the shared copy (a
+        connect is a natural refresh; the agent's other sockets pick it up on their next look)."""
+        self._users[user.pk] = (time.monotonic(), load_roles(user))
+        return user
+
+    def get(self, user_id: int, max_age: float):
+        """The agent's loaded user, read again when stale (a deleted user sees nothing)."""
+        user = self.cached(user_id, max_age)
+        if user is None:
+            from django.contrib.auth import get_user_model
+            from django.contrib.auth.models import AnonymousUser
+
+            user = load_roles(get_user_model().objects.filter(pk=user_id).first() or AnonymousUser())
+            self._users[user_id] = (time.monotonic(), user)
+        return user
+
+
+agent_roles = AgentRoles()
 
 
 # -- the Django admin ---------------------------------------------------------------------------

@@ -12,20 +12,17 @@ Two kinds of traffic share it:
   other; the channel-layer group `presence-<ticket>` only rings "re-read the viewers".
 """
 
-import time
-
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import Q
 
 from tickets import events, presence
 from tickets.policy import (
+    agent_roles,
     can_see_carried_event,
     can_see_event,
     can_see_ticket,
     is_agent,
-    load_roles,
-    reload_roles,
 )
 from tickets.realtime import EventStreamConsumer, on_thread_pool
 
@@ -44,8 +41,8 @@ class ConsoleConsumer(EventStreamConsumer):
         if not self.agent:
             await self.close(code=4403)
             return
-        await database_sync_to_async(load_roles)(self.user)
-        self._roles_at = time.monotonic()
+        # From here on the agent's shared, loaded copy (see policy.AgentRoles).
+        self.user = await on_thread_pool(agent_roles.share)(self.user)
         await self.start_stream()
         await database_sync_to_async(presence.join)(self.user, self.channel_name)
         await self.accept()
@@ -70,11 +67,11 @@ class ConsoleConsumer(EventStreamConsumer):
         return can_see_carried_event(self.user, item["ticket"], item["team"])
 
     async def pass_on(self, message):
-        # Teams and permissions are read once per socket (authorising a bell's events is then
-        # a set lookup) and again when older than HELPDESK_POLICY_REFRESH_SECONDS.
-        if time.monotonic() - self._roles_at > settings.HELPDESK_POLICY_REFRESH_SECONDS:
-            self.user = await on_thread_pool(reload_roles)(self.user)
-            self._roles_at = time.monotonic()
+        # Authorising a bell's events is a set lookup on the agent's loaded teams and
+        # permissions, read again (once per agent) when older than HELPDESK_POLICY_REFRESH_SECONDS.
+        max_age = settings.HELPDESK_POLICY_REFRESH_SECONDS
+        self.user = agent_roles.cached(self.user.pk, max_age) or \
+            await on_thread_pool(agent_roles.get)(self.user.pk, max_age)
         return await super().pass_on(message)
 
     async def receive_command(self, content):
