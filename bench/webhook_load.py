@@ -44,11 +44,13 @@ def mb(sample: dict[str, int]) -> str:
     return f"{sample['VmRSS'] / 1024:.0f} MB (heap {sample['RssAnon'] / 1024:.0f}, file {sample['RssFile'] / 1024:.0f})"
 
 
-def load(server: LiveServer, seconds: float, concurrency: int, webhook: bool, numbers) -> tuple[int, list[float]]:
-    """Keep `concurrency` requests in flight for `seconds`; returns (count, latencies)."""
-    deadline, times, lock = time.monotonic() + seconds, [], threading.Lock()
+def load(servers: list[LiveServer], seconds: float, concurrency: int, webhook: bool, numbers) -> tuple[int, list[float]]:
+    """Keep `concurrency` requests in flight for `seconds`, the clients spread round-robin over
+    `servers` (each keeps one connection); returns (count, latencies)."""
+    deadline, times, lock, order = time.monotonic() + seconds, [], threading.Lock(), itertools.count()
 
     def client():
+        server = servers[next(order) % len(servers)]
         connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
         mine = []
         while time.monotonic() < deadline:
@@ -92,11 +94,11 @@ def main():
     with LiveServer(port=shifted_port(8434), env=env) as server:
         pid = server.process.pid
         start_rss = rss(pid)
-        load(server, 3, args.concurrency, True, numbers)  # warm-up
-        load(server, 2, args.concurrency, False, numbers)
+        load([server], 3, args.concurrency, True, numbers)  # warm-up
+        load([server], 2, args.concurrency, False, numbers)
         warm_rss = rss(pid)
-        trivial_n, trivial = load(server, args.seconds / 2, args.concurrency, False, numbers)
-        hooks_n, hooks = load(server, args.seconds, args.concurrency, True, numbers)
+        trivial_n, trivial = load([server], args.seconds / 2, args.concurrency, False, numbers)
+        hooks_n, hooks = load([server], args.seconds, args.concurrency, True, numbers)
         loaded_rss = rss(pid)
         time.sleep(3)
         idle_rss = rss(pid)

@@ -22,6 +22,10 @@ from tickets import doorbell, events
 
 log = logging.getLogger(__name__)
 
+# How long a console socket holds a bell that arrived before an earlier one (two processes, or
+# two threads, committing at once) before it gives up waiting and reads the log instead.
+GAP_WAIT = 0.2
+
 
 def on_thread_pool(func):
     """Like database_sync_to_async, but on the shared thread pool instead of the one
@@ -68,6 +72,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
+        if getattr(self, "_held", None) is not None:
+            self._held_timer.cancel()
         if hasattr(self, "_joined"):
             _watchman.leave()
         for group in getattr(self, "_joined", []):
@@ -92,10 +98,47 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         # The bell: something up to `seq` is committed. Ignore it until the client has said
         # where it stands (its resume triggers the catch-up).
         if self.cursor is not None and message["seq"] > self.cursor:
-            if self.hears_every_event and message.get("events") and await self.pass_on(message):
-                return
+            if self.hears_every_event and message.get("events"):
+                if message["events"][0]["seq"] > self.cursor + 1:
+                    self._hold(message)
+                    return
+                if await self.pass_on(message):
+                    await self._release_held()
+                    return
             # Rung after commit, and seq order is commit order: all up to it can be read.
             await self.catch_up(high_water=message["seq"], check_gap=False)
+
+    def _hold(self, message):
+        """A bell whose events do not follow the cursor: usually an earlier bell is a moment
+        behind it, so keep it (GAP_WAIT at most) rather than read the log at once."""
+        held = getattr(self, "_held", None)
+        if held is None:
+            held = self._held = []
+            self._held_timer = asyncio.get_running_loop().call_later(
+                GAP_WAIT, lambda: asyncio.ensure_future(self._give_up_waiting()))
+        held.append(message)
+
+    async def _release_held(self):
+        """Pass on the held bells that now follow the cursor, in seq order."""
+        held = getattr(self, "_held", None)
+        while held:
+            held.sort(key=lambda m: m["events"][0]["seq"])
+            if held[0]["events"][0]["seq"] > self.cursor + 1:
+                return  # still a gap: wait for its bell (or the timer)
+            first = held.pop(0)
+            if not await self.pass_on(first):  # an event needs the log: read up to the last held
+                high_water = max(m["seq"] for m in [first, *held])
+                held.clear()
+                await self.catch_up(high_water=high_water, check_gap=False)
+                break
+        if held is not None:
+            self._held_timer.cancel()
+            self._held = None
+
+    async def _give_up_waiting(self):
+        held, self._held = getattr(self, "_held", None), None
+        if held and self.cursor is not None:
+            await self.catch_up(high_water=max(m["seq"] for m in held), check_gap=False)
 
     async def pass_on(self, message) -> bool:
         """Send the events the bell carries without touching the database, when they follow
