@@ -213,9 +213,13 @@ class AgentRoles:
             return entry[1]
         return None
 
-    def share(self, user):
-        """A socket has just authenticated this user: load it and make it the shared copy (a
-        connect is a natural refresh; the agent's other sockets pick it up on their next look)."""
+    def share(self, user, max_age: float):
+        """A socket has just authenticated `user` (a session's user, possibly lazy): returns the
+        shared loaded copy of that account, this one (loaded) when there is none fresh."""
+        user = getattr(user, "_wrapped", user)
+        cached = self.cached(user.pk, max_age)
+        if cached is not None and (cached.get_username(), cached.password) == (user.get_username(), user.password):
+            return cached
         self._users[user.pk] = (time.monotonic(), load_roles(user))
         return user
 

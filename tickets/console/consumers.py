@@ -42,7 +42,8 @@ class ConsoleConsumer(EventStreamConsumer):
             await self.close(code=4403)
             return
         # From here on the agent's shared, loaded copy (see policy.AgentRoles).
-        self.user = await on_thread_pool(agent_roles.share)(self.user)
+        shared = await on_thread_pool(agent_roles.share)(self.user, settings.HELPDESK_POLICY_REFRESH_SECONDS)
+        self.user = self.scope["user"] = shared  # one loaded copy per agent, not one per tab
         await self.start_stream()
         await database_sync_to_async(presence.join)(self.user, self.channel_name)
         await self.accept()
