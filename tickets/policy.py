@@ -170,9 +170,10 @@ def can_see_carried_event(user, ticket_id, team_id) -> bool | None:
     """can_see_event() for an event a doorbell carries with its ticket's team, decided in memory
     from the user's cached roles and teams (see load_roles()); None when it needs the database
     (customer-wide events for an agent restricted to teams)."""
-    if not is_agent(user):
+    agent, all_teams = getattr(user, "_helpdesk_roles", None) or (is_agent(user), sees_all_teams(user))
+    if not agent:
         return False
-    if sees_all_teams(user):
+    if all_teams:
         return True
     if ticket_id is None:
         return None
@@ -182,7 +183,10 @@ def can_see_carried_event(user, ticket_id, team_id) -> bool | None:
 def load_roles(user):
     """Read what the policy decides from (permissions, teams) into the user object, so a
     long-lived socket can ask can_see_carried_event() without a query; returns the user."""
-    if is_agent(user) and not sees_all_teams(user):
+    # has_perm() walks the authentication backends on every call: a thousand sockets asking it
+    # twice per event add up, so the two answers the event stream needs are kept too.
+    user._helpdesk_roles = (is_agent(user), is_agent(user) and sees_all_teams(user))
+    if user._helpdesk_roles[0] and not user._helpdesk_roles[1]:
         team_ids(user)
     # Django caches a user's permissions as sets of strings, ~9 KB per copy: a thousand console
     # sockets of a few dozen agents share one frozen copy per distinct set instead.

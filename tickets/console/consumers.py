@@ -12,6 +12,8 @@ Two kinds of traffic share it:
   other; the channel-layer group `presence-<ticket>` only rings "re-read the viewers".
 """
 
+import asyncio
+
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import Q
@@ -25,6 +27,22 @@ from tickets.policy import (
     is_agent,
 )
 from tickets.realtime import EventStreamConsumer, on_thread_pool
+
+_refreshing: dict[int, asyncio.Future] = {}
+
+
+async def _fresh_roles(user_id: int):
+    """The agent's shared loaded copy, re-read when stale by ONE task that all of the agent's
+    sockets await: a bell to a thousand tabs must not queue a thousand reads on the pool."""
+    max_age = settings.HELPDESK_POLICY_REFRESH_SECONDS
+    user = agent_roles.cached(user_id, max_age)
+    if user is not None:
+        return user
+    task = _refreshing.get(user_id)
+    if task is None:
+        task = _refreshing[user_id] = asyncio.ensure_future(on_thread_pool(agent_roles.get)(user_id, max_age))
+        task.add_done_callback(lambda _task: _refreshing.pop(user_id, None))
+    return await asyncio.shield(task)
 
 
 def presence_group(ticket_id: int) -> str:
@@ -70,9 +88,7 @@ class ConsoleConsumer(EventStreamConsumer):
     async def pass_on(self, message):
         # Authorising a bell's events is a set lookup on the agent's loaded teams and
         # permissions, read again (once per agent) when older than HELPDESK_POLICY_REFRESH_SECONDS.
-        max_age = settings.HELPDESK_POLICY_REFRESH_SECONDS
-        self.user = agent_roles.cached(self.user.pk, max_age) or \
-            await on_thread_pool(agent_roles.get)(self.user.pk, max_age)
+        self.user = await _fresh_roles(self.user.pk)
         return await super().pass_on(message)
 
     async def receive_command(self, content):
