@@ -1,5 +1,6 @@
 """The yardstick for bench/realtime_fanout.py: a minimal Django + Channels app under Daphne, on
-the same channel layer, doing a bare `group_send` of a payload to every open socket.
+the same channel layer as the helpdesk (its in-memory layer; channels_redis' pub/sub layer with
+REDIS_URL), doing a bare `group_send` of a payload to every open socket.
 
     daphne -b 127.0.0.1 -p PORT bench._bare_fanout:application     (REDIS_URL: Redis layer)
 
@@ -16,10 +17,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 settings.configure(
     DEBUG=False, SECRET_KEY="bench-only", ALLOWED_HOSTS=["*"], ROOT_URLCONF=__name__,
     INSTALLED_APPS=["channels"], MIDDLEWARE=[],
-    CHANNEL_LAYERS={"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+    CHANNEL_LAYERS={"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
                                 "CONFIG": {"hosts": [REDIS_URL],
                                            "prefix": os.environ.get("REDIS_PREFIX", "bare") + "-bare"}}}
-    if REDIS_URL else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+    if REDIS_URL else {"default": {"BACKEND": "helpdesk.layers.InMemoryChannelLayer"}},
 )
 django.setup()
 

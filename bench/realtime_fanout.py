@@ -90,8 +90,9 @@ class Socket:
 
 def console_marker(raw):
     frame = json.loads(raw)
-    if frame.get("type") == "event" and frame.get("kind") == "message.created":
-        return (frame.get("data") or {}).get("text")
+    for event in frame["events"] if frame.get("type") == "events" else [frame]:
+        if event.get("type") == "event" and event.get("kind") == "message.created":
+            return (event.get("data") or {}).get("text")
     if frame.get("type") == "reload":
         raise RuntimeError(f"a console was told to reload: {frame}")
     return None

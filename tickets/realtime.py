@@ -3,6 +3,7 @@
 Protocol (JSON over a websocket), shared by the agent console and the chat widget:
   client -> {"type": "resume", "last_seq": N}   on every (re)connect; N = last seq it rendered
   server -> {"type": "event", "seq": S, "kind": ..., "data": {...}}   in seq order, no gaps
+  server -> {"type": "events", "events": [...]}  several events of one change, in seq order
   server -> {"type": "cursor", "seq": S}        nothing new for you up to S (keeps N moving)
   server -> {"type": "reload", "reason": ...}   N is older than the log can replay
 Clients drop events whose seq they already rendered, so a replay racing a ring is harmless.
@@ -155,8 +156,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             if None in verdicts:
                 return False
             sent = [item for item, allowed in zip(fresh, verdicts, strict=True) if allowed]
-            for item in sent:
-                await self.send(text_data=item["frame"])
+            if "batch" in message and len(sent) == len(carried):
+                await self.send(text_data=message["batch"])  # one frame instead of one per event
+            else:
+                for item in sent:
+                    await self.send(text_data=item["frame"])
             self.cursor = seq
             if not sent or sent[-1]["seq"] != seq:
                 await self.send_json({"type": "cursor", "seq": seq})
