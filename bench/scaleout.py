@@ -48,6 +48,14 @@ def main():
     scaled = base | {"DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hd_realtime"),
                      "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
                      "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "hd-bench") + "-scaleout"}
+    try:
+        import psycopg
+
+        psycopg.connect(scaled["DATABASE_URL"], connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        print(f"scale-out: SKIPPED, PostgreSQL at {scaled['DATABASE_URL']} does not answer ({exc}); "
+              "create the database or set DATABASE_URL")
+        return 0
     numbers = itertools.count(int(time.time()) * 1000)
     print(f"scale-out, load average {os.getloadavg()[0]:.2f}")
     sqlite, sqlite_p99 = rate(base, 1, args, numbers)
