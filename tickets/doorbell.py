@@ -99,7 +99,7 @@ async def ring_all(layer, groups, seq, events=None):
     if events:
         message["events"] = events
         if len(events) > 1:  # a change's events as one websocket frame, for sockets that see them all
-            message["batch"] = '{"type": "events", "events": [' + ", ".join(e["frame"] for e in events) + "]}"
+            message["batch"] = '{"type": "events", "events": [' + ", ".join(e.frame for e in events) + "]}"
     results = await asyncio.gather(*(layer.group_send(g, message) for g in groups), return_exceptions=True)
     for group, result in zip(groups, results, strict=True):
         if isinstance(result, Exception):

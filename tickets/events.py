@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -152,36 +153,50 @@ def groups_of(ticket_id, customer_id) -> list[str]:
 _CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "ticket__team_id")
 
 
-def _carry(row: tuple) -> dict:
+class Carried(NamedTuple):
     """One event as a doorbell carries it: the client's frame, encoded once for every socket
     that hears it, and what a consumer needs to authorise it in memory (public, the ticket's
-    team)."""
+    team). A tuple of immutable values: the in-memory layer deep-copies every message for every
+    socket, and copying such a tuple copies nothing (Redis turns it into a list: see of())."""
+
+    seq: int
+    ticket: int | None
+    customer: int | None
+    public: bool
+    team: int | None
+    frame: str
+
+    @classmethod
+    def of(cls, events) -> tuple[Carried, ...]:
+        return events if events and isinstance(events[0], cls) else tuple(cls(*e) for e in events)
+
+
+def _carry(row: tuple) -> Carried:
     seq, kind, ticket_id, customer_id, data, public, team_id = row
     frame = {"type": "event", "seq": seq, "kind": kind, "ticket": ticket_id, "customer": customer_id,
              "data": data}
-    return {"seq": seq, "ticket": ticket_id, "customer": customer_id, "public": public, "team": team_id,
-            "frame": json.dumps(frame)}
+    return Carried(seq, ticket_id, customer_id, public, team_id, json.dumps(frame))
 
 
-def carried(first: int, last: int) -> list[dict] | None:
+def carried(first: int, last: int) -> tuple[Carried, ...] | None:
     """The committed events first..last as a doorbell carries them (one query), or None when
     they are too big to carry (HELPDESK_DOORBELL_CARRY_BYTES): consumers then read the log."""
     rows = Event.objects.filter(seq__gte=first, seq__lte=last).order_by("seq").values_list(*_CARRIED_COLUMNS)
-    items = [_carry(row) for row in rows]
-    if len(items) != last - first + 1 or sum(len(i["frame"]) for i in items) > settings.HELPDESK_DOORBELL_CARRY_BYTES:
+    items = tuple(_carry(row) for row in rows)
+    if len(items) != last - first + 1 or sum(len(i.frame) for i in items) > settings.HELPDESK_DOORBELL_CARRY_BYTES:
         return None  # pruned already, or too big: the bell alone still says where to read
     return items
 
 
-def rings_since(last_seq: int, limit: int = 1000) -> tuple[list[tuple[list[str], int, list[dict] | None]], int]:
+def rings_since(last_seq: int, limit: int = 1000) -> tuple[list[tuple[list[str], int, tuple | None]], int]:
     """The doorbells of every event after `last_seq` (groups, seq, carried events), and the new
     position. Committed in seq order, so nothing below the position can still appear."""
     rows = list(Event.objects.filter(seq__gt=last_seq).order_by("seq").values_list(*_CARRIED_COLUMNS)[:limit])
     rings = []
     for row in rows:
         item = _carry(row)
-        carry = [item] if len(item["frame"]) <= settings.HELPDESK_DOORBELL_CARRY_BYTES else None
-        rings.append((groups_of(item["ticket"], item["customer"]), item["seq"], carry))
+        carry = (item,) if len(item.frame) <= settings.HELPDESK_DOORBELL_CARRY_BYTES else None
+        rings.append((groups_of(item.ticket, item.customer), item.seq, carry))
     return rings, (rows[-1][0] if rows else last_seq)
 
 

@@ -55,7 +55,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     def authorise(self, event) -> bool:
         raise NotImplementedError
 
-    def authorise_carried(self, item: dict) -> bool | None:
+    def authorise_carried(self, item: events.Carried) -> bool | None:
         """authorise() for an event a bell carries (events.carried()), in memory; None: read the
         log instead. Only asked when hears_every_event."""
         return None
@@ -95,12 +95,23 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def receive_command(self, content):
         await self.send_json({"type": "error", "error": f"unknown message type {content.get('type')!r}"})
 
+    async def dispatch(self, message):
+        # Channels closes stale database connections (a hop to the one thread-sensitive thread)
+        # before every handler. A bell passed on from memory touches no database, and every log
+        # read here goes through DatabaseSyncToAsync, which closes stale connections itself: a
+        # bell to a thousand consoles must not queue a thousand hops.
+        if message.get("type") == "events.ring":
+            await self.events_ring(message)
+        else:
+            await super().dispatch(message)
+
     async def events_ring(self, message):
         # The bell: something up to `seq` is committed. Ignore it until the client has said
         # where it stands (its resume triggers the catch-up).
         if self.cursor is not None and message["seq"] > self.cursor:
             if self.hears_every_event and message.get("events"):
-                if message["events"][0]["seq"] > self.cursor + 1:
+                message = {**message, "events": events.Carried.of(message["events"])}
+                if message["events"][0].seq > self.cursor + 1:
                     self._hold(message)
                     return
                 if await self.pass_on(message):
@@ -123,8 +134,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         """Pass on the held bells that now follow the cursor, in seq order."""
         held = getattr(self, "_held", None)
         while held:
-            held.sort(key=lambda m: m["events"][0]["seq"])
-            if held[0]["events"][0]["seq"] > self.cursor + 1:
+            held.sort(key=lambda m: m["events"][0].seq)
+            if held[0]["events"][0].seq > self.cursor + 1:
                 return  # still a gap: wait for its bell (or the timer)
             first = held.pop(0)
             if not await self.pass_on(first):  # an event needs the log: read up to the last held
@@ -149,9 +160,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             carried, seq = message["events"], message["seq"]
             if seq <= self.cursor:
                 return True
-            if carried[0]["seq"] > self.cursor + 1:
+            if carried[0].seq > self.cursor + 1:
                 return False
-            fresh = [item for item in carried if item["seq"] > self.cursor]
+            fresh = [item for item in carried if item.seq > self.cursor]
             verdicts = [self.authorise_carried(item) for item in fresh]
             if None in verdicts:
                 return False
@@ -160,9 +171,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                 await self.send(text_data=message["batch"])  # one frame instead of one per event
             else:
                 for item in sent:
-                    await self.send(text_data=item["frame"])
+                    await self.send(text_data=item.frame)
             self.cursor = seq
-            if not sent or sent[-1]["seq"] != seq:
+            if not sent or sent[-1].seq != seq:
                 await self.send_json({"type": "cursor", "seq": seq})
             return True
 

@@ -83,7 +83,7 @@ class ConsoleConsumer(EventStreamConsumer):
         return can_see_event(self.user, event)
 
     def authorise_carried(self, item):
-        return can_see_carried_event(self.user, item["ticket"], item["team"])
+        return can_see_carried_event(self.user, item.ticket, item.team)
 
     async def pass_on(self, message):
         # Authorising a bell's events is a set lookup on the agent's loaded teams and
