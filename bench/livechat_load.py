@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import websockets  # noqa: E402
 
-from tests.live import LiveServer  # noqa: E402
+from tests.live import LiveServer, shifted_port  # noqa: E402
 
-PORT = 8420
+PORT = shifted_port(8420)
 WARMUP = 50
 
 

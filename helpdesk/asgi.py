@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-The console socket rides on the agent's session cookie and checks the Origin; the chat widget's
+The console socket rides on the agent's session cookie (tickets/console/socket_auth.py) and
+checks the Origin; the chat widget's
 socket has its own route and middleware (a signed visitor token, never cookies), defined in
 livechat.routing."""
 
@@ -11,15 +12,15 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from livechat.routing import websocket_urlpatterns as livechat_routes  # noqa: E402
 from tickets.console.consumers import ConsoleConsumer  # noqa: E402
+from tickets.console.socket_auth import SessionUserMiddleware  # noqa: E402
 
-console = AllowedHostsOriginValidator(AuthMiddlewareStack(ConsoleConsumer.as_asgi()))
+console = AllowedHostsOriginValidator(SessionUserMiddleware(ConsoleConsumer.as_asgi()))
 
 application = ProtocolTypeRouter(
     {

@@ -268,6 +268,10 @@ HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
 HELPDESK_EVENT_POLL_SECONDS = float(env("HELPDESK_EVENT_POLL_SECONDS", "10"))
+# Doorbells carry their events up to this many bytes (bigger ones: each socket reads the log).
+HELPDESK_DOORBELL_CARRY_BYTES = int(env("HELPDESK_DOORBELL_CARRY_BYTES", "131072"))
+# A console socket re-reads its agent's teams and permissions when older than this.
+HELPDESK_POLICY_REFRESH_SECONDS = float(env("HELPDESK_POLICY_REFRESH_SECONDS", "30"))
 HELPDESK_DELIVERY_MAX_ATTEMPTS = int(env("HELPDESK_DELIVERY_MAX_ATTEMPTS", "6"))
 HELPDESK_DELIVERY_BACKOFF_SECONDS = float(env("HELPDESK_DELIVERY_BACKOFF_SECONDS", "10"))
 # Region (ISO 3166 alpha-2, e.g. "GB") for phone numbers written without a country code;

@@ -38,7 +38,7 @@ SEEN_EVERY = 45  # seconds between last_seen_at writes (heartbeats arrive every 
 TYPING_POLL = 2.0
 
 
-@database_sync_to_async
+@on_thread_pool  # not the one thread-sensitive thread: a thousand visitors connect at once
 def _inbox(key):
     return Inbox.objects.filter(key=key, is_active=True).first()
 
@@ -147,6 +147,7 @@ class VisitorConsumer(EventStreamConsumer):
                 await self.close(code=4401)
                 return
             self._auth_timer.cancel()
+            self._auth_timer = None  # a cancelled timer still holds this consumer's callback
             self._seen_at = time.monotonic()
             await self.start_stream()
             await self.send_json(ready)

@@ -40,7 +40,7 @@ def published(monkeypatch):
     rung = []
     from tickets import events
 
-    monkeypatch.setattr(events, "publish", lambda groups, seq: rung.extend((g, seq) for g in groups))
+    monkeypatch.setattr(events, "publish", lambda groups, seq, carry=None: rung.extend((g, seq) for g in groups))
     return rung
 
 

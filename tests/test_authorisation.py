@@ -185,8 +185,9 @@ async def test_merge_events_reach_only_agents_who_see_every_ticket_they_name(age
     kinds = []
     while "message.created" not in kinds:
         message = await communicator.receive_json_from(timeout=5)
-        if message["type"] == "event":
-            kinds.append(message["kind"])
+        for event in message["events"] if message["type"] == "events" else [message]:
+            if event["type"] == "event":
+                kinds.append(event["kind"])
     assert "customer.merged" not in kinds and "customer.unmerged" not in kinds
     await communicator.disconnect()
     merged = await database_sync_to_async(Event.objects.get)(kind="customer.merged")

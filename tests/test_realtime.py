@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from tests.factories import inbound
-from tickets import events, services
+from tickets import doorbell, events, services
 from tickets.console.consumers import ConsoleConsumer
 from tickets.models import Event
 
@@ -30,6 +30,8 @@ async def receive_events(communicator, count):
         message = await communicator.receive_json_from(timeout=5)
         if message["type"] == "event":
             got.append(message)
+        elif message["type"] == "events":  # one change's events in one frame
+            got += message["events"]
     return got
 
 
@@ -111,8 +113,180 @@ async def test_a_lost_doorbell_is_caught_by_the_periodic_check(agent, settings, 
     settings.HELPDESK_EVENT_POLL_SECONDS = 0.2
     communicator, _, _ = await connect(agent)
     await communicator.send_json_to({"type": "resume", "last_seq": await database_sync_to_async(events.current_seq)()})
-    monkeypatch.setattr(events, "publish", lambda groups, seq: None)  # every ring is lost
+    monkeypatch.setattr(events, "publish", lambda groups, seq, **kw: None)  # every ring is lost
     await ingest("written by another process")
     got = await receive_events(communicator, 2)
     assert got[-1]["data"]["text"] == "written by another process"
     await communicator.disconnect()
+
+
+# -- the doorbell carries the events -------------------------------------------------------------
+
+def count_log_reads(monkeypatch):
+    """How many times a consumer read the event log (the per-socket query we avoid)."""
+    reads = []
+    real = events.events_since
+
+    def counted(*args, **kwargs):
+        reads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events, "events_since", counted)
+    return reads
+
+
+async def follow(communicator):
+    """Resume one event back and wait for it: the socket has read the log and follows the bell."""
+    seq = await database_sync_to_async(events.current_seq)()
+    await communicator.send_json_to({"type": "resume", "last_seq": seq - 1})
+    assert (await receive_events(communicator, 1))[0]["seq"] == seq
+    return seq
+
+
+async def test_the_doorbell_carries_the_events_so_consoles_do_not_read_the_log(agent, monkeypatch):
+    await ingest("before")
+    consoles = [(await connect(agent))[0] for _ in range(5)]
+    for communicator in consoles:
+        start = await follow(communicator)
+    reads = count_log_reads(monkeypatch)
+    result = await database_sync_to_async(lambda: services.ingest(inbound("carol@example.com", "carried")))()
+    for communicator in consoles:
+        frame = await communicator.receive_json_from(timeout=5)
+        assert frame["type"] == "events"  # the new ticket and its message: one frame
+        got = frame["events"]
+        assert [e["kind"] for e in got] == ["ticket.created", "message.created"]
+        assert got[1]["data"]["text"] == "carried" and got[1]["data"]["id"] == result.message.pk
+        assert [e["seq"] for e in got] == [start + 1, start + 2]
+    assert reads == []  # five consoles, no socket read the log
+    for communicator in consoles:
+        await communicator.disconnect()
+
+
+async def test_a_dropped_doorbell_leaves_a_gap_that_the_next_bell_reveals(agent, monkeypatch):
+    await ingest("before")
+    communicator, _, _ = await connect(agent)
+    start = await follow(communicator)
+    real, dropped = events.publish, []
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: dropped.append(args) if not dropped else real(*args, **kw))
+    reads = count_log_reads(monkeypatch)
+    await ingest("lost bell")
+    await ingest("next bell")
+    got = await receive_events(communicator, 2)
+    assert [e["data"].get("text") for e in got] == ["lost bell", "next bell"]
+    assert [e["seq"] for e in got] == [start + 1, start + 2] and len(dropped) == 1
+    assert reads == [start]  # the bell never came: the gap was filled from the log
+    await communicator.disconnect()
+
+
+async def test_bells_that_arrive_out_of_order_are_put_back_in_order_from_memory(agent, monkeypatch):
+    from channels.layers import get_channel_layer
+
+    await ingest("before")
+    communicator, _, _ = await connect(agent)
+    start = await follow(communicator)
+    held = []
+    monkeypatch.setattr(events, "publish", lambda groups, seq, carry=None: held.append((groups, seq, carry())))
+    await ingest("first")
+    await ingest("second")
+    reads = count_log_reads(monkeypatch)
+    for groups, seq, carried in reversed(held):  # the second commit's bell overtakes the first's
+        await doorbell.ring_all(get_channel_layer(), groups, seq, carried)
+    got = await receive_events(communicator, 2)
+    assert [(e["seq"], e["data"]["text"]) for e in got] == [(start + 1, "first"), (start + 2, "second")]
+    assert reads == []
+    await communicator.disconnect()
+
+
+async def test_a_dropped_doorbell_is_caught_by_the_watchman_with_the_events(agent, settings, monkeypatch):
+    settings.HELPDESK_EVENT_POLL_SECONDS = 0.2
+    await ingest("before")
+    communicator, _, _ = await connect(agent)
+    await follow(communicator)
+    rung = []
+    real_ring = doorbell.ring_all
+    monkeypatch.setattr(doorbell, "ring_all", lambda *args: rung.append(args) or real_ring(*args))
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: None)  # every after-commit ring is lost
+    reads = count_log_reads(monkeypatch)
+    await ingest("only the watchman rings")
+    got = await receive_events(communicator, 1)
+    assert [e["data"].get("text") for e in got] == ["only the watchman rings"]
+    assert rung and all(carried for _layer, _groups, _seq, carried in rung)  # it rang with the events
+    assert reads == []
+    await communicator.disconnect()
+
+
+def restricted_agent(django_user_model, name="restricted"):
+    """An agent who sees only the Billing team's tickets (and tickets without a team)."""
+    from django.contrib.auth.models import Group
+
+    from tickets.models import Team
+
+    user = django_user_model.objects.create_user(name, password="x")
+    group, _ = Group.objects.get_or_create(name="Restricted agents")
+    group.permissions.add(*Group.objects.get(name="Agents").permissions.exclude(codename="view_all_teams"))
+    user.groups.add(group)
+    team, _ = Team.objects.get_or_create(name="Billing")
+    team.members.add(user)
+    return user, team
+
+
+async def events_until_current(communicator):
+    """The texts of the events a socket receives until its cursor reaches the latest seq."""
+    texts, latest = [], await database_sync_to_async(events.current_seq)()
+    while True:
+        message = await communicator.receive_json_from(timeout=5)
+        for event in message["events"] if message["type"] == "events" else [message]:
+            if event["type"] == "event":
+                texts.append(event["data"].get("text"))
+            if event.get("seq") == latest:
+                return texts
+
+
+async def test_a_restricted_agent_gets_only_its_teams_events_from_the_bell(agent, django_user_model, monkeypatch):
+    from tickets.models import Team, Ticket
+
+    user, team = await database_sync_to_async(restricted_agent)(django_user_model)
+    theirs = await ingest("billing question")
+    communicator, connected, _ = await connect(user)
+    assert connected
+    await follow(communicator)
+    await database_sync_to_async(lambda: Ticket.objects.filter(pk=theirs.message.ticket_id).update(team=team))()
+    other = await database_sync_to_async(lambda: services.ingest(inbound("bob@example.com", "not billing")))()
+    await database_sync_to_async(lambda: Ticket.objects.filter(pk=other.message.ticket_id).update(
+        team=Team.objects.create(name="Sales")))()
+    reads = count_log_reads(monkeypatch)
+    await ingest("billing again")  # ada's ticket, now in Billing
+    await database_sync_to_async(lambda: services.ingest(inbound("bob@example.com", "sales again")))()
+    texts = await events_until_current(communicator)
+    assert "billing again" in texts and "sales again" not in texts
+    assert reads == []
+    await communicator.disconnect()
+
+
+async def test_a_console_socket_follows_its_agents_team_membership(agent, django_user_model, settings):
+    from tickets.models import Team, Ticket
+
+    settings.HELPDESK_POLICY_REFRESH_SECONDS = 0  # re-read on every bell
+    user, billing = await database_sync_to_async(restricted_agent)(django_user_model)
+    first = await ingest("billing question")
+    sales = await database_sync_to_async(lambda: Team.objects.create(name="Sales"))()
+    await database_sync_to_async(lambda: Ticket.objects.filter(pk=first.message.ticket_id).update(team=sales))()
+    communicator, _, _ = await connect(user)
+    await communicator.send_json_to({"type": "resume", "last_seq": await database_sync_to_async(events.current_seq)()})
+    await ingest("before joining sales")
+    await database_sync_to_async(lambda: services.ingest(inbound("bob@example.com", "no team")))()
+    assert await events_until_current(communicator) == [None, "no team"]  # bob's new ticket, not ada's
+    await database_sync_to_async(lambda: sales.members.add(user))()
+    await ingest("after joining sales")
+    assert await events_until_current(communicator) == ["after joining sales"]
+    await communicator.disconnect()
+
+
+def test_console_sockets_share_one_copy_of_equal_permissions(agent, bob):
+    from django.contrib.auth import get_user_model
+
+    from tickets.policy import load_roles
+
+    first, second = (load_roles(get_user_model().objects.get(pk=user.pk)) for user in (agent, bob))
+    assert first is not second and first._perm_cache is second._perm_cache
+    assert "tickets.view_ticket" in first._perm_cache

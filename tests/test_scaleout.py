@@ -88,9 +88,13 @@ async def next_events(ws, count, kinds=("message.created",), timeout=10):
     while len(got) < count:
         raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
         message = json.loads(raw)
-        if message["type"] == "event" and message["kind"] in kinds:
-            got.append(message)
+        got += [e for e in unbatch(message) if e["type"] == "event" and e["kind"] in kinds]
     return got
+
+
+def unbatch(message):
+    """A change's events may come as one frame ({"type": "events", "events": [...]})."""
+    return message["events"] if message["type"] == "events" else [message]
 
 
 def test_events_ingested_on_b_reach_an_agent_on_a_in_order_across_a_reconnect(cluster, agent):
@@ -123,8 +127,7 @@ def test_events_ingested_on_b_reach_an_agent_on_a_in_order_across_a_reconnect(cl
             try:
                 while True:
                     message = json.loads(await asyncio.wait_for(ws.recv(), timeout=1.0))
-                    if message["type"] == "event" and message["kind"] == "message.created":
-                        extra.append(message)
+                    extra += [e for e in unbatch(message) if e["type"] == "event" and e["kind"] == "message.created"]
             except TimeoutError:
                 pass
         return seen, extra

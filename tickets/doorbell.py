@@ -1,7 +1,9 @@
 """The doorbell: after a change commits, ring small channel-layer groups with the new sequence
-number; consumers that hear it read the event log (tickets/events.py) for what they have not
-rendered. Transport only: a lost ring costs latency, never an event (the watchman in
-tickets/realtime.py and every reconnect read the log again).
+number and the change's events (read back once, encoded once); a consumer that has everything
+before them sends them on from memory, one that has a gap (or a bell without events) reads the
+event log (tickets/events.py) for what it has not rendered. Transport only: a lost ring costs
+latency, never an event (the watchman in tickets/realtime.py and every reconnect read the log
+again).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import concurrent.futures
 import logging
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -20,30 +22,43 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 log = logging.getLogger(__name__)
 
 
-def publish(groups: Iterable[str], seq: int) -> None:
+def publish(groups: Iterable[str], seq: int, carry: Callable[[], list[dict] | None] | None = None) -> None:
     """Ring the doorbell. Runs after commit; a lost ring is recovered on the next one or on
-    reconnect, so failures are logged, never raised into the request."""
+    reconnect, so failures are logged, never raised into the request. `carry` loads the events
+    the bell carries; it is only called when a ring actually goes out."""
     layer = get_channel_layer()
     if layer is None:
         return
-    ring = ring_all(layer, list(groups), seq)
-    if _server_loop is not None and _server_loop.is_running():
-        # Inside `serve`: hand the ring to the server's loop, where the consumers (and the
-        # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
-        asyncio.run_coroutine_threadsafe(ring, _server_loop)
-    elif getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
-        async_to_sync(_await)(ring)  # a sync_to_async thread: asgiref hops to its loop
-    elif isinstance(layer, InMemoryChannelLayer):
+    server = _server_loop is not None and _server_loop.is_running()
+    in_sync_thread = getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
+    if not server and not in_sync_thread and isinstance(layer, InMemoryChannelLayer):
         # A plain thread outside `serve` (the MTA pipe, a command, a separate worker) with the
         # embedded in-process layer: no socket of ours can hear this process's layer, so
         # ringing it only costs a thread wake-up per commit. The server's watchman reads these
         # events from the log and rings for them (HELPDESK_EVENT_POLL_SECONDS).
-        ring.close()
+        return
+    ring = ring_all(layer, list(groups), seq, _load(carry, seq))
+    if server:
+        # Inside `serve`: hand the ring to the server's loop, where the consumers (and the
+        # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
+        asyncio.run_coroutine_threadsafe(ring, _server_loop)
+    elif in_sync_thread:
+        async_to_sync(_await)(ring)  # a sync_to_async thread: asgiref hops to its loop
     else:
         # A plain thread with a shared layer (Redis): a long-lived private loop, instead of a
         # new thread and loop per ring. Rings still in flight when the process exits are
         # waited for (briefly) at exit.
         _in_flight.add(asyncio.run_coroutine_threadsafe(ring, _private_loop()))
+
+
+def _load(carry, seq):
+    if carry is None:
+        return None
+    try:
+        return carry()
+    except Exception:  # the bell alone still works: consumers read the log
+        log.exception("could not load the events of doorbell %s", seq)
+        return None
 
 
 _server_loop = None
@@ -79,8 +94,12 @@ async def _await(awaitable):
     return await awaitable
 
 
-async def ring_all(layer, groups, seq):
+async def ring_all(layer, groups, seq, events=None):
     message = {"type": "events.ring", "seq": seq}
+    if events:
+        message["events"] = events
+        if len(events) > 1:  # a change's events as one websocket frame, for sockets that see them all
+            message["batch"] = '{"type": "events", "events": [' + ", ".join(e.frame for e in events) + "]}"
     results = await asyncio.gather(*(layer.group_send(g, message) for g in groups), return_exceptions=True)
     for group, result in zip(groups, results, strict=True):
         if isinstance(result, Exception):

@@ -12,10 +12,12 @@ This module is the log (write and read); the ring itself is tickets/doorbell.py 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -87,9 +89,10 @@ def record_many(*changes: dict) -> list[int]:
                                      *change.get("extra_groups", ())]))
     _insert(rows)
     _run_hooks(rows)
-    # One ring for all of them: a doorbell only says "read up to `last`", and every seq below a
-    # committed one is committed (seq order is commit order).
-    transaction.on_commit(lambda: publish(list(groups), last), robust=True)
+    # One ring for all of them: a doorbell says "read up to `last`" (every seq below a committed
+    # one is committed: seq order is commit order) and carries the events themselves, read back
+    # once after commit, so a thousand consoles do not each read them again.
+    transaction.on_commit(lambda: publish(list(groups), last, carry=lambda: carried(seqs[0], last)), robust=True)
     for sink in _sinks():
         transaction.on_commit(lambda sink=sink: sink(seqs), robust=True)
     return seqs
@@ -181,13 +184,54 @@ def groups_of(ticket_id, customer_id) -> list[str]:
     return groups
 
 
-def rings_since(last_seq: int, limit: int = 1000) -> tuple[list[tuple[list[str], int]], int]:
-    """The doorbells of every event after `last_seq` (groups, seq), and the new position.
-    Committed in seq order, so nothing below the position can still appear."""
-    rows = list(Event.objects.filter(seq__gt=last_seq).order_by("seq")
-                .values_list("seq", "ticket_id", "customer_id")[:limit])
-    return [(groups_of(ticket_id, customer_id), seq) for seq, ticket_id, customer_id in rows], \
-        (rows[-1][0] if rows else last_seq)
+_CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "ticket__team_id")
+
+
+class Carried(NamedTuple):
+    """One event as a doorbell carries it: the client's frame, encoded once for every socket
+    that hears it, and what a consumer needs to authorise it in memory (public, the ticket's
+    team). A tuple of immutable values: the in-memory layer deep-copies every message for every
+    socket, and copying such a tuple copies nothing (Redis turns it into a list: see of())."""
+
+    seq: int
+    ticket: int | None
+    customer: int | None
+    public: bool
+    team: int | None
+    frame: str
+
+    @classmethod
+    def of(cls, events) -> tuple[Carried, ...]:
+        return events if events and isinstance(events[0], cls) else tuple(cls(*e) for e in events)
+
+
+def _carry(row: tuple) -> Carried:
+    seq, kind, ticket_id, customer_id, data, public, team_id = row
+    frame = {"type": "event", "seq": seq, "kind": kind, "ticket": ticket_id, "customer": customer_id,
+             "data": data}
+    return Carried(seq, ticket_id, customer_id, public, team_id, json.dumps(frame))
+
+
+def carried(first: int, last: int) -> tuple[Carried, ...] | None:
+    """The committed events first..last as a doorbell carries them (one query), or None when
+    they are too big to carry (HELPDESK_DOORBELL_CARRY_BYTES): consumers then read the log."""
+    rows = Event.objects.filter(seq__gte=first, seq__lte=last).order_by("seq").values_list(*_CARRIED_COLUMNS)
+    items = tuple(_carry(row) for row in rows)
+    if len(items) != last - first + 1 or sum(len(i.frame) for i in items) > settings.HELPDESK_DOORBELL_CARRY_BYTES:
+        return None  # pruned already, or too big: the bell alone still says where to read
+    return items
+
+
+def rings_since(last_seq: int, limit: int = 1000) -> tuple[list[tuple[list[str], int, tuple | None]], int]:
+    """The doorbells of every event after `last_seq` (groups, seq, carried events), and the new
+    position. Committed in seq order, so nothing below the position can still appear."""
+    rows = list(Event.objects.filter(seq__gt=last_seq).order_by("seq").values_list(*_CARRIED_COLUMNS)[:limit])
+    rings = []
+    for row in rows:
+        item = _carry(row)
+        carry = (item,) if len(item.frame) <= settings.HELPDESK_DOORBELL_CARRY_BYTES else None
+        rings.append((groups_of(item.ticket, item.customer), item.seq, carry))
+    return rings, (rows[-1][0] if rows else last_seq)
 
 
 def events_since(last_seq: int, scope: Q, authorise: Callable[[Event], bool],

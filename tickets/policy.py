@@ -21,6 +21,8 @@ Roles:
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Exists, OuterRef, Q
 
 CHANGE_CUSTOMER = "tickets.change_customer"
@@ -162,6 +164,82 @@ def can_see_event(user, event) -> bool:
         return False
     named = set((event.data or {}).get("tickets") or [])
     return visible_ticket_ids(user, named) == named
+
+
+def can_see_carried_event(user, ticket_id, team_id) -> bool | None:
+    """can_see_event() for an event a doorbell carries with its ticket's team, decided in memory
+    from the user's cached roles and teams (see load_roles()); None when it needs the database
+    (customer-wide events for an agent restricted to teams)."""
+    agent, all_teams = getattr(user, "_helpdesk_roles", None) or (is_agent(user), sees_all_teams(user))
+    if not agent:
+        return False
+    if all_teams:
+        return True
+    if ticket_id is None:
+        return None
+    return team_id is None or team_id in team_ids(user)
+
+
+def load_roles(user):
+    """Read what the policy decides from (permissions, teams) into the user object, so a
+    long-lived socket can ask can_see_carried_event() without a query; returns the user."""
+    # has_perm() walks the authentication backends on every call: a thousand sockets asking it
+    # twice per event add up, so the two answers the event stream needs are kept too.
+    user._helpdesk_roles = (is_agent(user), is_agent(user) and sees_all_teams(user))
+    if user._helpdesk_roles[0] and not user._helpdesk_roles[1]:
+        team_ids(user)
+    # Django caches a user's permissions as sets of strings, ~9 KB per copy: a thousand console
+    # sockets of a few dozen agents share one frozen copy per distinct set instead.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        perms = getattr(user, cache, None)
+        if perms is not None:
+            frozen = frozenset(perms)
+            setattr(user, cache, _shared_perms.setdefault(frozen, frozen))
+    return user
+
+
+_shared_perms: dict[frozenset, frozenset] = {}
+
+
+class AgentRoles:
+    """One loaded copy of each agent (permissions and teams, see load_roles()) for all of its
+    long-lived sockets, re-read when older than `max_age` seconds: a thousand console tabs of
+    two hundred agents hold two hundred users, and a refresh costs one query per agent, not
+    one per socket."""
+
+    def __init__(self):
+        self._users: dict[int, tuple[float, object]] = {}
+
+    def cached(self, user_id: int, max_age: float):
+        """The agent's loaded user if fresh enough, else None. No query: safe on the event loop."""
+        entry = self._users.get(user_id)
+        if entry is not None and time.monotonic() - entry[0] <= max_age:
+            return entry[1]
+        return None
+
+    def share(self, user, max_age: float):
+        """A socket has just authenticated `user` (a session's user, possibly lazy): returns the
+        shared loaded copy of that account, this one (loaded) when there is none fresh."""
+        user = getattr(user, "_wrapped", user)
+        cached = self.cached(user.pk, max_age)
+        if cached is not None and (cached.get_username(), cached.password) == (user.get_username(), user.password):
+            return cached
+        self._users[user.pk] = (time.monotonic(), load_roles(user))
+        return user
+
+    def get(self, user_id: int, max_age: float):
+        """The agent's loaded user, read again when stale (a deleted user sees nothing)."""
+        user = self.cached(user_id, max_age)
+        if user is None:
+            from django.contrib.auth import get_user_model
+            from django.contrib.auth.models import AnonymousUser
+
+            user = load_roles(get_user_model().objects.filter(pk=user_id).first() or AnonymousUser())
+            self._users[user_id] = (time.monotonic(), user)
+        return user
+
+
+agent_roles = AgentRoles()
 
 
 # -- the Django admin ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 Protocol (JSON over a websocket), shared by the agent console and the chat widget:
   client -> {"type": "resume", "last_seq": N}   on every (re)connect; N = last seq it rendered
   server -> {"type": "event", "seq": S, "kind": ..., "data": {...}}   in seq order, no gaps
+  server -> {"type": "events", "events": [...]}  several events of one change, in seq order
   server -> {"type": "cursor", "seq": S}        nothing new for you up to S (keeps N moving)
   server -> {"type": "reload", "reason": ...}   N is older than the log can replay
 Clients drop events whose seq they already rendered, so a replay racing a ring is harmless.
@@ -22,6 +23,10 @@ from tickets import doorbell, events, safejson
 
 log = logging.getLogger(__name__)
 
+# How long a console socket holds a bell that arrived before an earlier one (two processes, or
+# two threads, committing at once) before it gives up waiting and reads the log instead.
+GAP_WAIT = 0.2
+
 
 def on_thread_pool(func):
     """Like database_sync_to_async, but on the shared thread pool instead of the one
@@ -36,6 +41,10 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     groups to listen on, which events are in scope and whether this client may see one."""
 
     cursor: int | None = None
+    # True when every event rings one of this socket's groups (the agents group): then a bell
+    # whose first event follows the cursor leaves no gap, and its events can be sent on from
+    # memory. A visitor hears only its own tickets' bells, so it cannot tell and reads the log.
+    hears_every_event = False
 
     def stream_groups(self) -> list[str]:
         raise NotImplementedError
@@ -45,6 +54,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     def authorise(self, event) -> bool:
         raise NotImplementedError
+
+    def authorise_carried(self, item: events.Carried) -> bool | None:
+        """authorise() for an event a bell carries (events.carried()), in memory; None: read the
+        log instead. Only asked when hears_every_event."""
+        return None
 
     async def start_stream(self):
         self._catch_up_lock = asyncio.Lock()
@@ -59,6 +73,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
+        if getattr(self, "_held", None) is not None:
+            self._held_timer.cancel()
         if hasattr(self, "_joined"):
             _watchman.leave()
         for group in getattr(self, "_joined", []):
@@ -96,12 +112,87 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def receive_command(self, content):
         await self.send_json({"type": "error", "error": f"unknown message type {content.get('type')!r}"})
 
+    async def dispatch(self, message):
+        # Channels closes stale database connections (a hop to the one thread-sensitive thread)
+        # before every handler. A bell passed on from memory touches no database, and every log
+        # read here goes through DatabaseSyncToAsync, which closes stale connections itself: a
+        # bell to a thousand consoles must not queue a thousand hops.
+        if message.get("type") == "events.ring":
+            await self.events_ring(message)
+        else:
+            await super().dispatch(message)
+
     async def events_ring(self, message):
-        # The bell: only a hint that something after `seq` exists. Ignore it until the client
-        # has said where it stands (its resume triggers the catch-up).
+        # The bell: something up to `seq` is committed. Ignore it until the client has said
+        # where it stands (its resume triggers the catch-up).
         if self.cursor is not None and message["seq"] > self.cursor:
+            if self.hears_every_event and message.get("events"):
+                message = {**message, "events": events.Carried.of(message["events"])}
+                if message["events"][0].seq > self.cursor + 1:
+                    self._hold(message)
+                    return
+                if await self.pass_on(message):
+                    await self._release_held()
+                    return
             # Rung after commit, and seq order is commit order: all up to it can be read.
             await self.catch_up(high_water=message["seq"], check_gap=False)
+
+    def _hold(self, message):
+        """A bell whose events do not follow the cursor: usually an earlier bell is a moment
+        behind it, so keep it (GAP_WAIT at most) rather than read the log at once."""
+        held = getattr(self, "_held", None)
+        if held is None:
+            held = self._held = []
+            self._held_timer = asyncio.get_running_loop().call_later(
+                GAP_WAIT, lambda: asyncio.ensure_future(self._give_up_waiting()))
+        held.append(message)
+
+    async def _release_held(self):
+        """Pass on the held bells that now follow the cursor, in seq order."""
+        held = getattr(self, "_held", None)
+        while held:
+            held.sort(key=lambda m: m["events"][0].seq)
+            if held[0]["events"][0].seq > self.cursor + 1:
+                return  # still a gap: wait for its bell (or the timer)
+            first = held.pop(0)
+            if not await self.pass_on(first):  # an event needs the log: read up to the last held
+                high_water = max(m["seq"] for m in [first, *held])
+                held.clear()
+                await self.catch_up(high_water=high_water, check_gap=False)
+                break
+        if held is not None:
+            self._held_timer.cancel()
+            self._held = None
+
+    async def _give_up_waiting(self):
+        held, self._held = getattr(self, "_held", None), None
+        if held and self.cursor is not None:
+            await self.catch_up(high_water=max(m["seq"] for m in held), check_gap=False)
+
+    async def pass_on(self, message) -> bool:
+        """Send the events the bell carries without touching the database, when they follow
+        the cursor with no gap and each can be authorised in memory. False: read the log (a
+        bell was lost or is late, or an event needs a query), exactly as on a reconnect."""
+        async with self._catch_up_lock:
+            carried, seq = message["events"], message["seq"]
+            if seq <= self.cursor:
+                return True
+            if carried[0].seq > self.cursor + 1:
+                return False
+            fresh = [item for item in carried if item.seq > self.cursor]
+            verdicts = [self.authorise_carried(item) for item in fresh]
+            if None in verdicts:
+                return False
+            sent = [item for item, allowed in zip(fresh, verdicts, strict=True) if allowed]
+            if "batch" in message and len(sent) == len(carried):
+                await self.send(text_data=message["batch"])  # one frame instead of one per event
+            else:
+                for item in sent:
+                    await self.send(text_data=item.frame)
+            self.cursor = seq
+            if not sent or sent[-1].seq != seq:
+                await self.send_json({"type": "cursor", "seq": seq})
+            return True
 
     async def catch_up(self, high_water: int | None = None, check_gap: bool = True):
         async with self._catch_up_lock:
@@ -150,8 +241,8 @@ class Watchman:
             await asyncio.sleep(settings.HELPDESK_EVENT_POLL_SECONDS)
             try:
                 rings, last = await on_thread_pool(events.rings_since)(last)
-                for groups, seq in rings:
-                    await doorbell.ring_all(layer, groups, seq)
+                for groups, seq, carried in rings:
+                    await doorbell.ring_all(layer, groups, seq, carried)
             except Exception:  # a transient database error must not stop the watch
                 log.exception("event log watch failed")
 

@@ -12,12 +12,37 @@ Two kinds of traffic share it:
   other; the channel-layer group `presence-<ticket>` only rings "re-read the viewers".
 """
 
+import asyncio
+
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db.models import Q
 
 from tickets import events, presence
-from tickets.policy import can_see_event, can_see_ticket, is_agent
-from tickets.realtime import EventStreamConsumer
+from tickets.policy import (
+    agent_roles,
+    can_see_carried_event,
+    can_see_event,
+    can_see_ticket,
+    is_agent,
+)
+from tickets.realtime import EventStreamConsumer, on_thread_pool
+
+_refreshing: dict[int, asyncio.Future] = {}
+
+
+async def _fresh_roles(user_id: int):
+    """The agent's shared loaded copy, re-read when stale by ONE task that all of the agent's
+    sockets await: a bell to a thousand tabs must not queue a thousand reads on the pool."""
+    max_age = settings.HELPDESK_POLICY_REFRESH_SECONDS
+    user = agent_roles.cached(user_id, max_age)
+    if user is not None:
+        return user
+    task = _refreshing.get(user_id)
+    if task is None:
+        task = _refreshing[user_id] = asyncio.ensure_future(on_thread_pool(agent_roles.get)(user_id, max_age))
+        task.add_done_callback(lambda _task: _refreshing.pop(user_id, None))
+    return await asyncio.shield(task)
 
 
 def presence_group(ticket_id: int) -> str:
@@ -26,6 +51,7 @@ def presence_group(ticket_id: int) -> str:
 
 class ConsoleConsumer(EventStreamConsumer):
     viewing: int | None = None
+    hears_every_event = True  # every event rings the agents group
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -33,6 +59,9 @@ class ConsoleConsumer(EventStreamConsumer):
         if not self.agent:
             await self.close(code=4403)
             return
+        # From here on the agent's shared, loaded copy (see policy.AgentRoles).
+        shared = await on_thread_pool(agent_roles.share)(self.user, settings.HELPDESK_POLICY_REFRESH_SECONDS)
+        self.user = self.scope["user"] = shared  # one loaded copy per agent, not one per tab
         await self.start_stream()
         await database_sync_to_async(presence.join)(self.user, self.channel_name)
         await self.accept()
@@ -52,6 +81,15 @@ class ConsoleConsumer(EventStreamConsumer):
 
     def authorise(self, event):
         return can_see_event(self.user, event)
+
+    def authorise_carried(self, item):
+        return can_see_carried_event(self.user, item.ticket, item.team)
+
+    async def pass_on(self, message):
+        # Authorising a bell's events is a set lookup on the agent's loaded teams and
+        # permissions, read again (once per agent) when older than HELPDESK_POLICY_REFRESH_SECONDS.
+        self.user = await _fresh_roles(self.user.pk)
+        return await super().pass_on(message)
 
     async def receive_command(self, content):
         kind = content.get("type")

@@ -76,6 +76,7 @@
     socket.onmessage = (msg) => {
       const data = JSON.parse(msg.data);
       if (data.type === "event") apply(data);
+      else if (data.type === "events") data.events.forEach(apply); // one change's events, in seq order
       else if (data.type === "cursor") advance(data.seq);
       else if (data.type === "presence") renderPresence(data);
       else if (data.type === "reload") reloadKeepingDraft();

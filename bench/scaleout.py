@@ -1,0 +1,75 @@
+"""Scale-out: signed Twilio webhooks over HTTP into 1, 2 and 4 server processes on PostgreSQL +
+Redis (the scaled mode), spread by a loopback round-robin client, and the single-process
+PostgreSQL rate against SQLite's in the same run.
+
+    .venv/bin/python bench/scaleout.py [--processes 1 2 4] [--seconds 15] [--concurrency 16]
+
+Needs DATABASE_URL (PostgreSQL; default postgres://postgres@127.0.0.1:5432/hd_realtime, a
+scratch database it migrates and writes to) and REDIS_URL (default redis://127.0.0.1:6379/0).
+Targets (issue #20): 2 processes >= 1.7x one; PostgreSQL >= 60% of SQLite with one process.
+On a 2-core machine shared with the load generator, the ceiling is the CPU: see the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.realtime_fanout import SID, TOKEN, pct  # noqa: E402
+from bench.webhook_load import load  # noqa: E402
+from tests.live import LiveServer, shifted_port  # noqa: E402
+
+
+def rate(env: dict, processes: int, args, numbers) -> tuple[float, float]:
+    """Webhooks per second and p99 (ms) through `processes` servers sharing `env`'s stores."""
+    with ExitStack() as stack:
+        servers = [stack.enter_context(LiveServer(port=shifted_port(8440 + i), env=env)) for i in range(processes)]
+        load(servers, 3, args.concurrency, True, numbers)  # warm-up
+        count, times = load(servers, args.seconds, args.concurrency, True, numbers)
+    return count / args.seconds, pct(times, 0.99)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    base = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
+            "HELPDESK_LOG_LEVEL": "WARNING"}
+    scaled = base | {"DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hd_realtime"),
+                     "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                     "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "hd-bench") + "-scaleout"}
+    try:
+        import psycopg
+
+        psycopg.connect(scaled["DATABASE_URL"], connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        print(f"scale-out: SKIPPED, PostgreSQL at {scaled['DATABASE_URL']} does not answer ({exc}); "
+              "create the database or set DATABASE_URL")
+        return 0
+    numbers = itertools.count(int(time.time()) * 1000)
+    print(f"scale-out, load average {os.getloadavg()[0]:.2f}")
+    sqlite, sqlite_p99 = rate(base, 1, args, numbers)
+    print(f"  SQLite, 1 process: {sqlite:.0f} webhooks/s, p99 {sqlite_p99:.0f} ms")
+    rates = {}
+    for processes in args.processes:
+        rates[processes], p99 = rate(scaled, processes, args, numbers)
+        print(f"  PostgreSQL + Redis, {processes} process(es): {rates[processes]:.0f} webhooks/s, p99 {p99:.0f} ms "
+              f"({rates[processes] / rates[args.processes[0]]:.2f}x one) | load average {os.getloadavg()[0]:.2f}")
+    one = rates[args.processes[0]]
+    print(f"  PostgreSQL / SQLite with one process: {one / sqlite:.2f} (target >= 0.60); "
+          f"2 processes / 1: {rates.get(2, 0) / one:.2f}x (target >= 1.7x)")
+    return 0 if one / sqlite >= 0.6 and rates.get(2, 0) / one >= 1.7 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Signed Twilio SMS webhooks over HTTP under `manage.py serve`, at bounded concurrency, against a
+trivial request on the same server in the same run (a GET of the webhook URL: same routing and
+middleware, answered 405 without work).
+
+    .venv/bin/python bench/webhook_load.py [--concurrency 16] [--seconds 20] [--database-url URL]
+
+Prints req/s, p50/p99 of each and the server's RSS: before, after warm-up, after the load and
+after a pause (memory must be flat after warm-up). Targets (issue #20): webhooks within 1.5x of
+the trivial request's rate, p99 < 200 ms at 16 concurrent requests. The load generator shares
+the machine with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.realtime_fanout import SID, TOKEN, pct, sms  # noqa: E402
+from channels_sms.testing import form_body, sign  # noqa: E402
+from tests.live import LiveServer, shifted_port  # noqa: E402
+
+PATH = "/channels/twilio/sms/"
+
+
+def rss(pid: int) -> dict[str, int]:
+    """The server's resident memory in KB: anonymous (heap: a leak shows here) and file-backed
+    (SQLite's memory-mapped database file: grows with the file, reclaimable, shared with the
+    kernel's page cache)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {key: int(fields[key].split()[0]) for key in ("VmRSS", "RssAnon", "RssFile")}
+
+
+def mb(sample: dict[str, int]) -> str:
+    return f"{sample['VmRSS'] / 1024:.0f} MB (heap {sample['RssAnon'] / 1024:.0f}, file {sample['RssFile'] / 1024:.0f})"
+
+
+def load(servers: list[LiveServer], seconds: float, concurrency: int, webhook: bool, numbers) -> tuple[int, list[float]]:
+    """Keep `concurrency` requests in flight for `seconds`, the clients spread round-robin over
+    `servers` (each keeps one connection); returns (count, latencies)."""
+    deadline, times, lock, order = time.monotonic() + seconds, [], threading.Lock(), itertools.count()
+
+    def client():
+        server = servers[next(order) % len(servers)]
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
+        mine = []
+        while time.monotonic() < deadline:
+            if webhook:
+                params = sms(next(numbers), f"load {time.monotonic()}")
+                body = form_body(params)
+                headers = {"X-Twilio-Signature": sign(server.url(PATH), params, TOKEN),
+                           "Content-Type": "application/x-www-form-urlencoded"}
+                method = "POST"
+            else:
+                body, headers, method = None, {}, "GET"
+            started = time.perf_counter()
+            connection.request(method, PATH, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != (200 if webhook else 405):
+                raise RuntimeError(f"{method} {PATH} answered {response.status}")
+        connection.close()
+        with lock:
+            times.extend(mine)
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        for future in [pool.submit(client) for _ in range(concurrency)]:
+            future.result()
+    return len(times), times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file (embedded mode)")
+    args = parser.parse_args()
+    env = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
+           "HELPDESK_LOG_LEVEL": "WARNING"}
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    numbers = itertools.count(int(time.time()) * 1000)
+    print(f"webhooks over HTTP, load average {os.getloadavg()[0]:.2f}")
+    with LiveServer(port=shifted_port(8434), env=env) as server:
+        pid = server.process.pid
+        start_rss = rss(pid)
+        load([server], 3, args.concurrency, True, numbers)  # warm-up
+        load([server], 2, args.concurrency, False, numbers)
+        warm_rss = rss(pid)
+        trivial_n, trivial = load([server], args.seconds / 2, args.concurrency, False, numbers)
+        hooks_n, hooks = load([server], args.seconds, args.concurrency, True, numbers)
+        loaded_rss = rss(pid)
+        time.sleep(3)
+        idle_rss = rss(pid)
+    trivial_rate, hooks_rate = trivial_n / (args.seconds / 2), hooks_n / args.seconds
+    ratio = trivial_rate / hooks_rate
+    ok = ratio <= 1.5 and pct(hooks, 0.99) < 200
+    print(f"  trivial request: {trivial_rate:.0f} req/s, p50 {pct(trivial, 0.5):.0f} ms, p99 {pct(trivial, 0.99):.0f} ms")
+    print(f"  signed webhook:  {hooks_rate:.0f} req/s, p50 {pct(hooks, 0.5):.0f} ms, p99 {pct(hooks, 0.99):.0f} ms "
+          f"at {args.concurrency} concurrent; trivial/webhook {ratio:.2f}x (target <= 1.5x, p99 < 200 ms) "
+          f"{'OK' if ok else 'MISSED'}")
+    print(f"  server RSS: {mb(start_rss)} at start, {mb(warm_rss)} after warm-up, {mb(loaded_rss)} after "
+          f"{hooks_n} webhooks, {mb(idle_rss)} 3 s later | load average {os.getloadavg()[0]:.2f}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
