@@ -110,8 +110,10 @@ def latency(dovecot: Dovecot) -> list[float]:
                     started = time.perf_counter()
                     await asyncio.to_thread(dovecot.append, account, mail(n, to=account, subject=f"live {n}"))
                     while True:
-                        event = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
-                        if event.get("type") == "event" and event.get("kind") == "message.created":
+                        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+                        # One event, or a change's events in one frame (a new ticket + its message).
+                        batch = frame.get("events", []) if frame.get("type") == "events" else [frame]
+                        if any(e.get("type") == "event" and e.get("kind") == "message.created" for e in batch):
                             break
                     delays.append(time.perf_counter() - started)
                     await asyncio.sleep(0.5)
