@@ -2,6 +2,7 @@
 the agent's real console. The visitor reaches the server through a TCP proxy we can cut."""
 
 import re
+import time
 
 import pytest
 
@@ -50,6 +51,16 @@ def open_widget(page, url):
     page.goto(url)
     page.locator("#helpdesk-chat .launcher").click()
     expect(page.locator("#helpdesk-chat .panel")).to_be_visible()
+
+
+def wait_until(page, expression, timeout=WAIT):
+    """Poll a page expression from the test side. Playwright's wait_for_function polls with eval()
+    inside the page, which the demo page's CSP (no 'unsafe-eval') refuses whenever the first
+    check is false; page.evaluate goes through the debugging protocol, outside the CSP."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
 
 
 def expect(locator):
@@ -105,9 +116,9 @@ def test_visitor_and_agent_chat_live_across_reload_and_a_dropped_connection(serv
 
     # 4. The connection drops for a few seconds while the agent sends two messages: when it comes
     # back, both appear exactly once, in order.
-    page.wait_for_function("window.HelpdeskChat.state().connected")
+    wait_until(page, "window.HelpdeskChat.state().connected")
     proxy.cut(4)
-    page.wait_for_function("!window.HelpdeskChat.state().connected", timeout=WAIT)
+    wait_until(page, "!window.HelpdeskChat.state().connected")
     agent_reply(agent_page, server, ticket_id, "First while you were away")
     agent_reply(agent_page, server, ticket_id, "Second while you were away")
     expect(bubbles(page, "Second while you were away")).to_have_count(1, timeout=30_000)
