@@ -63,6 +63,9 @@ def console_pages(server, page) -> dict[str, str]:
         "queue": "/console/", "ticket": ticket, "search": "/console/search/?q=a",
         "sla": "/console/sla/", "routing": "/console/routing/", "mailboxes": "/console/mailboxes/",
         "privacy": f"/console/customers/{customer.splitlines()[-1]}/privacy/",
+        "sla-settings": "/console/sla/settings/", "sla-policy": "/console/sla/settings/policies/new/",
+        "routing-rule": "/console/routing/rules/new/", "mailbox-new": "/console/mailboxes/new/",
+        "surveys": "/console/surveys/settings/",
     }
 
 
@@ -106,5 +109,47 @@ def test_the_header_toggle_switches_the_theme_and_remembers_it(server, browser, 
 
         page.locator("#theme-toggle").click()
         assert background(page) == BACKGROUND[scheme]
+    finally:
+        page.context.close()
+
+
+# Text and the surface it sits on, as the console pairs them (WCAG AA asks 4.5:1 for body text).
+CONTRAST_PAIRS = [
+    ("fg", "bg"), ("fg", "surface"), ("fg", "surface-2"), ("fg", "note"), ("fg", "warn-soft"), ("fg", "highlight"),
+    ("fg", "accent-soft"), ("muted", "bg"), ("muted", "surface"), ("muted", "surface-2"), ("muted", "note"),
+    ("accent", "bg"), ("accent", "surface"), ("accent", "accent-soft"), ("accent-fg", "accent"),
+    ("bad", "surface"), ("warn", "surface"), ("ok", "surface"), ("warn", "warn-soft"), ("ok", "ok-soft"),
+    ("bad", "bad-soft"), ("toast-fg", "toast"), ("toast-fg", "bad"),
+]
+
+
+def luminance(hex_colour: str) -> float:
+    digits = hex_colour.strip().lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    channels = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_colours_meet_aa_contrast_in_both_themes(server, browser, scheme):
+    """Read from the shipped stylesheet as the browser resolves it, so a token edit is checked."""
+    page = page_in(browser, server, "desktop", scheme)
+    try:
+        page.goto("/login/")
+        names = sorted({name for pair in CONTRAST_PAIRS for name in pair})
+        tokens = page.evaluate(
+            "names => Object.fromEntries(names.map(n => "
+            "[n, getComputedStyle(document.documentElement).getPropertyValue('--' + n)]))", names)
+        weak = [f"--{a} on --{b}: {contrast(tokens[a], tokens[b]):.2f}"
+                for a, b in CONTRAST_PAIRS if contrast(tokens[a], tokens[b]) < 4.5]
+        assert not weak, f"below AA in {scheme}: {weak}"
+        assert luminance(tokens["bg"]) < 0.05 if scheme == "dark" else luminance(tokens["bg"]) > 0.8
     finally:
         page.context.close()
