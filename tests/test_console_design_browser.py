@@ -33,7 +33,8 @@ def shots(tmp_path_factory):
 
 
 def page_in(browser, server, viewport="desktop", scheme="light"):
-    context = browser.new_context(base_url=server.url(""), viewport=VIEWPORTS[viewport], color_scheme=scheme)
+    context = browser.new_context(base_url=server.url(""), viewport=VIEWPORTS[viewport], color_scheme=scheme,
+                                  has_touch=viewport == "phone")
     return context.new_page()
 
 
@@ -84,6 +85,9 @@ def test_every_page_fits_the_screen_in_both_themes(server, browser, shots, viewp
             page.screenshot(path=f"{shots}/{name}-{viewport}-{scheme}.png", full_page=True)
             assert overflow(page) <= 0, f"{name} ({url}) scrolls sideways by {overflow(page)} px at {viewport}"
             assert background(page) == BACKGROUND[scheme], f"{name} is not painted {scheme}"
+            if viewport == "phone":  # a touch screen: fingertip-sized controls
+                box = page.locator("#search-box").bounding_box()
+                assert box["height"] >= 44, f"{name}: search box {box['height']} px tall on a phone"
     finally:
         page.context.close()
 
@@ -109,6 +113,9 @@ def test_the_header_toggle_switches_the_theme_and_remembers_it(server, browser, 
 
         page.locator("#theme-toggle").click()
         assert background(page) == BACKGROUND[scheme]
+        # A phone is a touch screen: the header's controls are fingertip-sized.
+        for control in ("#theme-toggle", "#search-box", "form.inline button"):
+            assert page.locator(control).first.bounding_box()["height"] >= 44, control
     finally:
         page.context.close()
 
