@@ -42,6 +42,7 @@ TRACKING_STATUS = {
 
 class EmailAdapter(BaseAdapter):
     channel = "email"
+    accepted_options = frozenset({"acknowledge"})
 
     def __init__(self, key, esp=None, **options):
         super().__init__(key, **options)

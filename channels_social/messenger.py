@@ -45,6 +45,7 @@ def media_attachment(url: str, kind: str, index: int) -> InboundAttachment:
 
 class MessengerAdapter(MetaAdapter):
     channel = "messenger"
+    accepted_options = frozenset({"token", "human_agent_tag"})
     webhook_object = "page"
     platform = "Messenger"
     token_setting = "META_PAGE_TOKEN"  # noqa: S105 - a setting name, not a secret
@@ -185,6 +186,7 @@ class MessengerAdapter(MetaAdapter):
 
 class InstagramAdapter(MessengerAdapter):
     channel = "instagram"
+    accepted_options = frozenset({"page_token"})
     webhook_object = "instagram"
     platform = "Instagram"
     max_length = 1000

@@ -40,6 +40,8 @@ WINDOW_ERRORS = {(131047, None), (10, 2018278), (10, 2534022), (2018108, None)}
 class MetaAdapter(BaseAdapter):
     """Signature check and Graph API calls shared by Messenger, Instagram and WhatsApp."""
 
+    accepted_options = frozenset({"app_secret", "graph_url", "api_version"})
+
     webhook_object = ""  # the `object` this platform's webhooks carry
     platform = "Meta"
     messaging_window = MESSAGING_WINDOW

@@ -39,6 +39,7 @@ MEDIA_FIELDS = ("document", "video", "audio", "voice", "video_note", "animation"
 
 class TelegramAdapter(BaseAdapter):
     channel = "telegram"
+    accepted_options = frozenset({"bot_token", "secret_token", "api_url"})
     max_length = 4096
 
     def token(self) -> str:

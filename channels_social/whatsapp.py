@@ -35,6 +35,7 @@ STATUSES = {"sent", "delivered", "read", "failed"}
 
 class WhatsAppCloudAdapter(MetaAdapter):
     channel = "whatsapp"
+    accepted_options = frozenset({"token", "phone_number_id", "templates", "template_language"})
     webhook_object = "whatsapp_business_account"
     platform = "WhatsApp"
     max_length = 4096

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from routing import macros
 from tickets import services
 from tickets.models import Ticket
-from tickets.permissions import visible_ticket_ids
+from tickets.policy import visible_ticket_ids
 
 log = logging.getLogger(__name__)
 ACTIONS = ("assign", "status", "priority", "add_tag", "macro")

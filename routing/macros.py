@@ -13,7 +13,7 @@ from routing.models import Macro
 from tickets import services
 from tickets.console.compose import fill_placeholders
 from tickets.models import Ticket
-from tickets.permissions import team_ids
+from tickets.policy import team_ids
 
 
 def available(user):

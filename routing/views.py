@@ -22,7 +22,7 @@ from tickets import services
 from tickets.console import queries
 from tickets.console.views import agent_required
 from tickets.models import Team, Ticket
-from tickets.permissions import can_see_ticket
+from tickets.policy import can_see_ticket
 
 
 @require_POST

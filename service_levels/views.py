@@ -23,7 +23,7 @@ from service_levels.models import Policy, Schedule, TicketMetrics
 from tickets import events
 from tickets.console import queries, rendering
 from tickets.console.views import _link_bases, agent_required
-from tickets.permissions import can_see_ticket, visible_tickets
+from tickets.policy import can_see_ticket, visible_tickets
 
 SOON = timedelta(hours=1)
 MAX_BADGES = 200

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import inbound
-from tickets import events, services
+from tickets import events, services, testing
 from tickets.models import CustomerMerge, Event, Mention, Message, Team, Ticket
 from tickets.testing import FakeAdapter
 
@@ -176,8 +176,9 @@ def test_merging_customers_from_the_ticket_page_and_undoing_it(console, ticket):
 
 def test_a_failed_delivery_shows_its_reason_and_can_be_retried(console, ticket, run_tasks,
                                                                django_capture_on_commit_callbacks):
+    testing.refuse_next()
     with django_capture_on_commit_callbacks(execute=True):
-        reply(console, ticket, "FAIL please")
+        reply(console, ticket, "refused please")
     with django_capture_on_commit_callbacks(execute=True):
         run_tasks()
     failed = Message.objects.get(direction="outbound")

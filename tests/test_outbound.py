@@ -47,7 +47,8 @@ def test_a_retried_send_with_the_same_client_id_is_one_message(ticket, agent, ru
 
 
 def test_a_permanent_error_fails_at_once_with_the_reason(ticket, agent, run_tasks, django_capture_on_commit_callbacks):
-    reply = send(ticket, agent, "FAIL please", capture=django_capture_on_commit_callbacks)
+    testing.refuse_next()
+    reply = send(ticket, agent, "refused please", capture=django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         run_tasks()
     reply.refresh_from_db()
@@ -73,7 +74,8 @@ def test_a_transient_error_retries_with_backoff_then_succeeds(ticket, agent, run
 
 def test_transient_errors_give_up_after_the_bounded_attempts(ticket, agent, run_tasks, settings, django_capture_on_commit_callbacks):
     settings.HELPDESK_DELIVERY_MAX_ATTEMPTS = 3
-    reply = send(ticket, agent, "RETRY forever", capture=django_capture_on_commit_callbacks)
+    testing.busy_next(5)  # more than the attempts allowed
+    reply = send(ticket, agent, "busy forever", capture=django_capture_on_commit_callbacks)
     for _ in range(5):
         DBTaskResult.objects.update(run_after=timezone.now() - timedelta(hours=2))
         run_tasks()

@@ -4,7 +4,7 @@ first response (issue 12). Through the real task worker and the providers' statu
 import pytest
 
 from tests.factories import inbound
-from tickets import services
+from tickets import services, testing
 from tickets.channels import DeliveryUpdate
 from tickets.models import Event, Message, Ticket
 
@@ -36,7 +36,8 @@ def state(ticket):
 
 def test_a_reply_refused_at_once_leaves_the_ticket_waiting_with_no_first_response(ticket, send):
     waiting = ticket.waiting_since
-    failed = send(ticket, "FAIL now")
+    testing.refuse_next()
+    failed = send(ticket, "refused now")
     assert failed.status == Message.Status.FAILED
     assert state(ticket) == (waiting, None)
     update = Event.objects.filter(ticket=ticket, kind="ticket.updated").latest("seq")
@@ -56,7 +57,8 @@ def test_an_earlier_delivered_reply_stays_the_first_response(ticket, send):
     first_response = state(ticket)[1]
     services.ingest(inbound("visitor-1", "one more thing", channel="fake", adapter="fake"))
     waiting_again = state(ticket)[0]
-    send(ticket, "FAIL second")
+    testing.refuse_next()
+    send(ticket, "refused second")
     assert state(ticket) == (waiting_again, first_response)
 
 
@@ -78,7 +80,8 @@ def test_the_customer_waits_since_their_first_unanswered_message(ticket, send):
 
 
 def test_retrying_a_failed_reply_answers_the_ticket_again(ticket, send, agent, django_capture_on_commit_callbacks):
-    failed = send(ticket, "FAIL once")
+    testing.refuse_next()
+    failed = send(ticket, "refused once")
     assert state(ticket)[1] is None
     with django_capture_on_commit_callbacks(execute=True):
         services.retry_delivery(failed, actor=agent)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from service_levels.models import TicketMetrics
 from tests.sla_helpers import T0, calendar_policy, customer_writes, fixed_clock, targets  # noqa: F401
-from tickets import services
+from tickets import services, testing
 from tickets.models import Customer, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +38,9 @@ def test_a_failed_reply_puts_the_clock_back(clock, agent, run_tasks, django_capt
     calendar_policy()
     ticket = customer_writes().ticket
     clock.at(10)
+    testing.refuse_next()
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(ticket, author=agent, text="FAIL: this one bounces")
+        services.reply(ticket, author=agent, text="this one bounces")
     assert targets(ticket)[1]["first_reply"]["state"] == "achieved"
     deliver(run_tasks, django_capture_on_commit_callbacks)  # the provider refuses it
     metrics, t = targets(ticket)
@@ -184,8 +185,9 @@ def test_rebuild_gives_the_live_numbers(clock, agent, run_tasks, django_capture_
     calendar_policy()
     ticket = customer_writes().ticket
     clock.at(10)
+    testing.refuse_next()
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(ticket, author=agent, text="FAIL once")
+        services.reply(ticket, author=agent, text="refused once")
     deliver(run_tasks, django_capture_on_commit_callbacks)
     clock.at(12)
     services.reply(ticket, author=agent, text="Answer")

@@ -23,3 +23,5 @@ class TicketsConfig(AppConfig):
         from tickets.search import ensure_index
 
         post_migrate.connect(ensure_index, sender=self)
+        # The services queue background jobs by name; loading the tasks registers them.
+        import tickets.tasks  # noqa: F401

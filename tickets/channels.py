@@ -232,10 +232,25 @@ class BaseAdapter:
     channel = ""
     # None: the channel has no messaging window (email, SMS, chat, Telegram).
     messaging_window: timedelta | None = None
+    # The HELPDESK_CHANNELS options this class reads through self.options / setting(), besides
+    # its __init__ arguments; a subclass lists only its own (they add up along the MRO). Any
+    # other key is refused, as Django refuses unknown mail OPTIONS: a typo must not silently
+    # fall back to the global setting.
+    accepted_options: frozenset[str] = frozenset()
 
     def __init__(self, key: str, **options):
         self.key = key
+        unknown = sorted(set(options) - self.known_options())
+        if unknown:
+            accepted = ", ".join(sorted(self.known_options())) or "none"
+            raise ImproperlyConfigured(
+                f"HELPDESK_CHANNELS[{key!r}]: unknown option {', '.join(map(repr, unknown))} for "
+                f"{type(self).__name__} (options it reads here: {accepted}).")
         self.options = options
+
+    @classmethod
+    def known_options(cls) -> frozenset[str]:
+        return frozenset().union(*(vars(k).get("accepted_options", ()) for k in cls.__mro__))
 
     def setting(self, option: str, name: str, default=""):
         """An option from this adapter's HELPDESK_CHANNELS entry, else the Django setting `name`

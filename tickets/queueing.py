@@ -10,8 +10,37 @@ on_commit hook, as Django recommends for queues outside the database.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from django.db import connection, router, transaction
+
+# Background jobs by name. tickets/tasks.py (loaded by TicketsConfig.ready) registers its task
+# objects here, so the services can queue one without importing the module that imports them.
+_jobs: dict = {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a service running as a background job did: the task returns `result`; when it is
+    "retrying", the task queues itself again `retry_in` seconds from now."""
+
+    result: str  # sent | stored | failed | retrying | skipped
+    retry_in: float | None = None
+
+
+def register_job(task):
+    """Decorator for a django.tasks Task: later(task.name, ...) queues it."""
+    _jobs[task.name] = task
+    return task
+
+
+def later(job: str, *args) -> None:
+    """Queue the registered job `job` with `args`, to run only if the caller's change commits."""
+    try:
+        task = _jobs[job]
+    except KeyError:
+        raise LookupError(f"No background job {job!r} is registered (is tickets.tasks loaded?).") from None
+    enqueue_on_commit(task, *args)
 
 
 def backoff(attempt: int, *, first: float, cap: float, retry_after: float | None = None) -> float:

@@ -24,6 +24,18 @@ outbox: list = []  # (adapter key, message id, text) for every delivered message
 failures: list = []  # exceptions deliver() raises next, first in first out
 
 
+def refuse_next(count: int = 1) -> None:
+    """The next `count` sends are refused for good, as a provider refuses an invalid number."""
+    failures.extend(PermanentDeliveryError("the fake provider refused it", code="fake-permanent")
+                    for _ in range(count))
+
+
+def busy_next(count: int = 1) -> None:
+    """The next `count` sends fail transiently (worth a retry), as a rate-limited provider."""
+    failures.extend(TransientDeliveryError("the fake provider is busy", code="fake-transient")
+                    for _ in range(count))
+
+
 def sign(body: bytes, secret: str = "fake-secret") -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -70,12 +82,8 @@ class FakeAdapter(BaseAdapter):
         return items
 
     def deliver(self, message):
-        if failures:
+        if failures:  # scripted by the test (refuse_next, busy_next), never by the message text
             raise failures.pop(0)
-        if message.text.startswith("FAIL"):
-            raise PermanentDeliveryError("the fake provider refused it", code="fake-permanent")
-        if message.text.startswith("RETRY"):
-            raise TransientDeliveryError("the fake provider is busy", code="fake-transient")
         outbox.append((self.key, message.pk, message.text))
         return f"fake-{message.pk}"
 

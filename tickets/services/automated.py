@@ -14,7 +14,7 @@ from tickets.automated import AUTOMATED
 from tickets.channels import InboundMessage
 from tickets.models import Identity, Message, Ticket
 from tickets.payloads import message_data
-from tickets.queueing import enqueue_on_commit
+from tickets.queueing import later
 from tickets.sanitize import sanitize_html
 
 
@@ -23,7 +23,6 @@ def send_automated(ticket: Ticket, *, identity: Identity, adapter_key: str, reas
     """Queue an outbound message marked `meta["automated"] = reason` on `identity` (which the
     caller chose, e.g. with route_reply) and deliver it after commit. The ticket's status,
     first_response_at and waiting_since are untouched."""
-    from tickets.tasks import deliver_message
 
     with transaction.atomic():
         message = Message.objects.create(
@@ -32,7 +31,7 @@ def send_automated(ticket: Ticket, *, identity: Identity, adapter_key: str, reas
             subject=subject[:300], text=text, html=sanitize_html(html), status=Message.Status.QUEUED,
             meta={**(meta or {}), AUTOMATED: reason},
         )
-        enqueue_on_commit(deliver_message, message.pk)
+        later("deliver_message", message.pk)
         events.record("message.created", ticket=ticket, message=message, public=True,
                       data=message_data(message, []))
     return message

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tickets import events
-from tickets.channels import DeliveryUpdate
+from tickets import events, queueing
+from tickets.channels import (
+    DeliveryUpdate,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    get_adapter,
+)
 from tickets.models import Identity, Message, Ticket
 from tickets.payloads import status_data, ticket_data
-from tickets.queueing import enqueue_on_commit
+from tickets.queueing import Outcome
 from tickets.services.inbound import apply_identity_signal
 from tickets.services.outbound import ANSWERED, answer
 
@@ -22,6 +28,41 @@ log = logging.getLogger(__name__)
 
 S = Message.Status
 RANK = {S.QUEUED: 0, S.SENT: 1, S.DELIVERED: 2, S.FAILED: 2, S.READ: 3}
+MAX_BACKOFF_SECONDS = 3600
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Delivery retries: a provider's Retry-After wins when longer, even past the cap."""
+    return queueing.backoff(attempt, first=settings.HELPDESK_DELIVERY_BACKOFF_SECONDS,
+                            cap=MAX_BACKOFF_SECONDS, retry_after=retry_after)
+
+
+def deliver(message_id: int) -> Outcome:
+    """Send one queued outbound message through its adapter (the deliver_message job).
+    Permanent errors fail the message at once with the provider's reason; transient ones ask
+    for a retry after a bounded backoff, until HELPDESK_DELIVERY_MAX_ATTEMPTS."""
+    message = Message.objects.select_related("ticket", "identity", "customer").filter(pk=message_id).first()
+    if message is None or message.status != Message.Status.QUEUED:
+        return Outcome("skipped")  # already sent (a duplicate enqueue) or gone
+    try:
+        adapter = get_adapter(message.adapter or message.channel)
+        provider_id = adapter.deliver(message)
+    except PermanentDeliveryError as exc:
+        mark_failed(message.pk, exc.code, exc.reason, recipient_opted_out=exc.opted_out)
+        return Outcome("failed")
+    except Exception as exc:
+        transient = isinstance(exc, TransientDeliveryError)
+        reason = exc.reason if transient else f"{type(exc).__name__}: {exc}"
+        if not transient:
+            log.exception("unexpected error delivering message %s", message.pk)
+        attempts = record_attempt(message.pk, reason)
+        if attempts >= settings.HELPDESK_DELIVERY_MAX_ATTEMPTS:
+            mark_failed(message.pk, getattr(exc, "code", "") or "retries_exhausted",
+                        f"{reason} (gave up after {attempts} attempts)")
+            return Outcome("failed")
+        return Outcome("retrying", retry_in=backoff(attempts, getattr(exc, "retry_after", None)))
+    mark_sent(message.pk, provider_id)
+    return Outcome("sent")
 
 
 def _advance(message_id: int, status: str, *, external_id: str | None = None, error_code: str = "",
@@ -117,8 +158,6 @@ def apply_delivery_update(update: DeliveryUpdate) -> Message | None:
 
 def retry_delivery(message: Message, *, actor=None) -> Message:
     """The agent's retry button: the one move backward, failed -> queued, by explicit action."""
-    from tickets.tasks import deliver_message
-
     with transaction.atomic():
         message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
         if message.status != S.FAILED:
@@ -131,7 +170,7 @@ def retry_delivery(message: Message, *, actor=None) -> Message:
             ticket.save(update_fields=["waiting_since", "first_response_at", "updated_at"])
             events.record("ticket.updated", ticket=ticket, data=ticket_data(ticket))
         message.save(update_fields=["status", "error_code", "error_message", "meta"])
-        enqueue_on_commit(deliver_message, message.pk)
+        queueing.later("deliver_message", message.pk)
         events.record("message.status", ticket=message.ticket, message=message, public=True,
                       data=status_data(message))
     return message

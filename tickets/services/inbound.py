@@ -22,7 +22,7 @@ from tickets.channels import InboundMessage
 from tickets.files import AttachmentRejected, check_size, normalise_filename
 from tickets.models import Attachment, Customer, Identity, Message, Ticket
 from tickets.payloads import message_data, ticket_data
-from tickets.queueing import enqueue_on_commit
+from tickets.queueing import later
 from tickets.sanitize import SanitisedHtml, sanitize_bounded
 
 log = logging.getLogger(__name__)
@@ -371,12 +371,8 @@ def store_attachments(message: Message, inbound) -> list[Attachment]:
 
 
 def _fetch_later(attachments: list[Attachment]) -> None:
-    if not attachments:
-        return
-    from tickets.tasks import fetch_attachment
-
     for attachment in attachments:
-        enqueue_on_commit(fetch_attachment, attachment.pk)
+        later("fetch_attachment", attachment.pk)
 
 
 def store_attachment_content(attachment_id: int, content: bytes | None, error: str = "") -> Attachment:

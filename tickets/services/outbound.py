@@ -14,7 +14,7 @@ from tickets import events
 from tickets.models import Identity, Message, Ticket
 from tickets.payloads import message_data, ticket_data
 from tickets.people import display_name
-from tickets.queueing import enqueue_on_commit
+from tickets.queueing import later
 from tickets.sanitize import sanitize_html
 from tickets.services.inbound import store_attachments
 
@@ -47,8 +47,6 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
     `client_id` makes a double-clicked or retried send one message. `seen_seq` is the last event
     the agent's tab rendered: if the customer or another agent wrote since, the reply is held
     (StaleReply) instead of being sent over it."""
-    from tickets.tasks import deliver_message
-
     if client_id:
         existing = Message.objects.filter(ticket=ticket, client_id=client_id).first()
         if existing is not None:
@@ -75,7 +73,7 @@ def reply(ticket: Ticket, *, author, text: str, html: str = "", channel: str | N
             if ticket.status == Status.NEW:
                 ticket.status = Status.OPEN
             ticket.save(update_fields=["waiting_since", "first_response_at", "status", "meta", "updated_at"])
-            enqueue_on_commit(deliver_message, message.pk)
+            later("deliver_message", message.pk)
             events.record_many(dict(kind="ticket.updated", ticket=ticket, data=ticket_data(ticket)),
                                dict(kind="message.created", ticket=ticket, message=message, public=True,
                                     data=message_data(message, stored)))
