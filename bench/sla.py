@@ -81,6 +81,51 @@ def child_ingest(mode: str, messages: int) -> dict:
     return {"rate": messages / elapsed, "cpu_ms": 1000 * cpu / messages}
 
 
+AB_MODES = {
+    # every in-transaction hook off: the bare ingest path
+    "no hooks at all": [],
+    # what ingest costs without the service-levels app (the surveys hook stays)
+    "without the SLA app": ["surveys.sinks.on_events"],
+    # the app with its policies and schedule (settings.HELPDESK_EVENT_HOOKS)
+    "SLA app, 3 policies": None,
+}
+
+
+def child_interleaved(messages: int, chunk: int = 50) -> dict:
+    """CPU per message of each mode in ONE process, in alternating chunks: whatever else the
+    machine is doing falls on every mode alike (separate runs on a shared machine drift by
+    tens of percent). Each mode has its own customers, so every mode meets the same mix of
+    new tickets and follow-ups."""
+    setup()
+    from django.conf import settings
+
+    from tickets import services
+    from tickets.channels import InboundMessage
+
+    policies()
+    full = list(settings.HELPDESK_EVENT_HOOKS)
+    channels = [("email", "user{}-{}@example.com"), ("sms", "+1{}{:06d}"), ("chat", "visitor-{}-{}")]
+
+    def make(mode_index: int, i: int):
+        customer = i // 5
+        channel, pattern = channels[customer % len(channels)]
+        external = f"bench-{mode_index}-{i - 1}" if i % 20 == 19 else f"bench-{mode_index}-{i}"
+        return InboundMessage(channel=channel, external_id=external, sender=pattern.format(mode_index + 4, customer),
+                              sender_name=f"Customer {customer}", subject="Order question",
+                              text=f"Message {i}: where is my order? " * 3)
+
+    cpu = dict.fromkeys(AB_MODES, 0.0)
+    for start in range(0, messages, chunk):
+        for index, (mode, hooks) in enumerate(AB_MODES.items()):
+            batch = [make(index, i) for i in range(start, min(start + chunk, messages))]
+            settings.HELPDESK_EVENT_HOOKS = full if hooks is None else hooks
+            started = time.process_time()
+            for msg in batch:
+                services.ingest(msg)
+            cpu[mode] += time.process_time() - started
+    return {mode: 1000 * seconds / messages for mode, seconds in cpu.items()}
+
+
 def seed_open_tickets(tickets: int):
     """`tickets` open tickets with metrics whose next deadline falls within the next day (a few
     already past), inserted in bulk, and the one sweep task enqueued for the earliest moment."""
@@ -180,6 +225,8 @@ def main():
         kind, *rest = args.child
         if kind == "ingest":
             print(json.dumps(child_ingest(rest[0], args.messages)))
+        elif kind == "interleaved":
+            print(json.dumps(child_interleaved(args.messages)))
         else:
             print(json.dumps(child_scale(args.tickets, args.repeat)))
         return

@@ -24,6 +24,7 @@ from service_levels.clock import Entry, Plan, compute
 from service_levels.models import TicketMetrics, Wakeup
 from tickets import plainsql
 from tickets.automated import AUTOMATED as AUTOMATED_META
+from tickets.events import wants
 from tickets.models import Customer, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 # Events that can move a ticket's clock or counters (sla.* and presence-like kinds cannot).
 TICKET_KINDS = {"ticket.created", "ticket.updated", "message.created", "message.status", "message.moved"}
 STATUS_KINDS = ("ticket.created", "ticket.updated")
+# Customer changes that can move a condition (their organisation) of their tickets' policies.
+CUSTOMER_KINDS = ("customer.merged", "customer.unmerged", "customer.updated")
 # Outbound messages a person did not write (tickets.automated): never a reply (README, "the
 # rules of the clock").
 
@@ -45,6 +48,7 @@ _LOCK = f"SELECT 1 FROM {METRICS} WHERE ticket_id = %s FOR UPDATE"  # noqa: S608
 SAVED_FIELDS = tuple(f.name for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
 
 
+@wants(*TICKET_KINDS, *CUSTOMER_KINDS)
 def on_events(events: list[Event]) -> None:
     by_ticket: dict[int, list[Event]] = {}
     extra: set[int] = set()
