@@ -83,12 +83,15 @@ _lock = threading.Lock()
 _VERSION = f"SELECT value FROM {ConfigVersion._meta.db_table} WHERE id = 1"  # noqa: S608
 
 
-def current() -> Config:
+def current(version: int | None = None) -> Config:
+    """The configuration; `version`: ConfigVersion's value when the caller read it already
+    (service_levels.metrics reads it with the wake-up moment, in one statement)."""
     global _cached
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSION)
-        row = cursor.fetchone()
-    version = row[0] if row else 0
+    if version is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_VERSION)
+            row = cursor.fetchone()
+        version = row[0] if row else 0
     with _lock:
         if _cached is None or _cached.version != version:
             _cached = _load(version)

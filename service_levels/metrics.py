@@ -7,8 +7,13 @@ on). For each ticket the events touch it recomputes the whole record from the ti
 
 Ingest is the hot path, so two changes skip the full read: a customer writing again while
 they already wait (only the message count moves: one UPDATE), and a new ticket (its whole
-timeline is in the events at hand). Both give exactly what the full computation gives; the
-reads are plain SQL (tickets.plainsql) for the same reason as ingest's own.
+timeline and the ticket's fields are in the events at hand: one read of the two one-row
+tables, one INSERT). Both give exactly what the full computation gives; the reads are plain
+SQL (tickets.plainsql) for the same reason as ingest's own.
+
+No savepoint on SQLite (the hook is marked `keeps_whole`): everything that can fail in Python
+is computed first, a ticket's record is its last write, and the only write before it (an
+earlier wake-up) is harmless alone: a sweep that finds nothing due just plans the next one.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from django.utils import timezone
 
 from service_levels import config
 from service_levels.clock import Entry, Plan, compute
-from service_levels.models import TicketMetrics, Wakeup
+from service_levels.models import ConfigVersion, TicketMetrics, Wakeup
 from tickets import plainsql
 from tickets.automated import AUTOMATED as AUTOMATED_META
 from tickets.events import wants
@@ -44,11 +49,15 @@ TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "cust
 _ORGANISATION = f"SELECT organisation FROM {Customer._meta.db_table} WHERE id = %s"  # noqa: S608
 _TAGS = f"SELECT tag_id FROM {Ticket.tags.through._meta.db_table} WHERE ticket_id = %s"  # noqa: S608
 _SHARE_WAKEUP = f"SELECT 1 FROM {Wakeup._meta.db_table} WHERE id = 1 FOR SHARE"  # noqa: S608
+# The two one-row tables a change reads, in one statement: the configuration's version and the
+# moment the next sweep is enqueued for.
+_SINGLETONS = (f"SELECT (SELECT value FROM {ConfigVersion._meta.db_table} WHERE id = 1), "  # noqa: S608
+               f"(SELECT at FROM {Wakeup._meta.db_table} WHERE id = 1)")
 _LOCK = f"SELECT 1 FROM {METRICS} WHERE ticket_id = %s FOR UPDATE"  # noqa: S608
 SAVED_FIELDS = tuple(f.name for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
 
 
-@wants(*TICKET_KINDS, *CUSTOMER_KINDS)
+@wants(*TICKET_KINDS, *CUSTOMER_KINDS, keeps_whole=True)
 def on_events(events: list[Event]) -> None:
     by_ticket: dict[int, list[Event]] = {}
     extra: set[int] = set()
@@ -91,11 +100,17 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     if connection.features.has_select_for_update and not new_ticket:
         with connection.cursor() as cursor:  # concurrent changes of one ticket take turns
             cursor.execute(_LOCK, [ticket_id])
+    with connection.cursor() as cursor:
+        cursor.execute(_SINGLETONS)
+        version, wakeup_at = cursor.fetchone()
+    wakeup_at = _datetime_from_db(wakeup_at)
     metrics = None if new_ticket else plainsql.select_one(TicketMetrics, "ticket_id = %s", [ticket_id])
-    rows = plainsql.select_values(Ticket, TICKET_FIELDS, "id = %s", [ticket_id])
-    if not rows:
-        return None
-    ticket = dict(zip(TICKET_FIELDS, rows[0], strict=True))
+    ticket = _created_ticket(batch) if new_ticket else None
+    if ticket is None:
+        rows = plainsql.select_values(Ticket, TICKET_FIELDS, "id = %s", [ticket_id])
+        if not rows:
+            return None
+        ticket = dict(zip(TICKET_FIELDS, rows[0], strict=True))
     exists = metrics is not None
     if new_ticket:
         log_entries = _append_statuses([], new_statuses)
@@ -107,7 +122,7 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
             log_entries = _append_statuses(list(metrics.status_log), new_statuses)
         messages = timeline(ticket_id)
     metrics = metrics or TicketMetrics(ticket_id=ticket_id)
-    plan = plan_for(ticket_id, ticket, new_ticket=new_ticket)
+    plan = plan_for(ticket_id, ticket, new_ticket=new_ticket, version=version)
     result = compute(ticket["created_at"], messages, [(datetime.fromisoformat(at), status) for at, status in log_entries], plan)
     previous_targets = metrics.targets or []
     for name, value in result.items():
@@ -115,13 +130,33 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     metrics.status_log = log_entries
     metrics.policy_id, metrics.policy_name = plan.policy_id, plan.policy_name
     metrics.next_check_at = next_check(result["targets"], timezone.now(), previous_targets)
+    if metrics.next_check_at and not rebuild:
+        wake_by(metrics.next_check_at, known=wakeup_at)
+    # Last: the record is the write that must not be half-done (see the module's docstring).
     if exists:
         plainsql.update(metrics, SAVED_FIELDS)
     else:
         plainsql.insert(metrics)
-    if metrics.next_check_at and not rebuild:
-        wake_by(metrics.next_check_at)
     return metrics
+
+
+def _datetime_from_db(value):
+    """A raw column value as the ORM gives a DateTimeField (SQLite stores text)."""
+    column = Wakeup._meta.get_field("at").get_col(Wakeup._meta.db_table)
+    for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        value = converter(value, column, connection)
+    return value
+
+
+def _created_ticket(batch: list[Event]) -> dict | None:
+    """The new ticket's fields as its ticket.created event carries them (None for events
+    written before they carried its creation time)."""
+    data = next((e.data for e in batch if e.kind == "ticket.created"), None) or {}
+    if not data.get("created_at"):
+        return None
+    return {"created_at": datetime.fromisoformat(data["created_at"]), "status": data["status"],
+            "priority": data["priority"], "team_id": data["team"], "channel": data["channel"],
+            "customer_id": data["customer"]}
 
 
 def _append_statuses(entries: list, new_statuses) -> list:
@@ -136,8 +171,8 @@ def _entry_of(data: dict) -> Entry:
     return Entry(datetime.fromisoformat(data["created_at"]), "inbound", data["status"], by_agent=False)
 
 
-def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False) -> Plan:
-    current = config.current()
+def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False, version: int | None = None) -> Plan:
+    current = config.current(version)
     tag_ids = []
     if current.uses_tags and not new_ticket:  # a new ticket has no tags yet
         with connection.cursor() as cursor:
@@ -192,25 +227,26 @@ def next_check(targets: list[dict], now, previous: list[dict] = ()) -> datetime 
     return min((datetime.fromisoformat(m) for _key, m in moments if datetime.fromisoformat(m) > now), default=None)
 
 
-def wake_by(moment: datetime) -> None:
+def wake_by(moment: datetime, known: datetime | None | bool = False) -> None:
     """Make sure a sweep runs by `moment`: enqueue one only when the next sweep already
-    enqueued is later (or none is), which most changes are not."""
+    enqueued is later (or none is), which most changes are not. `known`: Wakeup.at as the
+    caller read it in this transaction (SQLite: nobody else writes until we commit)."""
     if connection.features.has_select_for_update:
         # A shared lock: changes do not wait for each other, but a sweep that is about to
         # decide the next wake-up (FOR UPDATE) waits for them, so none is missed.
         with connection.cursor() as cursor:
             cursor.execute(_SHARE_WAKEUP)
-    wakeup = plainsql.select_one(Wakeup, "id = 1", [])
-    if wakeup is not None and wakeup.at is not None and wakeup.at <= moment:
+        known = False  # read it again under the lock
+    if known is False:
+        wakeup = plainsql.select_one(Wakeup, "id = 1", [])
+        known = wakeup.at if wakeup is not None else None
+    if known is not None and known <= moment:
         return
     from service_levels.tasks import sweep
     from tickets.queueing import enqueue_on_commit
 
-    if wakeup is None:
+    if not Wakeup.objects.filter(id=1).update(at=moment):
         Wakeup.objects.update_or_create(id=1, defaults={"at": moment})
-    else:
-        wakeup.at = moment
-        plainsql.update(wakeup, ("at",))
     enqueue_on_commit(sweep.using(run_after=moment))
 
 

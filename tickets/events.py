@@ -105,12 +105,19 @@ def _sinks():
     return [import_string(path) for path in getattr(settings, "HELPDESK_EVENT_SINKS", ())]
 
 
-def wants(*kinds: str):
+def wants(*kinds: str, keeps_whole: bool = False):
     """Mark a HELPDESK_EVENT_HOOKS callable with the event kinds it reads: it is then called
     only for changes that recorded one of them, so it costs nothing (no savepoint, no Event
-    objects) for all the others. A hook without the mark gets every change."""
+    objects) for all the others. A hook without the mark gets every change.
+
+    `keeps_whole=True`: the hook never leaves half its work behind by itself (each write is
+    one statement, done after everything that can fail in Python, or a block in its own
+    transaction.atomic(), and any write before the last is harmless alone). Where a failed
+    statement leaves the transaction usable (SQLite) such a hook runs without the savepoint;
+    on PostgreSQL a failed statement aborts the transaction, so every hook gets one."""
     def mark(hook):
         hook.event_kinds = frozenset(kinds)
+        hook.keeps_whole = keeps_whole
         return hook
 
     return mark
@@ -134,10 +141,10 @@ def _hooks() -> list[tuple[Callable, frozenset | None]]:
 
 
 def _run_hooks(rows: list[tuple]) -> None:
-    """The hooks that want one of these kinds, all in ONE savepoint (on SQLite a savepoint is a
-    statement journal per write: one per hook was most of the hooks' cost on ingest). When one
-    fails, the savepoint undoes them all, and each is run again in a savepoint of its own, so
-    one broken hook never costs the others their work."""
+    """The hooks that want one of these kinds. Those that need a savepoint share ONE (a
+    savepoint is two more statements per change: one per hook was a large part of the hooks'
+    cost on ingest). When one of them fails, the savepoint undoes them all, and each is run
+    again in a savepoint of its own, so one broken hook never costs the others their work."""
     hooks = _hooks()
     if not hooks:
         return
@@ -146,9 +153,20 @@ def _run_hooks(rows: list[tuple]) -> None:
     if not chosen:
         return
     batch = [_event(row) for row in rows]
-    if _attempt(chosen, batch, report=len(chosen) == 1) or len(chosen) == 1:
-        return
+    statement_safe = connection.vendor == "sqlite"  # a failed statement is undone alone there
+    guarded = []
     for hook in chosen:
+        if statement_safe and getattr(hook, "keeps_whole", False):
+            try:
+                hook(batch)
+            except Exception:
+                log.exception("event hook %s failed on events %s", getattr(hook, "__qualname__", hook),
+                              [e.seq for e in batch])
+        else:
+            guarded.append(hook)
+    if not guarded or _attempt(guarded, batch, report=len(guarded) == 1) or len(guarded) == 1:
+        return
+    for hook in guarded:
         _attempt([hook], batch, report=True)
 
 
