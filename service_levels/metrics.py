@@ -45,7 +45,7 @@ CUSTOMER_KINDS = ("customer.merged", "customer.unmerged", "customer.updated")
 METRICS = TicketMetrics._meta.db_table
 _STILL_WAITING = (f"UPDATE {METRICS} SET customer_messages = customer_messages + 1, updated_at = %s "  # noqa: S608
                   "WHERE ticket_id = %s AND awaiting_since IS NOT NULL")
-TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "customer_id")
+TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "customer_id", "inbox")
 _ORGANISATION = f"SELECT organisation FROM {Customer._meta.db_table} WHERE id = %s"  # noqa: S608
 _TAGS = f"SELECT tag_id FROM {Ticket.tags.through._meta.db_table} WHERE ticket_id = %s"  # noqa: S608
 _SHARE_WAKEUP = f"SELECT 1 FROM {Wakeup._meta.db_table} WHERE id = 1 FOR SHARE"  # noqa: S608
@@ -156,7 +156,7 @@ def _created_ticket(batch: list[Event]) -> dict | None:
         return None
     return {"created_at": datetime.fromisoformat(data["created_at"]), "status": data["status"],
             "priority": data["priority"], "team_id": data["team"], "channel": data["channel"],
-            "customer_id": data["customer"]}
+            "customer_id": data["customer"], "inbox": data.get("inbox") or ""}
 
 
 def _append_statuses(entries: list, new_statuses) -> list:
@@ -185,7 +185,7 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False, version:
             organisation = cursor.fetchone()[0]
     try:
         return current.plan_for(channel=ticket["channel"], priority=ticket["priority"], team_id=ticket["team_id"],
-                                tag_ids=tag_ids, organisation=organisation)
+                                tag_ids=tag_ids, organisation=organisation, inbox=ticket.get("inbox") or "")
     except config.PolicyError as error:
         # Bad configuration never stops the change: this ticket has no clock until it is fixed.
         log.warning("ticket %s has no SLA clock: %s", ticket_id, error)

@@ -24,6 +24,9 @@ class Schedule(models.Model):
     is_default = models.BooleanField(_("default schedule"), default=False)
     # A team works its own hours; a ticket of that team uses them unless its policy names one.
     teams = models.ManyToManyField(Team, blank=True, related_name="+", verbose_name=_("teams"))
+    # Inboxes working these hours, by the key tickets record (Ticket.inbox, e.g.
+    # "email:support@x.test"; routing's Inbox rows name them). Before the team's schedule.
+    inboxes = models.JSONField(_("inboxes"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
