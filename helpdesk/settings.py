@@ -262,6 +262,9 @@ HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
 # Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics;
 # surveys scheduled on a solve, cancelled on a reopen: no extra query per commit).
 HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events"]
+# Extra orders of the console's queue (?sort=<key>), offered by apps: key -> dotted path of a
+# callable(tickets queryset, limit) -> ticket ids, with a `label` (service_levels adds one).
+HELPDESK_QUEUE_ORDERS = {}
 # Called in ingest before threading; may consume a message (a survey answer). See tickets/services/inbound.py.
 HELPDESK_INBOUND_HOOKS = ["surveys.inbound.intercept"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
@@ -401,6 +404,9 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
 # --- Service levels (service_levels; README "Service levels") -------------------------------
 # Per-ticket metrics are written in the transaction of each change (an event hook).
 HELPDESK_EVENT_HOOKS = [*HELPDESK_EVENT_HOOKS, "service_levels.metrics.on_events"]
+# The main queue's orders besides its own (longest waiting first): key -> callable(tickets, limit)
+# returning ticket ids, with a `label`.
+HELPDESK_QUEUE_ORDERS = {**HELPDESK_QUEUE_ORDERS, "deadline": "service_levels.queue.by_next_deadline"}
 # --- Routing and automation (routing/; README "Routing and automation") -------------------------
 # After each commit the routing sink asks the worker for a pass (rules, inbox teams, assignment).
 HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
