@@ -150,3 +150,25 @@ def test_the_main_queue_sorts_by_next_deadline_in_a_constant_number_of_queries(c
     many, response = queries_of(console, "/console/?sort=deadline")
     assert many == few and len(response.context["tickets"]) == 44
     assert response.context["tickets"][0].pk == first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_has_a_schedule_policies_and_tickets_with_badges(client):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from service_levels.models import TicketMetrics
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_service_levels", stdout=StringIO())  # again: nothing doubles
+    assert Schedule.objects.get().is_default and Schedule.objects.get().name == "Office hours"
+    assert list(Policy.objects.values_list("name", flat=True)) == ["Urgent", "Messaging", "Standard"]
+    metrics = TicketMetrics.objects.filter(next_due_at__isnull=False)
+    assert metrics.count() >= 5 and {m.policy_name for m in metrics} == {"Messaging", "Standard"}
+    alice = get_user_model().objects.get(username="alice")
+    client.force_login(alice)
+    assert client.get("/console/sla/settings/").status_code == 200  # alice leads the demo team
+    ids = ",".join(str(m.ticket_id) for m in metrics)
+    assert len(client.get(f"/console/sla/badges/?ids={ids}").json()["badges"]) == metrics.count()

@@ -79,6 +79,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present.")
             return
         self._ensure_users()
+        if apps.is_installed("service_levels"):  # a schedule and policies: the demo tickets get SLA badges
+            call_command("seed_service_levels", verbosity=options.get("verbosity", 1))
         for title, shortcut, body in CANNED:
             CannedResponse.objects.get_or_create(shortcut=shortcut, defaults={"title": title, "body": body})
         start = timezone.now() - timedelta(hours=6)
