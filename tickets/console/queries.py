@@ -103,7 +103,8 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE, order: str = "") -> 
         ids = list(Ticket.objects.filter(where, status=Ticket.Status.SOLVED).order_by("-updated_at")
                    .values_list("pk", flat=True)[:limit])
     elif order and (sort := queue_orders().get(order)):
-        ids = sort(Ticket.objects.extra(where=[ACTIVE_SQL]).filter(where), limit)  # noqa: S610 - constant SQL
+        # A plain filter (the literal ACTIVE_SQL names the table, which breaks in a subquery).
+        ids = sort(Ticket.objects.filter(where, status__in=ACTIVE), limit)
     else:
         active = Ticket.objects.extra(where=[ACTIVE_SQL]).filter(where)  # noqa: S610 - constant SQL
         waiting = list(active.filter(waiting_since__isnull=False).order_by("waiting_since", "updated_at")
