@@ -97,17 +97,21 @@ class BusinessHours:
         return sum(b - a for a, b in self._spans(start.timestamp(), end.timestamp()))
 
     def add(self, start: datetime, seconds: float) -> datetime:
-        """The moment at which `seconds` of open time have passed since `start`."""
+        """The moment at which `seconds` of open time have passed since `start`: walks the
+        (cached) open spans day by day from the local day before `start`."""
         if seconds <= 0:
             return start
-        remaining, window = float(seconds), 7 * DAY
-        t = start.timestamp()
-        for _ in range(HORIZON_DAYS // 7 + 1):
-            for a, b in self._spans(t, t + window):
-                if remaining <= b - a:
-                    return _utc(a + remaining)
-                remaining -= b - a
-            t += window
+        remaining, t = float(seconds), start.timestamp()
+        day = math.floor((t + self._offset(t)) / DAY) - 1
+        for _ in range(HORIZON_DAYS + 2):
+            for a, b in self._day(day):
+                lo = max(a, t)
+                if b > lo:
+                    if remaining <= b - lo:
+                        return _utc(lo + remaining)
+                    remaining -= b - lo
+                    t = b  # a night shift's two days touch: never count a moment twice
+            day += 1
         raise NeverOpen("the schedule is not open that long within the next two years")
 
     def next_open(self, at: datetime) -> datetime | None:

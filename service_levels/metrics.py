@@ -176,10 +176,18 @@ def _instance(ticket_id: int, values: dict) -> TicketMetrics:
     return metrics
 
 
+_WAKEUP_AT = None  # (column, converters) of Wakeup.at, found once
+
+
 def _datetime_from_db(value):
     """A raw column value as the ORM gives a DateTimeField (SQLite stores text)."""
-    column = Wakeup._meta.get_field("at").get_col(Wakeup._meta.db_table)
-    for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+    global _WAKEUP_AT
+    if _WAKEUP_AT is None or _WAKEUP_AT[2] != connection.vendor:
+        column = Wakeup._meta.get_field("at").get_col(Wakeup._meta.db_table)
+        _WAKEUP_AT = (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection),
+                      connection.vendor)
+    column, converters, _vendor = _WAKEUP_AT
+    for converter in converters:
         value = converter(value, column, connection)
     return value
 
