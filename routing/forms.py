@@ -110,13 +110,14 @@ class RuleForm(forms.ModelForm):
 class TeamRoutingForm(forms.ModelForm):
     class Meta:
         model = TeamRouting
-        fields = ["mode"]
+        fields = ["mode", "release_when_offline"]
 
 
 class InboxForm(forms.ModelForm):
     class Meta:
         model = Inbox
-        fields = ["key", "name", "team"]
+        fields = ["key", "name", "team", "out_of_hours_reply"]
+        widgets = {"out_of_hours_reply": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
 
 def parse_channel_capacity(text: str) -> dict:

@@ -63,12 +63,12 @@ def settings_page(request):
         _save_settings(request)
         return redirect("routing:settings")
     teams = list(Team.objects.all())
-    modes = {t.team_id: t.mode for t in TeamRouting.objects.all()}
+    modes = {t.team_id: (t.mode, t.release_when_offline) for t in TeamRouting.objects.all()}
     agents = queries.agents()
     statuses = AgentStatus.objects.in_bulk([a.pk for a in agents], field_name="user_id")
     now = availability.effective([a.pk for a in agents])
     return render(request, "routing/settings.html", {
-        "teams": [(t, modes.get(t.pk, TeamRouting.Mode.OFF)) for t in teams], "modes": TeamRouting.Mode.choices,
+        "teams": [(t, *modes.get(t.pk, (TeamRouting.Mode.OFF, False))) for t in teams], "modes": TeamRouting.Mode.choices,
         "agents": [(a, statuses.get(a.pk), now.get(a.pk)) for a in agents],
         "inboxes": Inbox.objects.select_related("team"), "inbox_form": forms.InboxForm(),
         "rules": Rule.objects.all(),
