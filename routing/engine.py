@@ -41,8 +41,9 @@ def locked_state() -> RoutingState:
 
 
 def is_configured() -> bool:
-    return (Rule.objects.filter(is_active=True).exists() or Inbox.objects.filter(team__isnull=False).exists()
-            or TeamRouting.objects.exclude(mode=TeamRouting.Mode.OFF).exists())
+    return (Rule.objects.filter(is_active=True).exists()
+            or Inbox.objects.filter(Q(team__isnull=False) | ~Q(out_of_hours_reply="")).exists()
+            or TeamRouting.objects.filter(~Q(mode=TeamRouting.Mode.OFF) | Q(release_when_offline=True)).exists())
 
 
 def start_from_now_if_idle() -> None:
