@@ -171,7 +171,7 @@ class MacroForm(forms.ModelForm):
         unknown = sorted({m.group(1) for m in _ANY_PLACEHOLDER.finditer(reply)} - PLACEHOLDERS)
         if unknown:
             raise ValidationError(_("Unknown placeholder %(p)s; use %(known)s.") % {
-                "p": ", ".join("{%s}" % u for u in unknown), "known": ", ".join("{%s}" % p for p in sorted(PLACEHOLDERS))})
+                "p": ", ".join("{" + u + "}" for u in unknown), "known": ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))})
         return reply
 
     def clean(self):
