@@ -125,7 +125,7 @@ class Macro(models.Model):
                               related_name="+", help_text=_("Empty: shared (or the team's)."))
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     shortcut = models.CharField(_("keyboard shortcut"), max_length=1, blank=True,
-                                help_text=_("One digit: Alt+<digit> applies it on a ticket."))
+                                help_text=_("One digit from 1 to 9: Alt and that digit apply it on a ticket."))
     reply = models.TextField(_("reply"), blank=True, help_text=_("Placeholders: {customer_name}, "
                              "{customer_first_name}, {agent_name}, {ticket_id}, {ticket_subject}"))
     status = models.CharField(_("status"), max_length=16, choices=Ticket.Status, blank=True)
