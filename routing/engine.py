@@ -92,6 +92,7 @@ def _handle(rows: list[Event], depth: dict) -> int:
     active = list(Rule.objects.filter(is_active=True))
     inboxes = {i.key: i for i in Inbox.objects.select_related("team")}
     labels = {rules.rule_actor(r).label: r.pk for r in active}
+    by_seq = {e.seq: e for e in rows}
     fired = 0
     for event in rows:
         ticket = tickets.get(event.ticket_id)
@@ -103,6 +104,7 @@ def _handle(rows: list[Event], depth: dict) -> int:
             autoreply.maybe_send(ticket, _inbox_of(ticket, inboxes), event.message_id, event.created_at)
         if trigger == Rule.Trigger.CREATED:
             depth["created", ticket.pk] = event.seq
+            text = _first_text(by_seq.get(event.seq + 1), ticket.pk)
         elif trigger == Rule.Trigger.CUSTOMER_REPLIED and depth.get(("created", ticket.pk)) == event.seq - 1:
             continue  # the first message of a new ticket: recorded with it, part of "created"
         if trigger is None:
@@ -129,6 +131,15 @@ def _handle(rows: list[Event], depth: dict) -> int:
                     break
         tickets[ticket.pk] = ticket
     return fired
+
+
+def _first_text(event: Event | None, ticket_id: int) -> str:
+    """The text of a new ticket's first message when its event is in the batch (recorded right
+    after ticket.created): no query for body conditions."""
+    if (event is not None and event.ticket_id == ticket_id and event.kind == "message.created"
+            and (event.data or {}).get("direction") == Message.Direction.INBOUND):
+        return event.data.get("text", "")
+    return ""
 
 
 class _LazyText(rules.Facts):

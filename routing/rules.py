@@ -174,34 +174,63 @@ class Facts:
         return set(self.ticket.tags.values_list("name", flat=True))
 
     def value(self, name: str):
-        t = self.ticket
-        return {"channel": lambda: t.channel, "inbox": lambda: t.inbox, "subject": lambda: t.subject,
-                "body": lambda: self.text, "organisation": lambda: self.organisation,
-                "priority": lambda: t.priority, "status": lambda: t.status,
-                "language": lambda: (t.meta or {}).get("language", ""),
-                "business_hours": lambda: self.business_hours}[name]()
+        return _GETTERS[name](self)
+
+    def lowered(self, name: str) -> str:
+        """The value as text, lower-case, computed once per fact: fifty rules testing the
+        subject lower it once."""
+        cache = self.__dict__.setdefault("_lowered", {})
+        if name not in cache:
+            cache[name] = str(self.value(name)).lower()
+        return cache[name]
+
+
+_GETTERS = {
+    "channel": lambda f: f.ticket.channel, "inbox": lambda f: f.ticket.inbox, "subject": lambda f: f.ticket.subject,
+    "body": lambda f: f.text, "organisation": lambda f: f.organisation, "priority": lambda f: f.ticket.priority,
+    "status": lambda f: f.ticket.status, "language": lambda f: (f.ticket.meta or {}).get("language", ""),
+    "business_hours": lambda f: f.business_hours,
+}
 
 
 def holds(condition: dict, facts: Facts) -> bool:
+    return compile_condition(condition)(facts)
+
+
+def compile_condition(condition: dict):
+    """One condition as a function of the facts, its operand prepared once."""
     fld, op, want = condition["field"], condition["op"], condition["value"]
     if fld == "tag":
-        return (want.lower() in facts.tags) == (op == "has")
-    have = facts.value(fld)
-    if op == "is":
-        return str(have).lower() == str(want).lower()
-    if op == "is_not":
-        return str(have).lower() != str(want).lower()
+        tag, has = str(want).lower(), op == "has"
+        return lambda f: (tag in f.tags) == has
+    if fld not in _GETTERS:
+        raise ValueError(f"unknown field {fld!r}")
     if op == "at_least":
-        return int(have) >= int(want)
+        floor, get = int(want), _GETTERS[fld]
+        return lambda f: int(get(f)) >= floor
+    text = str(want).lower()
+    if op == "is":
+        return lambda f: f.lowered(fld) == text
+    if op == "is_not":
+        return lambda f: f.lowered(fld) != text
     if op == "contains":
-        return str(want).lower() in str(have).lower()
+        return lambda f: text in f.lowered(fld)
     if op == "not_contains":
-        return str(want).lower() not in str(have).lower()
+        return lambda f: text not in f.lowered(fld)
     raise ValueError(f"unknown operator {op!r}")
 
 
+def compiled(rule: Rule) -> tuple:
+    """The rule's conditions compiled, kept on the rule object: a routing pass loads the rules
+    once per batch and tests them against every event of it (an edited rule is a new object)."""
+    checks = rule.__dict__.get("_checks")
+    if checks is None:
+        checks = rule.__dict__["_checks"] = tuple(compile_condition(c) for c in rule.conditions)
+    return checks
+
+
 def matches(rule: Rule, facts: Facts) -> bool:
-    return all(holds(c, facts) for c in rule.conditions)
+    return all(check(facts) for check in compiled(rule))
 
 
 def rule_actor(rule: Rule) -> Actor:
