@@ -413,3 +413,9 @@ HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
 HELPDESK_ROUTING_AWAY_AFTER_SECONDS = int(env("HELPDESK_ROUTING_AWAY_AFTER_SECONDS", "900"))
 HELPDESK_ROUTING_SWEEP_SECONDS = int(env("HELPDESK_ROUTING_SWEEP_SECONDS", "60"))
 HELPDESK_ROUTING_AUTO_CLOSE_DAYS = int(env("HELPDESK_ROUTING_AUTO_CLOSE_DAYS", "0"))
+# The chat widget's "we're online" follows the online agents of the chat inbox's team.
+LIVECHAT_ONLINE_CHECK = "routing.availability.chat_online"
+# The queue sidebar labels inbox views by the names routing gives them.
+HELPDESK_INBOX_NAMES = "routing.inboxes.names"
+# The languages a ticket's language is guessed among (tickets.language); hints may name others.
+HELPDESK_LANGUAGES = tuple(x.strip() for x in env("HELPDESK_LANGUAGES", "en,de,fr,es").split(",") if x.strip())

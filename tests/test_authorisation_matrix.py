@@ -138,6 +138,11 @@ ROUTES = {
     "GET console/routing/": Row(CONSOLE_PERMISSION),
     "GET console/routing/rules/new/": Row(CONSOLE_PERMISSION),
     "GET console/routing/rules/<int:pk>/": Row(CONSOLE_PERMISSION, pk="rule"),
+    "GET console/routing/macros/": Row(CONSOLE),
+    "GET console/routing/macros/new/": Row(CONSOLE),
+    # The world's macro is shared: editing it is a team lead's (routing.change_macro).
+    "GET console/routing/macros/<int:pk>/": Row(CONSOLE_PERMISSION, pk="macro"),
+    "POST console/routing/macros/<int:pk>/delete/": Row(CONSOLE_PERMISSION, pk="macro"),
     "GET console/routing/tickets/<int:pk>/macros/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
     "POST console/routing/tickets/<int:pk>/macros/<int:macro_id>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket",
                                                                       macro_id="macro"),

@@ -134,6 +134,12 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
     return [rows[pk] for pk in ids if pk in rows]
 
 
+def inbox_names() -> dict[str, str]:
+    """{inbox key: display name} from the function HELPDESK_INBOX_NAMES names (none: {})."""
+    path = getattr(settings, "HELPDESK_INBOX_NAMES", "")
+    return import_string(path)() if path else {}
+
+
 def queue_views(user) -> list[QueueView]:
     """Every view with its count: one GROUP BY over the active tickets (read from
     ticket_counts_idx alone), a count of the solved ones, and the team names."""
@@ -160,9 +166,12 @@ def queue_views(user) -> list[QueueView]:
     views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
               if key.startswith("channel:")]
     views += [QueueView(f"team:{team.pk}", team.name, counts[f"team:{team.pk}"]) for team in Team.objects.all()]
-    # One view per inbox tickets came in through, labelled by its key (routing/ names them).
-    views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
-              if key.startswith("inbox:")]
+    # One view per inbox tickets came in through, labelled by its name where an app names
+    # inboxes (HELPDESK_INBOX_NAMES: routing), else by its key; sorted by label.
+    names = inbox_names()
+    inboxes = [QueueView(key, names.get(key[6:]) or key.partition(":")[2], n) for key, n in counts.items()
+               if key.startswith("inbox:")]
+    views += sorted(inboxes, key=lambda v: (v.label.lower(), v.key))
     return views
 
 
