@@ -152,9 +152,9 @@ def build(size: int, path: Path) -> None:
             "agent_touches": replies, "targets": json.dumps(targets), "status_log": "[]", "updated_at": dt(NOW)})
         if rand.random() < 0.3:
             batch["g"].append({"ticket_id": tid, "tag_id": rand.choice(tags)})
-        if done and rand.random() < 0.32:
+        if done and rand.random() < 0.75:  # ~30 responses per 100 tickets, as the dataset
             sent = solved_at + timedelta(hours=1)
-            rated = rand.random() < 0.35 and sent < NOW
+            rated = rand.random() < 0.42 and sent < NOW
             totals["surveys"] += 1
             totals["answered"] += rated
             batch["s"].append({"ticket_id": tid, "customer_id": customer, "channel": channel,

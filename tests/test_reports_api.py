@@ -102,6 +102,8 @@ def test_bad_parameters_are_422_naming_the_parameter(api):
     ({"period": "custom"}, "start", "A custom period needs start and end dates (YYYY-MM-DD)."),
     ({"period": "custom", "start": "2025-01-01", "end": "2026-06-01"}, "end", "A period is at most 366 days."),
     ({"team": "sales"}, "team", "team must be a number (an id)."),
+    ({"agent": str(2**70)}, "agent", "agent must be a number (an id)."),
+    ({"period": "custom", "start": "0001-01-01", "end": "0001-01-02"}, "start", "Dates must be between 1970 and 9000."),
     ({"priority": "7"}, "priority", "priority must be 0 (low) to 3 (urgent)."),
     ({"bucket": "hour"}, "bucket", "bucket must be day, week or month."),
     ({"by": "colour"}, "by", "by must be one of channel, inbox, team, agent, tag, priority."),
