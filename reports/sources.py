@@ -18,7 +18,7 @@ import json
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from service_levels.models import TicketMetrics
 from surveys.models import Survey
@@ -65,18 +65,18 @@ DIMENSIONS = ("channel", "inbox", "team", "priority", "agent")
 JSON_VALUES = {"next_replies", "targets"}
 
 
-def rows(q, source: str, values=(), dims=DIMENSIONS) -> list[dict]:
+def rows(q, source: str, values=(), dims=DIMENSIONS, *, dated: bool = True) -> list[dict]:
     """Rows of `source` dated in the query's period, oldest first, with the breakdown keys in
     `dims` (a summary needs none: no join) and the per-ticket `values`."""
     model, prefix, at, agent = SOURCES[source]
-    columns = {"ticket": "ticket_id" if prefix else "id", "at": at}
+    columns = {"ticket": "ticket_id" if prefix else "id", **({"at": at} if dated else {})}
     paths = {"channel": f"{prefix}channel", "inbox": f"{prefix}inbox", "team": f"{prefix}team_id",
              "priority": f"{prefix}priority", "agent": agent}
     columns.update({dim: paths[dim] for dim in dims})
     columns.update({name: name for name in values})
     found = (model.objects.filter(scope(q, source), **{f"{at}__gte": q.period.start, f"{at}__lt": q.period.end})
              .order_by(at).values_list(*columns.values()))
-    return fetch(found, list(columns), datetimes=("at",), jsons=JSON_VALUES.intersection(columns))
+    return fetch(found, list(columns), datetimes=("at",) if dated else (), jsons=JSON_VALUES.intersection(columns))
 
 
 def fetch(queryset, names: list[str], *, datetimes=(), jsons=()) -> list[dict]:
@@ -113,22 +113,30 @@ def tags_of(ticket_ids) -> dict[int, list[int]]:
     return out
 
 
-def backlog_inputs(q) -> tuple[int, dict[int, tuple]]:
-    """What the backlog at any moment since the period start is computed from, reading only
-    the tickets created or solved since then (plus one count of the unsolved ones):
-    (unsolved now, {ticket id: (created_at, solved_at or None, unsolved now)})."""
-    start = q.period.start
-    unsolved_now = Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).count()
-    found = {}
-    created = (Ticket.objects.filter(scope(q, "created"), created_at__gte=start)
-               .values_list("id", "created_at", "sla_metrics__solved_at", "status"))
-    solved = (TicketMetrics.objects.filter(scope(q, "solved"), solved_at__gte=start)
-              .values_list("ticket_id", "ticket__created_at", "solved_at", "ticket__status"))
-    names = ["id", "created_at", "solved_at", "status"]
-    for query in (created, solved):
-        for row in fetch(query, names, datetimes=("created_at", "solved_at")):
-            found[row["id"]] = (row["created_at"], row["solved_at"], row["status"] in Ticket.ACTIVE_STATUSES)
-    return unsolved_now, found
+def bucket_counts(q, source: str, edges: list, *, until_end: bool = True, by_active: bool = False) -> dict:
+    """Rows of `source` dated from the period start, counted per bucket in the database (no row
+    comes back): {bucket index: count}, or {(bucket index, unsolved now?): count} with
+    `by_active`. Bucket i holds the rows dated before edges[i] (and not before edges[i-1]);
+    len(edges) holds the rest (only without `until_end`)."""
+    model, prefix, at, _agent = SOURCES[source]
+    bucket = Case(*[When(**{f"{at}__lt": edge}, then=Value(i)) for i, edge in enumerate(edges)],
+                  default=Value(len(edges)), output_field=IntegerField())
+    rows = model.objects.filter(scope(q, source), **{f"{at}__gte": q.period.start})
+    if until_end:
+        rows = rows.filter(**{f"{at}__lt": q.period.end})
+    keys = ["b"]
+    if by_active:
+        rows = rows.annotate(active=Case(When(**{f"{prefix}status__in": Ticket.ACTIVE_STATUSES}, then=Value(1)),
+                                         default=Value(0), output_field=IntegerField()))
+        keys.append("active")
+    counted = rows.annotate(b=bucket).values(*keys).annotate(n=Count("pk")).order_by().values_list(*keys, "n")
+    if by_active:
+        return {(b, bool(active)): n for b, active, n in counted}
+    return dict(counted)
+
+
+def unsolved_now(q) -> int:
+    return Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).count()
 
 
 def backlog_tickets(q, moment) -> list[dict]:
