@@ -53,6 +53,7 @@ class Figure:
     values: tuple = ()  # the columns the source must read
     # row -> the per-ticket values that made the figure (drill columns), or None: not in it.
     extract: Callable[[dict], list[dict] | dict | None] | None = None
+    detail: tuple = ()  # more columns, read for a drill-down only (extract uses them when there)
 
 
 def _duration(calendar: str, business: str):
@@ -69,9 +70,14 @@ def _next_replies(row):
 
 
 def _targets(row):
-    out = [{"target": t["kind"], "state": t["state"], "target_minutes": t.get("minutes"),
-            "business": t.get("business"), "elapsed_seconds": t.get("elapsed"), "over_seconds": t.get("over")}
-           for t in (row["targets"] or []) if t.get("state") in ("achieved", "breached")]
+    """Each settled target (TicketMetrics.sla_outcomes); in a drill-down, with its figures."""
+    if "targets" in row:
+        out = [{"target": t["kind"], "state": t["state"], "target_minutes": t.get("minutes"),
+                "business": t.get("business"), "elapsed_seconds": t.get("elapsed"), "over_seconds": t.get("over")}
+               for t in (row["targets"] or []) if t.get("state") in ("achieved", "breached")]
+    else:
+        out = [dict(zip(("target", "state"), outcome.split(":", 1), strict=True))
+               for outcome in (row["sla_outcomes"] or "").split()]
     return out or None
 
 
@@ -85,7 +91,7 @@ FIGURES = {f.name: f for f in [
     Figure("full_resolution_time", "solved", "duration",
            ("full_resolution_seconds", "full_resolution_business_seconds"),
            _duration("full_resolution_seconds", "full_resolution_business_seconds")),
-    Figure("sla_achievement", "solved", "sla", ("targets",), _targets),
+    Figure("sla_achievement", "solved", "sla", ("sla_outcomes",), _targets, detail=("targets",)),
     Figure("reopen_rate", "solved", "rate", ("reopens",),
            lambda r: {"reopens": r["reopens"], "counted": r["reopens"] > 0}),
     Figure("one_touch_rate", "solved", "rate", ("public_replies",),
@@ -114,13 +120,13 @@ class _Loader:
     """Reads each source once per report (summary reads every figure from four queries), with
     the breakdown keys asked for only (a summary or a series needs none)."""
 
-    def __init__(self, q, dims=(), dated=True):
-        self.q, self.dims, self.dated, self.cache = q, tuple(dims), dated, {}
+    def __init__(self, q, dims=(), dated=True, detail=False):
+        self.q, self.dims, self.dated, self.detail, self.cache = q, tuple(dims), dated, detail, {}
 
     def rows(self, source: str, only: Figure | None = None) -> list[dict]:
         if source not in self.cache:
             figs = [only] if only is not None else [f for f in FIGURES.values() if f.source == source]
-            wanted = sorted({v for f in figs for v in f.values})
+            wanted = sorted({v for f in figs for v in (*f.values, *(f.detail if self.detail else ()))})
             self.cache[source] = sources.rows(self.q, source, wanted, self.dims, dated=self.dated)
         return self.cache[source]
 
@@ -225,7 +231,7 @@ def drill(q, name: str, bucket=None, key=None, by: str | None = None) -> list[di
         items = [(r, {"status": r.pop("status"), "solved_at": _iso(r.pop("solved_at"))})
                  for r in sources.backlog_tickets(q, moment)]
     else:
-        items = _items(fig, _Loader(q, sources.DIMENSIONS).rows(fig.source, fig))
+        items = _items(fig, _Loader(q, sources.DIMENSIONS, detail=True).rows(fig.source, fig))
         if bucket is not None:
             start = _bucket_moment(bucket, q)
             end = next_bucket(start, q.period.bucket)

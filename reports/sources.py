@@ -35,13 +35,6 @@ SOURCES = {
     "rated": (Survey, "ticket__", "answered_at", "agent_id"),
     "surveyed": (Survey, "ticket__", "sent_at", "ticket__sla_metrics__first_reply_by_id"),
 }
-# Per-ticket values each source can add to its rows (only what a figure asks for is read).
-VALUES = {
-    "solved": ("first_reply_seconds", "first_reply_business_seconds", "next_replies", "full_resolution_seconds",
-               "full_resolution_business_seconds", "reopens", "public_replies", "customer_messages", "targets"),
-    "rated": ("rating",),
-    "surveyed": ("status", "rating"),
-}
 
 
 def scope(q, source: str) -> Q:
@@ -140,11 +133,16 @@ def unsolved_now(q) -> int:
 
 
 def backlog_tickets(q, moment) -> list[dict]:
-    """The tickets unsolved at `moment` (the backlog's drill-down)."""
-    unsolved = Q(status__in=Ticket.ACTIVE_STATUSES) | Q(sla_metrics__solved_at__gt=moment)
+    """The tickets unsolved at `moment` (the backlog's drill-down): those unsolved now, and
+    those solved since `moment`; two indexed reads, oldest first."""
     columns = {"ticket": "id", "at": "created_at", "channel": "channel", "inbox": "inbox", "team": "team_id",
                "priority": "priority", "agent": "sla_metrics__first_reply_by_id", "status": "status",
                "solved_at": "sla_metrics__solved_at"}
-    found = (Ticket.objects.filter(scope(q, "created"), unsolved, created_at__lte=moment)
-             .order_by("created_at").values_list(*columns.values()))
-    return [dict(zip(columns, row, strict=True)) for row in found]
+    scoped = Ticket.objects.filter(scope(q, "created"), created_at__lt=moment)
+    unsolved = scoped.filter(status__in=Ticket.ACTIVE_STATUSES).values_list(*columns.values())
+    solved_since = scoped.filter(id__in=TicketMetrics.objects.filter(solved_at__gte=moment).values("ticket_id"))
+    found = {}
+    for query in (unsolved, solved_since.values_list(*columns.values())):
+        for row in fetch(query, list(columns), datetimes=("at", "solved_at")):
+            found[row["ticket"]] = row
+    return sorted(found.values(), key=lambda row: (row["at"], row["ticket"]))
