@@ -228,6 +228,11 @@ def measure(size: int, path: Path, runs: int) -> dict:
             "drill: backlog now": lambda: figures.drill(q, "backlog"),
             "drill: first reply, one day": lambda: figures.drill(day, "first_reply_time"),
         }
+        # What the console page (reports/views.py) does for one screen: the tiles, the volume
+        # chart's three series, the chosen figure's series and its breakdown.
+        views["the page's work (summary, 4 series, 1 breakdown)"] = lambda: (
+            figures.summary(q), [figures.series(q, n) for n in ("created", "solved", "backlog", "first_reply_time")],
+            figures.breakdown(q, "first_reply_time", "agent"))
         client = Client()
         headers = {"Authorization": f"Bearer {token}"}
         def api_summary():
