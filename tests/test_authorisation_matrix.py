@@ -68,6 +68,8 @@ CONSOLE_PERMISSION = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED
 TEAM_LEAD_CONSOLE = CONSOLE_PERMISSION
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
+# Reports need reports.view_reports (team leads in the demo; agents do not have it).
+REPORTS_API = PRIVACY_API
 
 
 @dataclass
@@ -150,6 +152,10 @@ ROUTES = {
     # Bulk: each ticket is authorised on its own (another team's ticket is refused in the result).
     "POST console/routing/bulk/": Row(CONSOLE, body={"ids": "$hidden_ticket", "action": "status", "value": "open"}),
     "GET console/routing/bulk/options/": Row(CONSOLE),
+    "GET api/v1/reports/summary": Row(REPORTS_API),
+    "GET api/v1/reports/series": Row(REPORTS_API, body={"figure": "created"}),
+    "GET api/v1/reports/breakdown": Row(REPORTS_API, body={"figure": "csat", "by": "agent"}),
+    "GET api/v1/reports/drill": Row(REPORTS_API, body={"figure": "backlog"}),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404
