@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "service_levels",
     "routing",
     "surveys",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ from service_levels.clock import Entry, Plan, compute
 from service_levels.models import TicketMetrics, Wakeup
 from tickets import plainsql
 from tickets.automated import AUTOMATED as AUTOMATED_META
+from tickets.automated import is_filed_aside
 from tickets.models import Customer, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -156,8 +157,10 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False) -> Plan:
 def timeline(ticket_id: int) -> list[Entry]:
     rows = plainsql.select_values(Message, ("created_at", "direction", "status", "author_id", "meta"),
                                   "ticket_id = %s", [ticket_id])
-    return [Entry(at, direction, status, by_agent=author is not None and not (meta or {}).get(AUTOMATED_META))
-            for at, direction, status, author, meta in rows]
+    return [Entry(at, direction, status, by_agent=author is not None and not (meta or {}).get(AUTOMATED_META),
+                  author_id=author)
+            for at, direction, status, author, meta in rows
+            if not (direction == "inbound" and is_filed_aside(meta))]  # a survey answer is no request
 
 
 def status_history(ticket_id: int) -> list[list]:

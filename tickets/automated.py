@@ -12,6 +12,16 @@ SURVEY = "survey"  # a satisfaction survey (the surveys app)
 RULE = "rule"  # a canned reply an automation rule sent (the routing app)
 
 
+# An inbound message an inbound hook consumed and filed on a ticket (a survey answer): the
+# customer wrote it, but it is not a request: it never starts a reply clock nor counts as a
+# customer message in the metrics.
+FILED_ASIDE = "filed_aside"
+
+
+def is_filed_aside(meta) -> bool:
+    return bool((meta or {}).get(FILED_ASIDE))
+
+
 def is_automated(message) -> bool:
     return bool((getattr(message, "meta", None) or {}).get(AUTOMATED))
 

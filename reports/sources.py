@@ -1,0 +1,111 @@
+"""Narrow rows behind the figures, one query per source and period. Each row is a dict:
+`ticket`, `at` (the moment that puts it in the period: creation, latest solve, rating,
+sending), the breakdown keys (`channel`, `inbox`, `team`, `priority`, `agent`) and the
+per-ticket values the figures are made of. The cost follows the tickets in the period: every
+source reads one indexed range (ticket created_at, metrics solved_at, survey answered_at /
+sent_at), never the whole history.
+
+Sources:
+  created   tickets created in the period                        (tickets.Ticket)
+  solved    tickets whose latest solve is in the period          (service_levels.TicketMetrics)
+  rated     surveys answered in the period                       (surveys.Survey; agent: rated agent)
+  surveyed  surveys sent in the period                           (surveys.Survey)
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from service_levels.models import TicketMetrics
+from surveys.models import Survey
+from tickets import policy
+from tickets.models import Ticket
+
+TAGS = Ticket.tags.through
+
+# For each source: the model, the path from it to the ticket ("" when it is the ticket), the
+# column that dates a row, and the column naming the agent it is credited to.
+SOURCES = {
+    "created": (Ticket, "", "created_at", "sla_metrics__first_reply_by_id"),
+    "solved": (TicketMetrics, "ticket__", "solved_at", "first_reply_by_id"),
+    "rated": (Survey, "ticket__", "answered_at", "agent_id"),
+    "surveyed": (Survey, "ticket__", "sent_at", "ticket__sla_metrics__first_reply_by_id"),
+}
+# Per-ticket values each source can add to its rows (only what a figure asks for is read).
+VALUES = {
+    "solved": ("first_reply_seconds", "first_reply_business_seconds", "next_replies", "full_resolution_seconds",
+               "full_resolution_business_seconds", "reopens", "public_replies", "customer_messages", "targets"),
+    "rated": ("rating",),
+    "surveyed": ("status", "rating"),
+    "created": ("status",),
+}
+
+
+def scope(q, source: str) -> Q:
+    """The query's filters and the user's visibility, for rows of `source`."""
+    _model, prefix, _at, agent = SOURCES[source]
+    condition = policy.visible_tickets(q.user, prefix) if q.user is not None else Q()
+    for dim, values in q.filters.items():
+        if dim == "agent":
+            condition &= Q(**{f"{agent}__in": values})
+        elif dim == "tag":
+            tagged = TAGS.objects.filter(tag_id__in=values).values("ticket_id")
+            condition &= Q(ticket_id__in=tagged) if prefix else Q(id__in=tagged)
+        elif dim == "team":
+            condition &= Q(**{f"{prefix}team_id__in": values})
+        else:
+            condition &= Q(**{f"{prefix}{dim}__in": values})
+    return condition
+
+
+def rows(q, source: str, values=(), *, start=None, end=None) -> list[dict]:
+    """Rows of `source` dated in [start, end) (default: the query's period), oldest first."""
+    model, prefix, at, agent = SOURCES[source]
+    start = start or q.period.start
+    end = end or q.period.end
+    columns = {"ticket": "ticket_id" if prefix else "id", "at": at, "channel": f"{prefix}channel",
+               "inbox": f"{prefix}inbox", "team": f"{prefix}team_id", "priority": f"{prefix}priority",
+               "agent": agent}
+    columns.update({name: name for name in values})
+    found = (model.objects.filter(scope(q, source), **{f"{at}__gte": start, f"{at}__lt": end})
+             .order_by(at).values_list(*columns.values()))
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in found]
+
+
+def tags_of(ticket_ids) -> dict[int, list[int]]:
+    """ticket id -> its tag ids (the tag breakdown only), read in chunks."""
+    ids, out = list(ticket_ids), {}
+    for i in range(0, len(ids), 5000):
+        for ticket_id, tag_id in TAGS.objects.filter(ticket_id__in=ids[i:i + 5000]).values_list("ticket_id", "tag_id"):
+            out.setdefault(ticket_id, []).append(tag_id)
+    return out
+
+
+def backlog_inputs(q) -> tuple[int, dict[int, tuple]]:
+    """What the backlog at any moment since the period start is computed from, reading only
+    the tickets created or solved since then (plus one count of the unsolved ones):
+    (unsolved now, {ticket id: (created_at, solved_at or None, unsolved now)})."""
+    start = q.period.start
+    unsolved_now = Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).count()
+    found = {}
+    for ticket_id, created_at, solved_at, status in (
+            Ticket.objects.filter(scope(q, "created"), created_at__gte=start)
+            .values_list("id", "created_at", "sla_metrics__solved_at", "status")):
+        found[ticket_id] = (created_at, solved_at, status in Ticket.ACTIVE_STATUSES)
+    for ticket_id, created_at, solved_at, status in (
+            TicketMetrics.objects.filter(scope(q, "solved"), solved_at__gte=start)
+            .values_list("ticket_id", "ticket__created_at", "solved_at", "ticket__status")):
+        found[ticket_id] = (created_at, solved_at, status in Ticket.ACTIVE_STATUSES)
+    return unsolved_now, found
+
+
+def backlog_tickets(q, moment) -> list[dict]:
+    """The tickets unsolved at `moment` (the backlog's drill-down)."""
+    unsolved = Q(status__in=Ticket.ACTIVE_STATUSES) | Q(sla_metrics__solved_at__gt=moment)
+    columns = {"ticket": "id", "at": "created_at", "channel": "channel", "inbox": "inbox", "team": "team_id",
+               "priority": "priority", "agent": "sla_metrics__first_reply_by_id", "status": "status",
+               "solved_at": "sla_metrics__solved_at"}
+    found = (Ticket.objects.filter(scope(q, "created"), unsolved, created_at__lte=moment)
+             .order_by("created_at").values_list(*columns.values()))
+    return [dict(zip(columns, row, strict=True)) for row in found]
