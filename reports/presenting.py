@@ -162,7 +162,7 @@ def bucket_label(start: str, bucket: str) -> str:
 
 def link(base: str, params, **extra) -> str:
     query = params.copy()
-    for key in ("figure", "bucket", "key", "page"):
+    for key in ("figure", "bucket_start", "key"):
         query.pop(key, None)
     for key, value in extra.items():
         if value is not None:
@@ -174,7 +174,7 @@ def series_table(series: dict, kind: str, params) -> dict:
     drill = reverse("reports:drill")
     cols = columns(kind)
     rows = [{"label": bucket_label(p["start"], series["bucket"]), "start": p["start"],
-             "cells": [cell(c, p, link(drill, params, figure=series["figure"], bucket=p["start"])) for c in cols]}
+             "cells": [cell(c, p, link(drill, params, figure=series["figure"], bucket_start=p["start"])) for c in cols]}
             for p in series["points"]]
     return {"figure": series["figure"], "columns": cols, "rows": rows}
 
@@ -187,7 +187,7 @@ def volume_table(created: dict, solved: dict, backlog: dict, params) -> dict:
     rows = []
     for c, s, b in zip(created["points"], solved["points"], backlog["points"], strict=True):
         rows.append({"label": bucket_label(c["start"], created["bucket"]), "start": c["start"], "cells": [
-            cell({"key": "value", "unit": ""}, point, link(drill, params, figure=name, bucket=c["start"]))
+            cell({"key": "value", "unit": ""}, point, link(drill, params, figure=name, bucket_start=c["start"]))
             for name, point in (("created", c), ("solved", s), ("backlog", b))]})
     return {"figure": "volume", "columns": cols, "rows": rows}
 

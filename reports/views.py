@@ -123,7 +123,7 @@ def report(request):
     if q.by:
         breakdown = presenting.breakdown_table(figures.breakdown(q, chart, q.by), kinds[chart], request.GET)
     return render(request, "reports/report.html", _context(
-        request, q=q, period_text=presenting.period_text(q.period), tiles=tiles, volume=volume, trend=trend, breakdown=breakdown,
+        request, report=q, period_text=presenting.period_text(q.period), tiles=tiles, volume=volume, trend=trend, breakdown=breakdown,
         chart=chart, chart_label=presenting.LABELS[chart], by_label=DIMENSION_LABELS.get(q.by, ""),
         chart_unit=presenting.columns(kinds[chart])[0]["unit"], csv_base=reverse("reports:table_csv"),
         query=request.GET.urlencode()))
@@ -132,10 +132,10 @@ def report(request):
 def _drill_rows(request):
     q, name = _query(request, need_figure=True)
     try:
-        rows = figures.drill(q, name, bucket=request.GET.get("bucket") or None, key=request.GET.get("key") or None)
+        rows = figures.drill(q, name, bucket=request.GET.get("bucket_start") or None, key=request.GET.get("key") or None)
     except ValueError as exc:
         log.info("reports: refused drill-down %s: %s", request.GET.urlencode()[:500], exc)
-        raise BadRequest({"bucket": [str(exc)]}) from exc
+        raise BadRequest({"bucket_start": [str(exc)]}) from exc
     return q, name, rows
 
 
@@ -148,7 +148,7 @@ def drill(request):
         return render(request, "reports/drill.html", _context(request, errors=bad.errors), status=400)
     cols = presenting.drill_columns(rows)
     back = request.GET.copy()
-    for key in ("figure", "bucket", "key"):
+    for key in ("figure", "bucket_start", "key"):
         back.pop(key, None)
     by = request.GET.get("by") if request.GET.get("key") else None
     return render(request, "reports/drill.html", _context(
@@ -156,7 +156,7 @@ def drill(request):
         headings=[presenting.DRILL_HEADINGS.get(c, c.replace("_", " ")) for c in cols],
         rows=presenting.drill_rows(rows[:DRILL_LIMIT], cols, q.period.tz, dict(Ticket.Priority.choices)),
         total=len(rows), limited=len(rows) > DRILL_LIMIT, limit=DRILL_LIMIT,
-        bucket=presenting.bucket_label(request.GET["bucket"], q.period.bucket) if request.GET.get("bucket") else "",
+        bucket=presenting.bucket_label(request.GET["bucket_start"], q.period.bucket) if request.GET.get("bucket_start") else "",
         by_label=DIMENSION_LABELS.get(by, "") if by else "", key_label=_key_label(by, request.GET.get("key")),
         back=f"{reverse('reports:report')}?{back.urlencode()}",
         csv_href=f"{reverse('reports:drill_csv')}?{request.GET.urlencode()}"))
