@@ -12,12 +12,11 @@ import re
 import pytest
 
 from tests.live import LiveServer, shifted_port
+from tests.test_console_design_browser import VIEWPORTS, WAIT, log_in
 
 pytestmark = pytest.mark.browser
 
 SERVER_PORT = shifted_port(8660)
-WAIT = 15_000  # ms
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 REPORT = "/console/reports/?period=today&chart=solved&by=team"
 
 # Two teams with known tickets, made today through the services (so per-ticket metrics exist):
@@ -52,9 +51,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
-    path = os.environ.get("HELPDESK_SCREENSHOT_DIR") or str(tmp_path_factory.mktemp("report-shots"))
-    os.makedirs(path, exist_ok=True)
-    return path
+    """Screenshots for a person to look at (HELPDESK_SCREENSHOT_DIR keeps them)."""
+    return os.environ.get("HELPDESK_SCREENSHOT_DIR") or str(tmp_path_factory.mktemp("report-shots"))
 
 
 def expect(locator):
@@ -72,14 +70,6 @@ def page_in(browser, server, viewport="desktop", scheme="light", **kwargs):
     page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" and "Failed to load" not in msg.text else None)
     page.on("response", lambda r: page.errors.append(f"{r.status} {r.url}") if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     return page
-
-
-def log_in(page, username="admin"):
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "helpdesk-demo")
-    page.click("form.login button[type=submit]")
-    page.wait_for_url(re.compile(r"/console/"), timeout=WAIT)
 
 
 def painted(page, canvas_id) -> int:
