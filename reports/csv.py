@@ -61,7 +61,7 @@ def table_rows(table: dict) -> tuple[list[str], list[dict]]:
             one[f"{kind}_value"], one[f"{kind}_achieved"], one[f"{kind}_total"] = (
                 rate["value"], rate["numerator"], rate["denominator"])
         flat.append(one)
-    header: list[str] = []
+    header: list[str] = ["start", "end", "value"] if "points" in table else ["key", "label", "value"]
     for row in flat:
         header.extend(k for k in row if k not in header)
     return header, flat

@@ -76,7 +76,7 @@ def _targets(row):
 
 
 FIGURES = {f.name: f for f in [
-    Figure("created", "created", "count", ("status",), lambda r: {"status": r["status"]}),
+    Figure("created", "created", "count", (), lambda r: {}),
     Figure("solved", "solved", "count", ("reopens",), lambda r: {"reopens": r["reopens"]}),
     Figure("backlog", "", "backlog"),
     Figure("first_reply_time", "solved", "duration", ("first_reply_seconds", "first_reply_business_seconds"),
@@ -111,15 +111,17 @@ def figure(name: str) -> Figure:
 
 
 class _Loader:
-    """Reads each source once per report (summary reads every figure from four queries)."""
+    """Reads each source once per report (summary reads every figure from four queries), with
+    the breakdown keys asked for only (a summary or a series needs none)."""
 
-    def __init__(self, q):
-        self.q, self.cache = q, {}
+    def __init__(self, q, dims=()):
+        self.q, self.dims, self.cache = q, tuple(dims), {}
 
-    def rows(self, source: str) -> list[dict]:
+    def rows(self, source: str, only: Figure | None = None) -> list[dict]:
         if source not in self.cache:
-            wanted = sorted({v for f in FIGURES.values() if f.source == source for v in f.values})
-            self.cache[source] = sources.rows(self.q, source, wanted)
+            figs = [only] if only is not None else [f for f in FIGURES.values() if f.source == source]
+            wanted = sorted({v for f in figs for v in f.values})
+            self.cache[source] = sources.rows(self.q, source, wanted, self.dims)
         return self.cache[source]
 
 
@@ -178,8 +180,9 @@ def series(q, name: str) -> dict:
         points = [{"value": v} for v in values]
     else:
         grouped: list[list] = [[] for _ in starts]
-        for item in _items(fig, _Loader(q).rows(fig.source)):
-            grouped[_bucket_index(starts, item[0]["at"], q.period.tz)].append(item)
+        edges = [s.timestamp() for s in starts]
+        for item in _items(fig, _Loader(q).rows(fig.source, fig)):
+            grouped[_bucket_index(edges, item[0]["at"])].append(item)
         points = [aggregate(fig, items) for items in grouped]
     return {"figure": name, "bucket": q.period.bucket, "tz": q.period.tz.key,
             "points": [{"start": s.date().isoformat(), "end": min(e, q.period.end).isoformat(), **p}
@@ -194,7 +197,7 @@ def breakdown(q, name: str, by: str | None = None) -> dict:
         rows = sources.backlog_tickets(q, q.period.end)
         items = [(r, {}) for r in rows]
     else:
-        items = _items(fig, _Loader(q).rows(fig.source))
+        items = _items(fig, _Loader(q, [] if by == "tag" else [by]).rows(fig.source, fig))
     groups: dict = {}
     keys_of = _keys(by, [row for row, _v in items])
     for item in items:
@@ -218,7 +221,7 @@ def drill(q, name: str, bucket=None, key=None, by: str | None = None) -> list[di
         items = [(r, {"status": r.pop("status"), "solved_at": _iso(r.pop("solved_at"))})
                  for r in sources.backlog_tickets(q, moment)]
     else:
-        items = _items(fig, _Loader(q).rows(fig.source))
+        items = _items(fig, _Loader(q, sources.DIMENSIONS).rows(fig.source, fig))
         if bucket is not None:
             start = _bucket_moment(bucket, q)
             end = next_bucket(start, q.period.bucket)
@@ -253,8 +256,9 @@ def _backlog_at(q, moments: list[datetime]) -> list[int]:
     return [unsolved_now - after(created_unsolved, e) + after(solved, e) - after(created_solved, e) for e in moments]
 
 
-def _bucket_index(starts: list[datetime], at: datetime, tz) -> int:
-    return max(0, bisect.bisect_right(starts, at.astimezone(tz)) - 1)
+def _bucket_index(edges: list[float], at: datetime) -> int:
+    # Epoch seconds: comparing aware datetimes of different zones asks the zone for every pair.
+    return max(0, bisect.bisect_right(edges, at.timestamp()) - 1)
 
 
 def _bucket_moment(bucket, q) -> datetime:

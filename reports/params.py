@@ -27,6 +27,7 @@ BUCKETS = ("day", "week", "month")
 DIMENSIONS = ("channel", "inbox", "team", "agent", "tag", "priority")
 INT_DIMENSIONS = {"team", "agent", "tag", "priority"}
 MAX_DAYS = 366
+MIN_YEAR, MAX_YEAR = 1970, 9000  # beyond these, time-zone arithmetic overflows
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ def parse(params, user=None, *, now: datetime | None = None) -> ReportQuery:
             except ValueError:
                 errors[dim] = _("%(dimension)s must be a number (an id).") % {"dimension": dim}
                 continue
+            if any(not 0 <= v < 2**63 for v in values):
+                errors[dim] = _("%(dimension)s must be a number (an id).") % {"dimension": dim}
+                continue
             if dim == "priority" and any(v not in range(4) for v in values):
                 errors[dim] = _("priority must be 0 (low) to 3 (urgent).")
                 continue
@@ -138,7 +142,10 @@ def parse(params, user=None, *, now: datetime | None = None) -> ReportQuery:
         except ValueError:
             errors["start"] = _("A custom period needs start and end dates (YYYY-MM-DD).")
         else:
-            if last < first:
+            if not (MIN_YEAR <= first.year <= MAX_YEAR and MIN_YEAR <= last.year <= MAX_YEAR):
+                errors["start"] = _("Dates must be between %(first)s and %(last)s.") % {"first": MIN_YEAR,
+                                                                                       "last": MAX_YEAR}
+            elif last < first:
                 errors["end"] = _("The end date is before the start date.")
             elif (last - first).days + 1 > MAX_DAYS:
                 errors["end"] = _("A period is at most %(days)s days.") % {"days": MAX_DAYS}

@@ -14,6 +14,10 @@ Sources:
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
+from django.db import connection
 from django.db.models import Q
 
 from service_levels.models import TicketMetrics
@@ -37,7 +41,6 @@ VALUES = {
                "full_resolution_business_seconds", "reopens", "public_replies", "customer_messages", "targets"),
     "rated": ("rating",),
     "surveyed": ("status", "rating"),
-    "created": ("status",),
 }
 
 
@@ -58,19 +61,47 @@ def scope(q, source: str) -> Q:
     return condition
 
 
-def rows(q, source: str, values=(), *, start=None, end=None) -> list[dict]:
-    """Rows of `source` dated in [start, end) (default: the query's period), oldest first."""
+DIMENSIONS = ("channel", "inbox", "team", "priority", "agent")
+JSON_VALUES = {"next_replies", "targets"}
+
+
+def rows(q, source: str, values=(), dims=DIMENSIONS) -> list[dict]:
+    """Rows of `source` dated in the query's period, oldest first, with the breakdown keys in
+    `dims` (a summary needs none: no join) and the per-ticket `values`."""
     model, prefix, at, agent = SOURCES[source]
-    start = start or q.period.start
-    end = end or q.period.end
-    columns = {"ticket": "ticket_id" if prefix else "id", "at": at, "channel": f"{prefix}channel",
-               "inbox": f"{prefix}inbox", "team": f"{prefix}team_id", "priority": f"{prefix}priority",
-               "agent": agent}
+    columns = {"ticket": "ticket_id" if prefix else "id", "at": at}
+    paths = {"channel": f"{prefix}channel", "inbox": f"{prefix}inbox", "team": f"{prefix}team_id",
+             "priority": f"{prefix}priority", "agent": agent}
+    columns.update({dim: paths[dim] for dim in dims})
     columns.update({name: name for name in values})
-    found = (model.objects.filter(scope(q, source), **{f"{at}__gte": start, f"{at}__lt": end})
+    found = (model.objects.filter(scope(q, source), **{f"{at}__gte": q.period.start, f"{at}__lt": q.period.end})
              .order_by(at).values_list(*columns.values()))
-    names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in found]
+    return fetch(found, list(columns), datetimes=("at",), jsons=JSON_VALUES.intersection(columns))
+
+
+def fetch(queryset, names: list[str], *, datetimes=(), jsons=()) -> list[dict]:
+    """The rows of a values_list() queryset as dicts, converted here rather than by the ORM's
+    per-value converters: a report reads thousands of rows and those converters were half of
+    its time. Datetimes come back aware (UTC); JSON parsed (SQLite gives text)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    out = [dict(zip(names, row, strict=True)) for row in found]
+    for name in datetimes:
+        for row in out:
+            value = row[name]
+            if value is None:
+                continue
+            if isinstance(value, str):
+                row[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            elif value.tzinfo is None:
+                row[name] = value.replace(tzinfo=UTC)
+    for name in jsons:
+        for row in out:
+            if isinstance(row[name], str | bytes):
+                row[name] = json.loads(row[name])
+    return out
 
 
 def tags_of(ticket_ids) -> dict[int, list[int]]:
@@ -89,14 +120,14 @@ def backlog_inputs(q) -> tuple[int, dict[int, tuple]]:
     start = q.period.start
     unsolved_now = Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).count()
     found = {}
-    for ticket_id, created_at, solved_at, status in (
-            Ticket.objects.filter(scope(q, "created"), created_at__gte=start)
-            .values_list("id", "created_at", "sla_metrics__solved_at", "status")):
-        found[ticket_id] = (created_at, solved_at, status in Ticket.ACTIVE_STATUSES)
-    for ticket_id, created_at, solved_at, status in (
-            TicketMetrics.objects.filter(scope(q, "solved"), solved_at__gte=start)
-            .values_list("ticket_id", "ticket__created_at", "solved_at", "ticket__status")):
-        found[ticket_id] = (created_at, solved_at, status in Ticket.ACTIVE_STATUSES)
+    created = (Ticket.objects.filter(scope(q, "created"), created_at__gte=start)
+               .values_list("id", "created_at", "sla_metrics__solved_at", "status"))
+    solved = (TicketMetrics.objects.filter(scope(q, "solved"), solved_at__gte=start)
+              .values_list("ticket_id", "ticket__created_at", "solved_at", "ticket__status"))
+    names = ["id", "created_at", "solved_at", "status"]
+    for query in (created, solved):
+        for row in fetch(query, names, datetimes=("created_at", "solved_at")):
+            found[row["id"]] = (row["created_at"], row["solved_at"], row["status"] in Ticket.ACTIVE_STATUSES)
     return unsolved_now, found
 
 

@@ -68,6 +68,8 @@ CONSOLE_PERMISSION = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED
 TEAM_LEAD_CONSOLE = CONSOLE_PERMISSION
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
+# Reports need reports.view_reports (team leads in the demo; agents do not have it).
+REPORTS_API = PRIVACY_API
 
 
 @dataclass
@@ -151,6 +153,10 @@ ROUTES = {
     "GET console/reports/drill/": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
     "GET console/reports/drill.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
     "GET console/reports/table.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "table": "volume"}),
+    "GET api/v1/reports/summary": Row(REPORTS_API),
+    "GET api/v1/reports/series": Row(REPORTS_API, body={"figure": "created"}),
+    "GET api/v1/reports/breakdown": Row(REPORTS_API, body={"figure": "csat", "by": "agent"}),
+    "GET api/v1/reports/drill": Row(REPORTS_API, body={"figure": "backlog"}),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404
