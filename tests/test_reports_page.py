@@ -156,3 +156,15 @@ def test_a_bucket_drill_down_lists_that_buckets_tickets(reports, lead):
     drilled = reports.get(today["cells"][1]["href"])
     ids = sorted(int(t) for t in re.findall(r'<tr data-ticket="(\d+)"', drilled.content.decode()))
     assert ids == sorted(t.pk for t in tickets)
+
+
+def test_a_lead_limited_to_teams_sees_only_their_teams_tickets(client, lead, restricted):
+    restricted.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    support, sales = Team.objects.get(name="Support"), Team.objects.create(name="Sales")
+    theirs = make_tickets(lead, 2, team=support)
+    make_tickets(lead, 3, team=sales, channel="sms")
+    client.force_login(restricted)
+    tiles = {t["name"]: t["value"] for t in client.get("/console/reports/", {"period": "today"}).context["tiles"]}
+    assert tiles["created"] == "2"
+    html = client.get("/console/reports/drill/", {"period": "today", "figure": "created"}).content.decode()
+    assert sorted(int(t) for t in re.findall(r'<tr data-ticket="(\d+)"', html)) == sorted(t.pk for t in theirs)
