@@ -53,6 +53,7 @@ class Figure:
     values: tuple = ()  # the columns the source must read
     # row -> the per-ticket values that made the figure (drill columns), or None: not in it.
     extract: Callable[[dict], list[dict] | dict | None] | None = None
+    detail: tuple = ()  # more columns, read for a drill-down only (extract uses them when there)
 
 
 def _duration(calendar: str, business: str):
@@ -69,9 +70,14 @@ def _next_replies(row):
 
 
 def _targets(row):
-    out = [{"target": t["kind"], "state": t["state"], "target_minutes": t.get("minutes"),
-            "business": t.get("business"), "elapsed_seconds": t.get("elapsed"), "over_seconds": t.get("over")}
-           for t in (row["targets"] or []) if t.get("state") in ("achieved", "breached")]
+    """Each settled target (TicketMetrics.sla_outcomes); in a drill-down, with its figures."""
+    if "targets" in row:
+        out = [{"target": t["kind"], "state": t["state"], "target_minutes": t.get("minutes"),
+                "business": t.get("business"), "elapsed_seconds": t.get("elapsed"), "over_seconds": t.get("over")}
+               for t in (row["targets"] or []) if t.get("state") in ("achieved", "breached")]
+    else:
+        out = [dict(zip(("target", "state"), outcome.split(":", 1), strict=True))
+               for outcome in (row["sla_outcomes"] or "").split()]
     return out or None
 
 
@@ -85,7 +91,7 @@ FIGURES = {f.name: f for f in [
     Figure("full_resolution_time", "solved", "duration",
            ("full_resolution_seconds", "full_resolution_business_seconds"),
            _duration("full_resolution_seconds", "full_resolution_business_seconds")),
-    Figure("sla_achievement", "solved", "sla", ("targets",), _targets),
+    Figure("sla_achievement", "solved", "sla", ("sla_outcomes",), _targets, detail=("targets",)),
     Figure("reopen_rate", "solved", "rate", ("reopens",),
            lambda r: {"reopens": r["reopens"], "counted": r["reopens"] > 0}),
     Figure("one_touch_rate", "solved", "rate", ("public_replies",),
@@ -114,14 +120,14 @@ class _Loader:
     """Reads each source once per report (summary reads every figure from four queries), with
     the breakdown keys asked for only (a summary or a series needs none)."""
 
-    def __init__(self, q, dims=()):
-        self.q, self.dims, self.cache = q, tuple(dims), {}
+    def __init__(self, q, dims=(), dated=True, detail=False):
+        self.q, self.dims, self.dated, self.detail, self.cache = q, tuple(dims), dated, detail, {}
 
     def rows(self, source: str, only: Figure | None = None) -> list[dict]:
         if source not in self.cache:
             figs = [only] if only is not None else [f for f in FIGURES.values() if f.source == source]
-            wanted = sorted({v for f in figs for v in f.values})
-            self.cache[source] = sources.rows(self.q, source, wanted, self.dims)
+            wanted = sorted({v for f in figs for v in (*f.values, *(f.detail if self.detail else ()))})
+            self.cache[source] = sources.rows(self.q, source, wanted, self.dims, dated=self.dated)
         return self.cache[source]
 
 
@@ -161,11 +167,13 @@ def aggregate(fig: Figure, items: list[tuple[dict, dict]]) -> dict:
 # -- the interface ------------------------------------------------------------------------------
 
 def summary(q) -> dict:
-    loader = _Loader(q)
+    loader = _Loader(q, dated=False)  # no bucketing: the rows' dates stay unconverted
     out = {}
     for name, fig in FIGURES.items():
         if fig.kind == "backlog":
             out[name] = {"value": _backlog_at(q, [q.period.end])[0]}
+        elif fig.kind == "count":
+            out[name] = {"value": sum(_counts(q, fig, [q.period.start]))}
         else:
             out[name] = aggregate(fig, _items(fig, loader.rows(fig.source)))
     return {"period": period_info(q), "figures": out}
@@ -178,6 +186,8 @@ def series(q, name: str) -> dict:
     if fig.kind == "backlog":
         values = _backlog_at(q, [min(e, q.period.end) for e in ends])
         points = [{"value": v} for v in values]
+    elif fig.kind == "count":
+        points = [{"value": v} for v in _counts(q, fig, starts)]
     else:
         grouped: list[list] = [[] for _ in starts]
         edges = [s.timestamp() for s in starts]
@@ -221,7 +231,7 @@ def drill(q, name: str, bucket=None, key=None, by: str | None = None) -> list[di
         items = [(r, {"status": r.pop("status"), "solved_at": _iso(r.pop("solved_at"))})
                  for r in sources.backlog_tickets(q, moment)]
     else:
-        items = _items(fig, _Loader(q, sources.DIMENSIONS).rows(fig.source, fig))
+        items = _items(fig, _Loader(q, sources.DIMENSIONS, detail=True).rows(fig.source, fig))
         if bucket is not None:
             start = _bucket_moment(bucket, q)
             end = next_bucket(start, q.period.bucket)
@@ -243,17 +253,25 @@ def period_info(q) -> dict:
 # -- helpers ------------------------------------------------------------------------------------
 
 def _backlog_at(q, moments: list[datetime]) -> list[int]:
-    """backlog(e) = unsolved now - unsolved now but created after e + solved after e - created
-    after e and solved since (a ticket is created before it is solved). Only tickets created or
-    solved since the period start are read."""
-    unsolved_now, found = sources.backlog_inputs(q)
-    created_unsolved = sorted(c for c, _s, active in found.values() if active)
-    solved = sorted(s for _c, s, active in found.values() if s is not None and not active)
-    created_solved = sorted(c for c, s, active in found.values() if s is not None and not active)
-    def after(values, moment):
-        return len(values) - bisect.bisect_right(values, moment)
+    """The unsolved tickets at each moment (the bucket ends, in order):
+      backlog(e) = unsolved now - unsolved now and created after e
+                   + solved after e - solved now and created after e
+    (a ticket is created before it is solved), from three GROUP BY counts over the tickets
+    created or solved since the period start: nothing older is read, no row comes back."""
+    created = sources.bucket_counts(q, "created", moments, until_end=False, by_active=True)
+    solved = sources.bucket_counts(q, "solved", moments, until_end=False)
+    now = sources.unsolved_now(q)
 
-    return [unsolved_now - after(created_unsolved, e) + after(solved, e) - after(created_solved, e) for e in moments]
+    def after(counts, b, *key):  # rows in buckets past b (dated at or after moments[b])
+        return sum(n for k, n in counts.items() if (k[0] if key else k) > b and (not key or k[1] == key[0]))
+
+    return [now - after(created, b, True) + after(solved, b) - after(created, b, False) for b in range(len(moments))]
+
+
+def _counts(q, fig: Figure, starts: list[datetime]) -> list[int]:
+    """A count figure per bucket, counted by the database."""
+    counts = sources.bucket_counts(q, fig.source, [*starts[1:], q.period.end])
+    return [counts.get(b, 0) for b in range(len(starts))]
 
 
 def _bucket_index(edges: list[float], at: datetime) -> int:

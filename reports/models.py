@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Report(models.Model):
     class Meta:
-        managed = False  # no table: a home for the permission
+        # A table that stays empty: apps that walk every model (privacy's erasure) can read it.
         default_permissions = ()
         permissions = [("view_reports", _("Can view reports"))]
         verbose_name = _("report")

@@ -18,7 +18,7 @@ import json
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from service_levels.models import TicketMetrics
 from surveys.models import Survey
@@ -34,13 +34,6 @@ SOURCES = {
     "solved": (TicketMetrics, "ticket__", "solved_at", "first_reply_by_id"),
     "rated": (Survey, "ticket__", "answered_at", "agent_id"),
     "surveyed": (Survey, "ticket__", "sent_at", "ticket__sla_metrics__first_reply_by_id"),
-}
-# Per-ticket values each source can add to its rows (only what a figure asks for is read).
-VALUES = {
-    "solved": ("first_reply_seconds", "first_reply_business_seconds", "next_replies", "full_resolution_seconds",
-               "full_resolution_business_seconds", "reopens", "public_replies", "customer_messages", "targets"),
-    "rated": ("rating",),
-    "surveyed": ("status", "rating"),
 }
 
 
@@ -65,18 +58,18 @@ DIMENSIONS = ("channel", "inbox", "team", "priority", "agent")
 JSON_VALUES = {"next_replies", "targets"}
 
 
-def rows(q, source: str, values=(), dims=DIMENSIONS) -> list[dict]:
+def rows(q, source: str, values=(), dims=DIMENSIONS, *, dated: bool = True) -> list[dict]:
     """Rows of `source` dated in the query's period, oldest first, with the breakdown keys in
     `dims` (a summary needs none: no join) and the per-ticket `values`."""
     model, prefix, at, agent = SOURCES[source]
-    columns = {"ticket": "ticket_id" if prefix else "id", "at": at}
+    columns = {"ticket": "ticket_id" if prefix else "id", **({"at": at} if dated else {})}
     paths = {"channel": f"{prefix}channel", "inbox": f"{prefix}inbox", "team": f"{prefix}team_id",
              "priority": f"{prefix}priority", "agent": agent}
     columns.update({dim: paths[dim] for dim in dims})
     columns.update({name: name for name in values})
     found = (model.objects.filter(scope(q, source), **{f"{at}__gte": q.period.start, f"{at}__lt": q.period.end})
              .order_by(at).values_list(*columns.values()))
-    return fetch(found, list(columns), datetimes=("at",), jsons=JSON_VALUES.intersection(columns))
+    return fetch(found, list(columns), datetimes=("at",) if dated else (), jsons=JSON_VALUES.intersection(columns))
 
 
 def fetch(queryset, names: list[str], *, datetimes=(), jsons=()) -> list[dict]:
@@ -113,30 +106,43 @@ def tags_of(ticket_ids) -> dict[int, list[int]]:
     return out
 
 
-def backlog_inputs(q) -> tuple[int, dict[int, tuple]]:
-    """What the backlog at any moment since the period start is computed from, reading only
-    the tickets created or solved since then (plus one count of the unsolved ones):
-    (unsolved now, {ticket id: (created_at, solved_at or None, unsolved now)})."""
-    start = q.period.start
-    unsolved_now = Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).count()
-    found = {}
-    created = (Ticket.objects.filter(scope(q, "created"), created_at__gte=start)
-               .values_list("id", "created_at", "sla_metrics__solved_at", "status"))
-    solved = (TicketMetrics.objects.filter(scope(q, "solved"), solved_at__gte=start)
-              .values_list("ticket_id", "ticket__created_at", "solved_at", "ticket__status"))
-    names = ["id", "created_at", "solved_at", "status"]
-    for query in (created, solved):
-        for row in fetch(query, names, datetimes=("created_at", "solved_at")):
-            found[row["id"]] = (row["created_at"], row["solved_at"], row["status"] in Ticket.ACTIVE_STATUSES)
-    return unsolved_now, found
+def bucket_counts(q, source: str, edges: list, *, until_end: bool = True, by_active: bool = False) -> dict:
+    """Rows of `source` dated from the period start, counted per bucket in the database (no row
+    comes back): {bucket index: count}, or {(bucket index, unsolved now?): count} with
+    `by_active`. Bucket i holds the rows dated before edges[i] (and not before edges[i-1]);
+    len(edges) holds the rest (only without `until_end`)."""
+    model, prefix, at, _agent = SOURCES[source]
+    bucket = Case(*[When(**{f"{at}__lt": edge}, then=Value(i)) for i, edge in enumerate(edges)],
+                  default=Value(len(edges)), output_field=IntegerField())
+    rows = model.objects.filter(scope(q, source), **{f"{at}__gte": q.period.start})
+    if until_end:
+        rows = rows.filter(**{f"{at}__lt": q.period.end})
+    keys = ["b"]
+    if by_active:
+        rows = rows.annotate(active=Case(When(**{f"{prefix}status__in": Ticket.ACTIVE_STATUSES}, then=Value(1)),
+                                         default=Value(0), output_field=IntegerField()))
+        keys.append("active")
+    counted = rows.annotate(b=bucket).values(*keys).annotate(n=Count("pk")).order_by().values_list(*keys, "n")
+    if by_active:
+        return {(b, bool(active)): n for b, active, n in counted}
+    return dict(counted)
+
+
+def unsolved_now(q) -> int:
+    return Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).count()
 
 
 def backlog_tickets(q, moment) -> list[dict]:
-    """The tickets unsolved at `moment` (the backlog's drill-down)."""
-    unsolved = Q(status__in=Ticket.ACTIVE_STATUSES) | Q(sla_metrics__solved_at__gt=moment)
+    """The tickets unsolved at `moment` (the backlog's drill-down): those unsolved now, and
+    those solved since `moment`; two indexed reads, oldest first."""
     columns = {"ticket": "id", "at": "created_at", "channel": "channel", "inbox": "inbox", "team": "team_id",
                "priority": "priority", "agent": "sla_metrics__first_reply_by_id", "status": "status",
                "solved_at": "sla_metrics__solved_at"}
-    found = (Ticket.objects.filter(scope(q, "created"), unsolved, created_at__lte=moment)
-             .order_by("created_at").values_list(*columns.values()))
-    return [dict(zip(columns, row, strict=True)) for row in found]
+    scoped = Ticket.objects.filter(scope(q, "created"), created_at__lt=moment)
+    unsolved = scoped.filter(status__in=Ticket.ACTIVE_STATUSES).values_list(*columns.values())
+    solved_since = scoped.filter(id__in=TicketMetrics.objects.filter(solved_at__gte=moment).values("ticket_id"))
+    found = {}
+    for query in (unsolved, solved_since.values_list(*columns.values())):
+        for row in fetch(query, list(columns), datetimes=("at", "solved_at")):
+            found[row["ticket"]] = row
+    return sorted(found.values(), key=lambda row: (row["at"], row["ticket"]))

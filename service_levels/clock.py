@@ -131,6 +131,9 @@ def compute(created_at: datetime, messages: list[Entry], status_log: list[tuple[
     if RESOLUTION in plan.targets:
         targets.append(_resolution_target(created_at, periods, status, out["solved_at"], plan))
     out["targets"] = targets
+    # The settled targets in one short text ("first_reply:achieved resolution:breached"):
+    # reports count SLA achievement over thousands of tickets without parsing every target.
+    out["sla_outcomes"] = " ".join(f"{t['kind']}:{t['state']}" for t in targets if t["state"] in ("achieved", "breached"))
     active = [t for t in targets if t["state"] == "active"]
     out["next_due_at"] = min((datetime.fromisoformat(t["due"]) for t in active), default=None)
     return out

@@ -125,6 +125,8 @@ class TicketMetrics(models.Model):
     # Each target: {"key", "kind", "start", "due", "warn", "business", "minutes", "state",
     # "met_at", "elapsed", "over"}; see service_levels.clock.
     targets = models.JSONField(default=list)
+    # "kind:state" of each achieved or breached target, space-separated (reports read this).
+    sla_outcomes = models.TextField(blank=True, default="")
     # Status changes as the events recorded them ([[iso time, status], ...]): what pauses and
     # resumes resolution, kept here because the event log is pruned.
     status_log = models.JSONField(default=list)
