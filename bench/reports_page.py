@@ -55,7 +55,7 @@ def measure(size: int, runs: int) -> dict[str, float]:
     results = {}
     with mock.patch.object(timezone, "now", lambda: bench.NOW):
         for name, (url, query) in pages.items():
-            def get():
+            def get(url=url, query=query):
                 response = client.get(url, query)
                 assert response.status_code == 200, (url, response.status_code)
                 if response.streaming:

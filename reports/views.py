@@ -110,21 +110,21 @@ def report(request):
         return render(request, "reports/report.html", _context(request, errors=bad.errors), status=400)
     summary = figures.summary(q)
     kinds = {name: figures.FIGURES[name].kind for name in figures.FIGURES}
-    drill = reverse("reports:drill")
+    link = presenting.linker(request.GET)
     definitions = figures.definitions()
     tiles = [{"name": name, "label": presenting.LABELS[name], "value": presenting.headline(kinds[name], agg),
               "detail": presenting.detail(kinds[name], agg), "definition": definitions.get(name, ""),
-              "href": presenting.link(drill, request.GET, figure=name)}
+              "href": link(figure=name)}
              for name, agg in summary["figures"].items()]
-    volume = presenting.volume_table(figures.series(q, "created"), figures.series(q, "solved"),
-                                     figures.series(q, "backlog"), request.GET)
-    trend = presenting.series_table(figures.series(q, chart), kinds[chart], request.GET)
+    series = {name: figures.series(q, name) for name in dict.fromkeys(("created", "solved", "backlog", chart))}
+    volume = presenting.volume_table(series["created"], series["solved"], series["backlog"], link)
+    trend = presenting.series_table(series[chart], kinds[chart], link)
     breakdown = None
     if q.by:
-        breakdown = presenting.breakdown_table(figures.breakdown(q, chart, q.by), kinds[chart], request.GET)
+        breakdown = presenting.breakdown_table(figures.breakdown(q, chart, q.by), kinds[chart], link)
     return render(request, "reports/report.html", _context(
-        request, report=q, period_text=presenting.period_text(q.period), tiles=tiles, volume=volume, trend=trend, breakdown=breakdown,
-        chart=chart, chart_label=presenting.LABELS[chart], by_label=DIMENSION_LABELS.get(q.by, ""),
+        request, report=q, period_text=presenting.period_text(q.period), tiles=tiles, volume=volume, trend=trend,
+        breakdown=breakdown, chart=chart, chart_label=presenting.LABELS[chart], by_label=DIMENSION_LABELS.get(q.by, ""),
         chart_unit=presenting.columns(kinds[chart])[0]["unit"], csv_base=reverse("reports:table_csv"),
         query=request.GET.urlencode()))
 
@@ -148,7 +148,7 @@ def drill(request):
         return render(request, "reports/drill.html", _context(request, errors=bad.errors), status=400)
     cols = presenting.drill_columns(rows)
     back = request.GET.copy()
-    for key in ("figure", "bucket_start", "key"):
+    for key in presenting.DRILL_KEYS:
         back.pop(key, None)
     by = request.GET.get("by") if request.GET.get("key") else None
     return render(request, "reports/drill.html", _context(
