@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reports import sources, stats
@@ -76,8 +77,10 @@ def _targets(row):
                 "business": t.get("business"), "elapsed_seconds": t.get("elapsed"), "over_seconds": t.get("over")}
                for t in (row["targets"] or []) if t.get("state") in ("achieved", "breached")]
     else:
-        out = [dict(zip(("target", "state"), outcome.split(":", 1), strict=True))
-               for outcome in (row["sla_outcomes"] or "").split()]
+        out = []
+        for outcome in (row["sla_outcomes"] or "").split():
+            target, _sep, state = outcome.partition(":")
+            out.append({"target": target, "state": state})
     return out or None
 
 
@@ -258,9 +261,11 @@ def _backlog_at(q, moments: list[datetime]) -> list[int]:
                    + solved after e - solved now and created after e
     (a ticket is created before it is solved), from three GROUP BY counts over the tickets
     created or solved since the period start: nothing older is read, no row comes back."""
+    now = sources.unsolved_now(q)
+    if all(moment > timezone.now() for moment in moments):
+        return [now] * len(moments)  # the period ends later today: the backlog is today's
     created = sources.bucket_counts(q, "created", moments, until_end=False, by_active=True)
     solved = sources.bucket_counts(q, "solved", moments, until_end=False)
-    now = sources.unsolved_now(q)
 
     def after(counts, b, *key):  # rows in buckets past b (dated at or after moments[b])
         return sum(n for k, n in counts.items() if (k[0] if key else k) > b and (not key or k[1] == key[0]))

@@ -195,6 +195,9 @@ def test_series_are_bucketed_per_day(story):
     assert values("backlog") == [3, 4]
     assert values("csat") == [0.5, None]
     assert [p["start"] for p in figures.series(q, "created")["points"]] == ["2026-11-30", "2026-12-01"]
+    # A period that ended before now: its backlog is counted back from today's (I came later).
+    first_day = params.parse({"period": "custom", "start": "2026-11-30", "end": "2026-11-30", "tz": "UTC"})
+    assert figures.summary(first_day)["figures"]["backlog"] == {"value": 3}
 
 
 def test_breakdowns_credit_the_first_replier_and_the_agent_rated(story, agent, bob):

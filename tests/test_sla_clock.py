@@ -207,3 +207,7 @@ def test_rebuild_gives_the_live_numbers(clock, agent, run_tasks, django_capture_
     assert rebuilt == live
     assert (live[ticket.pk]["public_replies"], live[ticket.pk]["agent_touches"]) == (1, 2)
     assert live[ticket.pk]["resolution_seconds"] == (30 + 20) * 60 and len(live[ticket.pk]["solves"]) == 1
+    # For reports: the first replier (the refused reply credits nobody) and Zendesk's full
+    # resolution time (creation to solve, pending included).
+    assert live[ticket.pk]["first_reply_by"] == agent.pk and live[ticket.pk]["full_resolution_seconds"] == 70 * 60
+    assert live[ticket.pk]["sla_outcomes"].split()[0] == "first_reply:achieved"
