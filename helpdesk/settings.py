@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tickets.console.context_processors.live_seq",
                 "routing.context.console",  # the availability switch in the console header
+                "surveys.context.console",  # the survey's state in the ticket sidebar
             ],
         },
     },

@@ -152,6 +152,12 @@ ROUTES = {
     # Bulk: each ticket is authorised on its own (another team's ticket is refused in the result).
     "POST console/routing/bulk/": Row(CONSOLE, body={"ids": "$hidden_ticket", "action": "status", "value": "open"}),
     "GET console/routing/bulk/options/": Row(CONSOLE),
+    # The Reports pages need reports.view_reports (team leads; the admin here). Figures are read
+    # through the user's visibility (reports.sources), so a restricted lead sees their teams only.
+    "GET console/reports/": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "by": "team"}),
+    "GET console/reports/drill/": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
+    "GET console/reports/drill.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
+    "GET console/reports/table.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "table": "volume"}),
     "GET api/v1/reports/summary": Row(REPORTS_API),
     "GET api/v1/reports/series": Row(REPORTS_API, body={"figure": "created"}),
     "GET api/v1/reports/breakdown": Row(REPORTS_API, body={"figure": "csat", "by": "agent"}),
