@@ -407,3 +407,16 @@ HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
 HELPDESK_ROUTING_AWAY_AFTER_SECONDS = int(env("HELPDESK_ROUTING_AWAY_AFTER_SECONDS", "900"))
 HELPDESK_ROUTING_SWEEP_SECONDS = int(env("HELPDESK_ROUTING_SWEEP_SECONDS", "60"))
 HELPDESK_ROUTING_AUTO_CLOSE_DAYS = int(env("HELPDESK_ROUTING_AUTO_CLOSE_DAYS", "0"))
+# --- Notifications (notifications/; README "The agent console") -------------------------------
+# The bell in the console header: built from the event log after each commit.
+INSTALLED_APPS = [*INSTALLED_APPS, "notifications"]
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "notifications.sinks.on_event"]
+TEMPLATES[0]["OPTIONS"]["context_processors"] = [*TEMPLATES[0]["OPTIONS"]["context_processors"],
+                                                 "notifications.context.bell"]
+# Read notifications older than this are deleted by the daily retention run (unread ones stay).
+HELPDESK_NOTIFICATION_RETENTION_DAYS = int(env("HELPDESK_NOTIFICATION_RETENTION_DAYS", "30"))
+HELPDESK_RETENTION_COMMANDS = [*HELPDESK_RETENTION_COMMANDS, "prune_notifications"]
+# --- Saved views (saved_views/; README "The agent console") -------------------------------------
+INSTALLED_APPS = [*INSTALLED_APPS, "saved_views"]
+# Apps adding views to the queue's sidebar (tickets.console.queries.view_sources).
+HELPDESK_QUEUE_VIEW_SOURCES = ["saved_views.source"]

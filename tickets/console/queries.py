@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from tickets.console.filters import QueueFilter
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Message, Team, Ticket
+from tickets.people import display_name
 from tickets.policy import visible_tickets
 
 ACTIVE = list(Ticket.ACTIVE_STATUSES)
@@ -32,6 +37,27 @@ class QueueView:
     key: str
     label: str
     count: int
+    source: str = ""  # "" for the built-in views, else the app that adds it (saved views)
+    extra: dict = field(default_factory=dict)  # what that app's template needs (owner, shared...)
+
+
+@cache
+def view_sources() -> list:
+    """HELPDESK_QUEUE_VIEW_SOURCES: modules of apps adding views to the queue's sidebar (saved views), found
+    through a setting so tickets imports none of them. Each has `prefix` (its keys are
+    "<prefix>:<id>"), `template` (a part the queue page includes: its buttons and forms),
+    `views(user) -> list[QueueView]` with their filters in `extra["filter"]` (the counts are
+    read here, in one query for all of them), and `resolve(user, key) -> QueueFilter | None`."""
+    return [import_module(path) for path in getattr(settings, "HELPDESK_QUEUE_VIEW_SOURCES", ())]
+
+
+def source_filter(view: str, user) -> QueueFilter | None:
+    """The filters of an app's view ("saved:12"), if this user may open it."""
+    prefix = view.partition(":")[0]
+    for source in view_sources():
+        if source.prefix == prefix:
+            return source.resolve(user, view)
+    return None
 
 
 # The active-status test as literal SQL (constants, not input): SQLite uses the partial
@@ -51,6 +77,8 @@ def queue_filter(view: str, user) -> Q | None:
     if view == "pending":
         return Q(status=Ticket.Status.PENDING)
     kind, _sep, value = view.partition(":")
+    if any(source.prefix == kind for source in view_sources()):
+        return Q() if source_filter(view, user) is not None else None
     if kind == "channel" and value:
         return Q(channel=value)
     if kind == "team" and value.isdigit():
@@ -82,14 +110,18 @@ QUEUE_COLUMNS = ("pk", "subject", "status", "priority", "channel", "waiting_sinc
                  "assignee__username", "assignee__first_name", "assignee__last_name")
 
 
-def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[QueueRow]:
+def queue_tickets(view: str, user, limit: int = QUEUE_SIZE, filters: QueueFilter | None = None) -> list[QueueRow]:
     """Longest-waiting customer first, then tickets nobody waits on (answered), least recently
     touched first; solved tickets most recently solved first. Ids come from index-ordered
-    scans (a LIMIT over an index, whatever the table size), then the rows in one query."""
+    scans (a LIMIT over an index, whatever the table size), then the rows in one query.
+    A saved view or the agent's own `filters` narrow the view and may sort it otherwise."""
     where = queue_filter(view, user)
     if where is None:
         where, view = Q(), "open"
     where &= visible_tickets(user)
+    saved = source_filter(view, user) if ":" in view else None
+    if saved is not None or (filters is not None and not filters.empty):
+        return queue_rows(filtered_ids(view, where, [f for f in (saved, filters) if f is not None], user, limit))
     if view == "solved":
         ids = list(Ticket.objects.filter(where, status=Ticket.Status.SOLVED).order_by("-updated_at")
                    .values_list("pk", flat=True)[:limit])
@@ -101,6 +133,31 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[QueueRow]:
                         .values_list("pk", flat=True)[:limit])
         ids = (waiting + answered)[:limit]
     return queue_rows(ids)
+
+
+def filter_choices(views: list[QueueView]) -> dict:
+    """What the queue's filter bar offers: channels, teams and inboxes from the views just
+    counted (no query), the agents (one query), statuses, priorities, dates and sorts."""
+    from tickets.console.filters import CREATED_WITHIN, SORTS
+
+    def of(prefix):
+        return [(v.key.partition(":")[2], v.label) for v in views if v.key.startswith(prefix) and not v.source]
+
+    return {"statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
+            "channels": of("channel:"), "teams": of("team:"), "inboxes": of("inbox:"),
+            "agents": [(str(a.pk), display_name(a)) for a in agents()],
+            "created": [(k, label) for k, (_delta, label) in CREATED_WITHIN.items()], "sorts": list(SORTS.items())}
+
+
+def filtered_ids(view: str, where: Q, filters: list[QueueFilter], user, limit: int) -> list[int]:
+    """Ticket ids of a view narrowed by filters (each brings its statuses: the active ones
+    unless it names others; on the Solved view, solved), in the last filter's chosen order."""
+    order = next((f.order() for f in reversed(filters) if f.sort), filters[-1].order())
+    for f in filters:
+        if view == "solved" and not f.status:
+            f = replace(f, status=(Ticket.Status.SOLVED,))
+        where &= f.where(user)
+    return list(Ticket.objects.filter(where).order_by(*order).values_list("pk", flat=True)[:limit])
 
 
 def queue_rows(ids: list[int]) -> list[QueueRow]:
@@ -151,6 +208,20 @@ def queue_views(user) -> list[QueueView]:
     # One view per inbox tickets came in through, labelled by its key (routing/ names them).
     views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
               if key.startswith("inbox:")]
+    return views + source_views(user, scope)
+
+
+def source_views(user, scope: Q) -> list[QueueView]:
+    """The apps' views (saved views) with their counts: one conditional COUNT per view in ONE
+    query over the statuses they ask for, whatever the number of views."""
+    views = [view for source in view_sources() for view in source.views(user)]
+    if not views:
+        return views
+    statuses = sorted({s for view in views for s in view.extra["filter"].statuses})
+    counts = Ticket.objects.filter(scope, status__in=statuses).aggregate(
+        **{f"v{i}": Count("pk", filter=view.extra["filter"].where(user)) for i, view in enumerate(views)})
+    for i, view in enumerate(views):
+        view.count = counts[f"v{i}"]
     return views
 
 
