@@ -103,10 +103,8 @@
   function toggle(open) {
     panel.hidden = !open;
     bell.setAttribute("aria-expanded", String(open));
-    if (open) {
-      load();
-      const first = panel.querySelector("a, button");
-      if (first) first.focus();
+    if (open) {  // keyboard users land on the newest notification (or the panel's first button)
+      load().then(() => (panel.querySelector(".notif-item a") || panel.querySelector("button")).focus());
     }
   }
   bell.addEventListener("click", () => toggle(panel.hidden));

@@ -650,6 +650,8 @@
     if (event.key === "Escape") { if (typing) target.blur(); return; }
     if (typing || event.metaKey || event.ctrlKey || event.altKey) return;
     const key = event.key;
+    // Enter on a focused button or link is that control's own (the bell, a summary), not "open".
+    if (key === "Enter" && target.closest && target.closest("a, button, summary")) return;
     if (key === "j") move(1);
     else if (key === "k") move(-1);
     else if (key === "Enter" && page !== "ticket") openSelected();
