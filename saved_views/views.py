@@ -31,16 +31,22 @@ def _fail(request, error):
     return HttpResponseBadRequest(text) if request.headers.get("Accept") == "application/json" else _queue()
 
 
+def _attempt(request, write):
+    """Run one service call; a refusal is a message on the queue (or a 400 for a script)."""
+    try:
+        view = write()
+    except (ValidationError, PermissionDenied) as error:
+        return _fail(request, error)
+    return _queue(view.pk)
+
+
 @require_POST
 @agent_required
 def create(request):
     """From the queue's current filters (sent as the form's hidden fields)."""
-    try:
-        view = services.create(request.user, name=request.POST.get("name", ""), filters=QueueFilter.parse(request.POST),
-                               shared=request.POST.get("shared") == "on")
-    except (ValidationError, PermissionDenied) as error:
-        return _fail(request, error)
-    return _queue(view.pk)
+    return _attempt(request, lambda: services.create(
+        request.user, name=request.POST.get("name", ""), filters=QueueFilter.parse(request.POST),
+        shared=request.POST.get("shared") == "on"))
 
 
 @require_POST
@@ -48,12 +54,9 @@ def create(request):
 def update(request, pk):
     view = get_object_or_404(SavedView, pk=pk)
     filters = QueueFilter.parse(request.POST) if request.POST.get("use_current") == "on" else None
-    try:
-        services.update(view, actor=request.user, name=request.POST.get("name", ""),
-                        shared=request.POST.get("shared") == "on", filters=filters)
-    except (ValidationError, PermissionDenied) as error:
-        return _fail(request, error)
-    return _queue(view.pk)
+    return _attempt(request, lambda: services.update(
+        view, actor=request.user, name=request.POST.get("name", ""), shared=request.POST.get("shared") == "on",
+        filters=filters))
 
 
 @require_POST
