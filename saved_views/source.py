@@ -4,6 +4,7 @@ this agent's sidebar and the filters behind one key. One query each."""
 from django.db.models import Q
 
 from saved_views.models import SavedView
+from tickets import plainsql
 from tickets.console.filters import QueueFilter
 from tickets.console.queries import QueueView
 
@@ -17,7 +18,11 @@ def _visible(user):
 
 
 def views(user) -> list[QueueView]:
-    rows = _visible(user).order_by("-shared", "name", "pk").values_list("pk", "name", "shared", "owner_id", "filters")
+    """Shared views first, then the agent's own, by name. Read with plainsql: this runs on every
+    queue page and its live refreshes, where the ORM's compile cost more than the query."""
+    rows = plainsql.select_values(SavedView, ("id", "name", "shared", "owner_id", "filters"),
+                                  '"owner_id" = %s OR "shared"', [user.pk])
+    rows.sort(key=lambda r: (not r[2], r[1], r[0]))
     return [QueueView(f"{prefix}:{pk}", name, 0, source=prefix,
                       extra={"id": pk, "shared": shared, "mine": owner_id == user.pk,
                              "filter": QueueFilter.parse(filters or {}), "params": filters or {}})

@@ -108,6 +108,16 @@ def test_only_agents_who_may_see_the_ticket_are_notified_and_shown_it(sink, agen
     # The ticket moves to a team she is not in: it drops out of her list and her count.
     services.assign(ticket, assignee=None, team=billing, actor=agent)
     assert notifications.recent(restricted) == [] and notifications.unread_count(restricted) == 0
+    # The bell's plain-SQL count is the list's rows, for a restricted agent and for everyone.
+    for user in (restricted, agent):
+        Notification.objects.create(user=user, kind="reply", ticket=ticket, seq=900 + user.pk)
+        Notification.objects.create(user=user, kind="reply", ticket=hidden, seq=950 + user.pk)
+        assert notifications.unread_count(user) == len(notifications.recent(user, unread_only=True))
+    assert notifications.unread_count(agent) == 2 and notifications.unread_count(restricted) == 0
+    Team.objects.get(name="Support").members.add(restricted)
+    services.assign(ticket, team=support, actor=agent)
+    restricted = type(restricted).objects.get(pk=restricted.pk)  # fresh: teams are cached on the user
+    assert notifications.unread_count(restricted) == 2 == len(notifications.recent(restricted, unread_only=True))
 
 
 def test_each_event_notifies_once_however_often_the_sink_runs(agent, bob, pushed):

@@ -81,9 +81,10 @@ class QueueFilter:
     def statuses(self) -> list[str]:
         return list(self.status) or list(Ticket.ACTIVE_STATUSES)
 
-    def where(self, user, now=None) -> Q:
-        """The WHERE of these filters, statuses included."""
-        q = Q(status__in=self.statuses)
+    def where(self, user, now=None, statuses: bool = True) -> Q:
+        """The WHERE of these filters, statuses included unless asked not to (when filters are
+        layered, the last one that names statuses decides them)."""
+        q = Q(status__in=self.statuses) if statuses else Q()
         if self.channel:
             q &= Q(channel=self.channel)
         if self.inbox:
@@ -104,6 +105,20 @@ class QueueFilter:
         if self.created:
             q &= Q(created_at__gte=(now or timezone.now()) - CREATED_WITHIN[self.created][0])
         return q
+
+    @property
+    def countable_from_groups(self) -> bool:
+        """Whether the queue's GROUP BY of active tickets (status, channel, team, assignee, inbox)
+        holds this filter's count already: no tag, priority or date, and active statuses only."""
+        return not (self.tag or self.priority is not None or self.created) and all(
+            s in Ticket.ACTIVE_STATUSES for s in self.statuses)
+
+    def matches_group(self, user, status, channel, team_id, assignee_id, inbox) -> bool:
+        """This filter on one row of that GROUP BY (only when countable_from_groups)."""
+        return (status in self.statuses and (not self.channel or channel == self.channel)
+                and (not self.inbox or inbox == self.inbox) and (self.team is None or team_id == self.team)
+                and (not self.assignee or assignee_id == {"me": user.pk, "none": None}.get(
+                    self.assignee, int(self.assignee) if self.assignee.isdigit() else -1)))
 
     def order(self) -> list:
         return ORDER[self.sort or "waiting"]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import import_module
 
@@ -115,13 +115,14 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE, filters: QueueFilter
     touched first; solved tickets most recently solved first. Ids come from index-ordered
     scans (a LIMIT over an index, whatever the table size), then the rows in one query.
     A saved view or the agent's own `filters` narrow the view and may sort it otherwise."""
-    where = queue_filter(view, user)
+    saved = source_filter(view, user) if ":" in view else None
+    where = Q() if saved is not None else queue_filter(view, user)
     if where is None:
         where, view = Q(), "open"
     where &= visible_tickets(user)
-    saved = source_filter(view, user) if ":" in view else None
     if saved is not None or (filters is not None and not filters.empty):
-        return queue_rows(filtered_ids(view, where, [f for f in (saved, filters) if f is not None], user, limit))
+        layers = [f for f in (saved, filters) if f is not None and not f.empty]
+        return queue_rows(filtered_ids(view, where, layers, user, limit))
     if view == "solved":
         ids = list(Ticket.objects.filter(where, status=Ticket.Status.SOLVED).order_by("-updated_at")
                    .values_list("pk", flat=True)[:limit])
@@ -150,13 +151,13 @@ def filter_choices(views: list[QueueView]) -> dict:
 
 
 def filtered_ids(view: str, where: Q, filters: list[QueueFilter], user, limit: int) -> list[int]:
-    """Ticket ids of a view narrowed by filters (each brings its statuses: the active ones
-    unless it names others; on the Solved view, solved), in the last filter's chosen order."""
+    """Ticket ids of a view narrowed by filters, in the last chosen order. The statuses are the
+    last filter's that names some, else the view's (solved on Solved, else the active ones)."""
     order = next((f.order() for f in reversed(filters) if f.sort), filters[-1].order())
+    named = next((f.status for f in reversed(filters) if f.status), ())
+    where &= Q(status__in=list(named) or ([Ticket.Status.SOLVED] if view == "solved" else ACTIVE))
     for f in filters:
-        if view == "solved" and not f.status:
-            f = replace(f, status=(Ticket.Status.SOLVED,))
-        where &= f.where(user)
+        where &= f.where(user, statuses=False)
     return list(Ticket.objects.filter(where).order_by(*order).values_list("pk", flat=True)[:limit])
 
 
@@ -183,9 +184,9 @@ def queue_views(user) -> list[QueueView]:
     """Every view with its count: one GROUP BY over the active tickets (read from
     ticket_counts_idx alone), a count of the solved ones, and the team names."""
     scope = visible_tickets(user)
-    rows = (Ticket.objects.extra(where=[ACTIVE_SQL]).filter(scope)  # noqa: S610 - constant SQL
-            .values_list("status", "channel", "team_id", "assignee_id", "inbox")
-            .annotate(n=Count("*")).order_by())
+    rows = list(Ticket.objects.extra(where=[ACTIVE_SQL]).filter(scope)  # noqa: S610 - constant SQL
+                .values_list("status", "channel", "team_id", "assignee_id", "inbox")
+                .annotate(n=Count("*")).order_by())
     counts: Counter = Counter()
     counts["solved"] = Ticket.objects.filter(scope, status=Ticket.Status.SOLVED).count()
     for status, channel, team_id, assignee_id, inbox, n in rows:
@@ -208,20 +209,28 @@ def queue_views(user) -> list[QueueView]:
     # One view per inbox tickets came in through, labelled by its key (routing/ names them).
     views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
               if key.startswith("inbox:")]
-    return views + source_views(user, scope)
+    return views + source_views(user, scope, rows)
 
 
-def source_views(user, scope: Q) -> list[QueueView]:
-    """The apps' views (saved views) with their counts: one conditional COUNT per view in ONE
+def source_views(user, scope: Q, groups: list[tuple]) -> list[QueueView]:
+    """The apps' views (saved views) with their counts. A view on status, channel, inbox, team
+    and assignee alone is counted from the active tickets' GROUP BY just read (`groups`: no
+    query); the others (tag, priority, date, solved...) with one conditional COUNT each in ONE
     query over the statuses they ask for, whatever the number of views."""
     views = [view for source in view_sources() for view in source.views(user)]
-    if not views:
-        return views
-    statuses = sorted({s for view in views for s in view.extra["filter"].statuses})
-    counts = Ticket.objects.filter(scope, status__in=statuses).aggregate(
-        **{f"v{i}": Count("pk", filter=view.extra["filter"].where(user)) for i, view in enumerate(views)})
-    for i, view in enumerate(views):
-        view.count = counts[f"v{i}"]
+    rest = []
+    for view in views:
+        f = view.extra["filter"]
+        if f.countable_from_groups:
+            view.count = sum(row[-1] for row in groups if f.matches_group(user, *row[:-1]))
+        else:
+            rest.append(view)
+    if rest:
+        statuses = sorted({s for view in rest for s in view.extra["filter"].statuses})
+        counts = Ticket.objects.filter(scope, status__in=statuses).aggregate(
+            **{f"v{i}": Count("pk", filter=view.extra["filter"].where(user)) for i, view in enumerate(rest)})
+        for i, view in enumerate(rest):
+            view.count = counts[f"v{i}"]
     return views
 
 

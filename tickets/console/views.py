@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from tickets import events, policy, search, services
 from tickets.console import compose, filters, inline_images, queries, rendering
-from tickets.models import Attachment, Identity, Mention, Message, Ticket
+from tickets.models import Attachment, Identity, Message, Ticket
 from tickets.policy import can_see_ticket, is_agent
 
 
@@ -33,10 +33,6 @@ def agent_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _unread_mentions(user) -> int:
-    return Mention.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def _link_bases() -> dict:
@@ -67,17 +63,24 @@ def queue(request):
         "view": view,
         "seq": seq,
         "picked": picked,
-        "unread_mentions": _unread_mentions(request.user),
     }
     # The live queue re-reads just the list and the counts after an event ("fragment").
     if request.GET.get("fragment"):
         return render(request, "console/_queue_body.html", context)
+    # The filter bar's form (its choices cost a query and most of a template) is rendered when
+    # filters are in use, else fetched when the agent opens "Filter and sort".
+    if not picked.empty or request.GET.get("filters_form"):
+        context["filter_choices"] = queries.filter_choices(views)
+    if request.GET.get("filters_form"):
+        return render(request, "console/_queue_filters_form.html", context)
     # "Save view" saves what the agent sees: the view's own filters, then the picked ones.
     saved = current.extra.get("params", {}) if current is not None and current.source else {}
+    form_query = request.GET.copy()
+    form_query["filters_form"] = "1"
     context.update(
         queue_parts=[source.template for source in queries.view_sources()],
         save_filters=filters.combined(filters.of_view(view), saved, picked.params()).params(),
-        filter_choices=queries.filter_choices(views),
+        filters_form_query=form_query.urlencode(),
     )
     return render(request, "console/queue.html", context)
 
@@ -113,7 +116,6 @@ def ticket_detail(request, pk):
         "draft": request.session.pop(f"draft-{pk}", ""),
         # The forms only; each action asks the policy again with the customers it touches.
         "may_change_customers": policy.can_change_customers(request.user),
-        "unread_mentions": _unread_mentions(request.user),
     })
 
 
@@ -146,8 +148,7 @@ def search_view(request):
     number = search.ticket_to_open(results.query, results)
     if number is not None:  # "#123": straight to the ticket (search only returns visible ones)
         return redirect("console:ticket", pk=number)
-    return render(request, "console/search.html", {"results": results, "q": results.query, "seq": seq,
-                                                   "unread_mentions": _unread_mentions(request.user)})
+    return render(request, "console/search.html", {"results": results, "q": results.query, "seq": seq})
 
 
 # An email body is framed, never inlined: its own document with no script, no same-origin

@@ -140,6 +140,21 @@
     }
   }
   if (page === "queue") { showWaited(); setInterval(showWaited, 30000); }
+  // "Filter and sort": the form comes from the server the first time it is opened (the queue
+  // page renders it only when filters are in use).
+  const filterBox = $("#queue-filters");
+  if (filterBox) filterBox.addEventListener("toggle", async () => {
+    if (!filterBox.open || $("#filter-form", filterBox)) return;
+    const response = await fetch(filterBox.dataset.form, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const form = doc.getElementById("filter-form");
+    if (form && !$("#filter-form", filterBox)) {
+      filterBox.append(document.adoptNode(form));
+      const first = $("select, input:not([type=hidden])", form);
+      if (first) first.focus();
+    }
+  });
   const touched = new Set();
   const reloadQueue = debounce(async () => {
     const params = new URLSearchParams(location.search);
