@@ -421,3 +421,16 @@ LIVECHAT_ONLINE_CHECK = "routing.availability.chat_online"
 HELPDESK_INBOX_NAMES = "routing.inboxes.names"
 # The languages a ticket's language is guessed among (tickets.language); hints may name others.
 HELPDESK_LANGUAGES = tuple(x.strip() for x in env("HELPDESK_LANGUAGES", "en,de,fr,es").split(",") if x.strip())
+# --- Notifications (notifications/; README "The agent console") -------------------------------
+# The bell in the console header: built from the event log after each commit.
+INSTALLED_APPS = [*INSTALLED_APPS, "notifications"]
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "notifications.sinks.on_event"]
+TEMPLATES[0]["OPTIONS"]["context_processors"] = [*TEMPLATES[0]["OPTIONS"]["context_processors"],
+                                                 "notifications.context.bell"]
+# Read notifications older than this are deleted by the daily retention run (unread ones stay).
+HELPDESK_NOTIFICATION_RETENTION_DAYS = int(env("HELPDESK_NOTIFICATION_RETENTION_DAYS", "30"))
+HELPDESK_RETENTION_COMMANDS = [*HELPDESK_RETENTION_COMMANDS, "prune_notifications"]
+# --- Saved views (saved_views/; README "The agent console") -------------------------------------
+INSTALLED_APPS = [*INSTALLED_APPS, "saved_views"]
+# Apps adding views to the queue's sidebar (tickets.console.queries.view_sources).
+HELPDESK_QUEUE_VIEW_SOURCES = ["saved_views.source"]

@@ -27,6 +27,8 @@ urlpatterns = [
     path("console/sla/", include("service_levels.urls")),
     path("console/routing/", include("routing.urls")),
     path("console/reports/", include("reports.urls")),
+    path("console/notifications/", include("notifications.urls")),
+    path("console/views/", include("saved_views.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
     path("attachments/inline/<int:pk>/<str:token>/", console_views.inline_image, name="inline_image"),

@@ -24,7 +24,9 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from api.testing import create_token
 from mailboxes.models import Mailbox
+from notifications.models import Notification
 from routing.models import Macro, Rule
+from saved_views.models import SavedView
 from service_levels.models import Policy, Schedule
 from tests.factories import attachment, inbound
 from tests.livechat_helpers import ORIGIN, make_inbox, make_visitor
@@ -66,6 +68,9 @@ ADMIN = profile(LOGIN, admin=OK)
 # lead's settings such as surveys.change_surveysettings): in this world the admin (a superuser) only.
 CONSOLE_PERMISSION = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED, admin=OK)
 TEAM_LEAD_CONSOLE = CONSOLE_PERMISSION
+# Things one agent owns (a notification, a personal saved view): the owner only; another agent,
+# even one who sees every team (the admin), gets a 403/404.
+OWNER_ONLY = profile(LOGIN, user=DENIED, restricted=DENIED, agent=OK, admin=DENIED)
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
 # Reports need reports.view_reports (team leads in the demo; agents do not have it).
@@ -205,6 +210,15 @@ ROUTES = {
     "GET surveys/<str:token>/": Row(PROVIDER, token="forged"),
     "POST surveys/<str:token>/": Row(PROVIDER, {"rating": "5"}, token="forged"),
     "GET console/surveys/settings/": Row(TEAM_LEAD_CONSOLE),
+    # Notifications: each agent's own; following one re-checks the ticket (tickets.policy).
+    "GET console/notifications/": Row(CONSOLE),
+    "GET console/notifications/recent/": Row(CONSOLE),
+    "POST console/notifications/read/": Row(CONSOLE, {"all": "1"}),
+    "GET console/notifications/<int:pk>/": Row(OWNER_ONLY, pk="agent_notification"),
+    # Saved views: any agent saves their own; only the owner changes or deletes one.
+    "POST console/views/": Row(CONSOLE, {"name": "Mine on email", "channel": "email"}),
+    "POST console/views/<int:pk>/": Row(OWNER_ONLY, {"name": "Renamed"}, pk="agent_view"),
+    "POST console/views/<int:pk>/delete/": Row(OWNER_ONLY, pk="agent_view"),
     "POST console/surveys/settings/": Row(TEAM_LEAD_CONSOLE, {"delay_minutes": "x"}),
 }
 
@@ -299,11 +313,14 @@ def world(agent, restricted, django_user_model, settings):
     policy = Policy.objects.create(name="Standard", first_reply_minutes=60)
     rule = Rule.objects.create(name="VIP", actions=[])
     macro = Macro.objects.create(name="Thanks", reply="Thanks!")
+    notification = Notification.objects.create(user=agent, kind="assigned", ticket_id=hidden.ticket_id, seq=1)
+    saved_view = SavedView.objects.create(owner=agent, name="Billing", filters={"team": billing.pk})
     objects = {
         "hidden_ticket": hidden.ticket_id, "hidden_message": hidden.pk, "hidden_customer": hidden.customer_id,
         "hidden_attachment": hidden_attachment.pk, "hidden_merge": merge.pk, "hidden_failed_reply": failed.pk,
         "visible_customer": visible.customer_id, "inbox_key": inbox.key, "mailbox": mailbox.pk,
         "schedule": schedule.pk, "policy": policy.pk, "rule": rule.pk, "macro": macro.pk,
+        "agent_notification": notification.pk, "agent_view": saved_view.pk,
         "visitor_attachment": Message.objects.get(pk=upload.json()["id"]).attachments.get().pk,
         "inline_token": inline_images.image_url(hidden_attachment.pk, restricted.pk).rstrip("/").rsplit("/", 1)[1],
     }

@@ -43,6 +43,12 @@ def customer_group(customer_id: int) -> str:
     return f"customer-{customer_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every console socket of one agent: for pushes meant for that agent alone (notifications,
+    doorbell.push with a "user.notice" message), which are not events of the log."""
+    return f"user-{user_id}"
+
+
 def _allocate(count: int = 1) -> int:
     """Reserve `count` sequence numbers; returns the last. The UPDATE holds the counter row's
     lock until commit, which makes seq order equal commit order (see EventCounter)."""

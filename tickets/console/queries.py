@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,7 +14,9 @@ from django.db.models import Count, Q
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from tickets.console.filters import QueueFilter
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Message, Team, Ticket
+from tickets.people import display_name
 from tickets.policy import visible_tickets
 
 ACTIVE = list(Ticket.ACTIVE_STATUSES)
@@ -34,6 +38,27 @@ class QueueView:
     key: str
     label: str
     count: int
+    source: str = ""  # "" for the built-in views, else the app that adds it (saved views)
+    extra: dict = field(default_factory=dict)  # what that app's template needs (owner, shared...)
+
+
+@cache
+def view_sources() -> list:
+    """HELPDESK_QUEUE_VIEW_SOURCES: modules of apps adding views to the queue's sidebar (saved views), found
+    through a setting so tickets imports none of them. Each has `prefix` (its keys are
+    "<prefix>:<id>"), `template` (a part the queue page includes: its buttons and forms),
+    `views(user) -> list[QueueView]` with their filters in `extra["filter"]` (the counts are
+    read here, in one query for all of them), and `resolve(user, key) -> QueueFilter | None`."""
+    return [import_module(path) for path in getattr(settings, "HELPDESK_QUEUE_VIEW_SOURCES", ())]
+
+
+def source_filter(view: str, user) -> QueueFilter | None:
+    """The filters of an app's view ("saved:12"), if this user may open it."""
+    prefix = view.partition(":")[0]
+    for source in view_sources():
+        if source.prefix == prefix:
+            return source.resolve(user, view)
+    return None
 
 
 # The active-status test as literal SQL (constants, not input): SQLite uses the partial
@@ -53,6 +78,8 @@ def queue_filter(view: str, user) -> Q | None:
     if view == "pending":
         return Q(status=Ticket.Status.PENDING)
     kind, _sep, value = view.partition(":")
+    if any(source.prefix == kind for source in view_sources()):
+        return Q() if source_filter(view, user) is not None else None
     if kind == "channel" and value:
         return Q(channel=value)
     if kind == "team" and value.isdigit():
@@ -90,15 +117,21 @@ def queue_orders() -> dict:
     return {key: import_string(path) for key, path in getattr(settings, "HELPDESK_QUEUE_ORDERS", {}).items()}
 
 
-def queue_tickets(view: str, user, limit: int = QUEUE_SIZE, order: str = "") -> list[QueueRow]:
+def queue_tickets(view: str, user, limit: int = QUEUE_SIZE, order: str = "",
+                  filters: QueueFilter | None = None) -> list[QueueRow]:
     """Longest-waiting customer first, then tickets nobody waits on (answered), least recently
     touched first; solved tickets most recently solved first; or an app's `order` of the
     active tickets (queue_orders). Ids come from index-ordered scans (a LIMIT over an index,
-    whatever the table size), then the rows in one query."""
-    where = queue_filter(view, user)
+    whatever the table size), then the rows in one query.
+    A saved view or the agent's own `filters` narrow the view and may sort it otherwise."""
+    saved = source_filter(view, user) if ":" in view else None
+    where = Q() if saved is not None else queue_filter(view, user)
     if where is None:
         where, view = Q(), "open"
     where &= visible_tickets(user)
+    if saved is not None or (filters is not None and not filters.empty):
+        layers = [f for f in (saved, filters) if f is not None and not f.empty]
+        return queue_rows(filtered_ids(view, where, layers, user, limit))
     if view == "solved":
         ids = list(Ticket.objects.filter(where, status=Ticket.Status.SOLVED).order_by("-updated_at")
                    .values_list("pk", flat=True)[:limit])
@@ -113,6 +146,31 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE, order: str = "") -> 
                         .values_list("pk", flat=True)[:limit])
         ids = (waiting + answered)[:limit]
     return queue_rows(ids)
+
+
+def filter_choices(views: list[QueueView]) -> dict:
+    """What the queue's filter bar offers: channels, teams and inboxes from the views just
+    counted (no query), the agents (one query), statuses, priorities, dates and sorts."""
+    from tickets.console.filters import CREATED_WITHIN, SORTS
+
+    def of(prefix):
+        return [(v.key.partition(":")[2], v.label) for v in views if v.key.startswith(prefix) and not v.source]
+
+    return {"statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
+            "channels": of("channel:"), "teams": of("team:"), "inboxes": of("inbox:"),
+            "agents": [(str(a.pk), display_name(a)) for a in agents()],
+            "created": [(k, label) for k, (_delta, label) in CREATED_WITHIN.items()], "sorts": list(SORTS.items())}
+
+
+def filtered_ids(view: str, where: Q, filters: list[QueueFilter], user, limit: int) -> list[int]:
+    """Ticket ids of a view narrowed by filters, in the last chosen order. The statuses are the
+    last filter's that names some, else the view's (solved on Solved, else the active ones)."""
+    order = next((f.order() for f in reversed(filters) if f.sort), filters[-1].order())
+    named = next((f.status for f in reversed(filters) if f.status), ())
+    where &= Q(status__in=list(named) or ([Ticket.Status.SOLVED] if view == "solved" else ACTIVE))
+    for f in filters:
+        where &= f.where(user, statuses=False)
+    return list(Ticket.objects.filter(where).order_by(*order).values_list("pk", flat=True)[:limit])
 
 
 def queue_rows(ids: list[int]) -> list[QueueRow]:
@@ -144,9 +202,9 @@ def queue_views(user) -> list[QueueView]:
     """Every view with its count: one GROUP BY over the active tickets (read from
     ticket_counts_idx alone), a count of the solved ones, and the team names."""
     scope = visible_tickets(user)
-    rows = (Ticket.objects.extra(where=[ACTIVE_SQL]).filter(scope)  # noqa: S610 - constant SQL
-            .values_list("status", "channel", "team_id", "assignee_id", "inbox")
-            .annotate(n=Count("*")).order_by())
+    rows = list(Ticket.objects.extra(where=[ACTIVE_SQL]).filter(scope)  # noqa: S610 - constant SQL
+                .values_list("status", "channel", "team_id", "assignee_id", "inbox")
+                .annotate(n=Count("*")).order_by())
     counts: Counter = Counter()
     counts["solved"] = Ticket.objects.filter(scope, status=Ticket.Status.SOLVED).count()
     for status, channel, team_id, assignee_id, inbox, n in rows:
@@ -172,6 +230,28 @@ def queue_views(user) -> list[QueueView]:
     inboxes = [QueueView(key, names.get(key[6:]) or key.partition(":")[2], n) for key, n in counts.items()
                if key.startswith("inbox:")]
     views += sorted(inboxes, key=lambda v: (v.label.lower(), v.key))
+    return views + source_views(user, scope, rows)
+
+
+def source_views(user, scope: Q, groups: list[tuple]) -> list[QueueView]:
+    """The apps' views (saved views) with their counts. A view on status, channel, inbox, team
+    and assignee alone is counted from the active tickets' GROUP BY just read (`groups`: no
+    query); the others (tag, priority, date, solved...) with one conditional COUNT each in ONE
+    query over the statuses they ask for, whatever the number of views."""
+    views = [view for source in view_sources() for view in source.views(user)]
+    rest = []
+    for view in views:
+        f = view.extra["filter"]
+        if f.countable_from_groups:
+            view.count = sum(row[-1] for row in groups if f.matches_group(user, *row[:-1]))
+        else:
+            rest.append(view)
+    if rest:
+        statuses = sorted({s for view in rest for s in view.extra["filter"].statuses})
+        counts = Ticket.objects.filter(scope, status__in=statuses).aggregate(
+            **{f"v{i}": Count("pk", filter=view.extra["filter"].where(user)) for i, view in enumerate(rest)})
+        for i, view in enumerate(rest):
+            view.count = counts[f"v{i}"]
     return views
 
 

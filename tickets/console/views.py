@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -16,8 +16,8 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from tickets import events, policy, search, services
-from tickets.console import compose, inline_images, queries, rendering
-from tickets.models import Attachment, Identity, Mention, Message, Ticket
+from tickets.console import compose, filters, inline_images, queries, rendering
+from tickets.models import Attachment, Identity, Message, Ticket
 from tickets.policy import can_see_ticket, is_agent
 
 
@@ -35,10 +35,6 @@ def agent_required(view):
     return wrapper
 
 
-def _unread_mentions(user) -> int:
-    return Mention.objects.filter(user=user, read_at__isnull=True).count()
-
-
 def _link_bases() -> dict:
     """URL prefixes, so long lists build links by concatenation instead of a reverse() each."""
     return {"console_base": reverse("console:queue"),
@@ -51,26 +47,47 @@ def queue(request):
     view = request.GET.get("view", "open")
     if queries.queue_filter(view, request.user) is None:
         view = "open"
+    picked = filters.QueueFilter.parse(request.GET)  # the agent's own filters on top of the view
     seq = events.current_seq()  # read before the data: the socket resumes from here
     links = _link_bases()
     orders = queries.queue_orders()
     sort = request.GET.get("sort", "")
     sort = sort if sort in orders and view != "solved" else ""
-    tickets = queries.queue_tickets(view, request.user, order=sort)
+    tickets = queries.queue_tickets(view, request.user, order=sort, filters=picked)
+    views = queries.queue_views(request.user)
+    current = next((v for v in views if v.key == view), None)
     context = {
         **links,
         "tickets": tickets,
         "rows": rendering.queue_rows_html(tickets, console_base=links["console_base"], no_subject=_("(no subject)")),
-        "views": queries.queue_views(request.user),
+        "views": [v for v in views if not v.source],
+        "source_views": [v for v in views if v.source],
+        "current_view": current,
         "view": view,
         "sort": sort,
         "orders": [(key, order.label) for key, order in orders.items()] if view != "solved" else [],
         "seq": seq,
-        "unread_mentions": _unread_mentions(request.user),
+        "picked": picked,
     }
     # The live queue re-reads just the list and the counts after an event ("fragment").
-    template = "console/_queue_body.html" if request.GET.get("fragment") else "console/queue.html"
-    return render(request, template, context)
+    if request.GET.get("fragment"):
+        return render(request, "console/_queue_body.html", context)
+    # The filter bar's form (its choices cost a query and most of a template) is rendered when
+    # filters are in use, else fetched when the agent opens "Filter and sort".
+    if not picked.empty or request.GET.get("filters_form"):
+        context["filter_choices"] = queries.filter_choices(views)
+    if request.GET.get("filters_form"):
+        return render(request, "console/_queue_filters_form.html", context)
+    # "Save view" saves what the agent sees: the view's own filters, then the picked ones.
+    saved = current.extra.get("params", {}) if current is not None and current.source else {}
+    form_query = request.GET.copy()
+    form_query["filters_form"] = "1"
+    context.update(
+        queue_parts=[source.template for source in queries.view_sources()],
+        save_filters=filters.combined(filters.of_view(view), saved, picked.params()).params(),
+        filters_form_query=form_query.urlencode(),
+    )
+    return render(request, "console/queue.html", context)
 
 
 @require_GET
@@ -80,12 +97,12 @@ def ticket_detail(request, pk):
         raise PermissionDenied
     seq = events.current_seq()
     ticket = get_object_or_404(Ticket.objects.select_related("customer", "assignee", "team"), pk=pk)
-    blocks, truncated, last_inbound = queries.history(ticket, show_all=request.GET.get("all") == "1",
+    blocks, truncated, _last_inbound = queries.history(ticket, show_all=request.GET.get("all") == "1",
                                                       user=request.user)
     identities = list(Identity.objects.filter(customer_id=ticket.customer_id)
                       .order_by("channel", "-last_inbound_at", "pk"))
     messages = [m for block in blocks for m in block.messages]
-    channel_options, default_channel = compose.channel_options(identities, messages, last_inbound, ticket)
+    channel_options, default_channel = compose.channel_options(identities, messages, ticket)
     canned = [{"title": c.title, "shortcut": c.shortcut,
                "body": compose.fill_placeholders(c.body, ticket=ticket, agent=request.user)}
               for c in queries.canned_responses()]
@@ -104,7 +121,6 @@ def ticket_detail(request, pk):
         "draft": request.session.pop(f"draft-{pk}", ""),
         # The forms only; each action asks the policy again with the customers it touches.
         "may_change_customers": policy.can_change_customers(request.user),
-        "unread_mentions": _unread_mentions(request.user),
     })
 
 
@@ -134,8 +150,10 @@ def search_view(request):
     # from 0 and, once the log held more than HELPDESK_EVENT_REPLAY_LIMIT events, reloaded forever.
     seq = events.current_seq()
     results = search.search(request.GET.get("q", ""), user=request.user)
-    return render(request, "console/search.html", {"results": results, "q": results.query, "seq": seq,
-                                                   "unread_mentions": _unread_mentions(request.user)})
+    number = search.ticket_to_open(results.query, results)
+    if number is not None:  # "#123": straight to the ticket (search only returns visible ones)
+        return redirect("console:ticket", pk=number)
+    return render(request, "console/search.html", {"results": results, "q": results.query, "seq": seq})
 
 
 # An email body is framed, never inlined: its own document with no script, no same-origin

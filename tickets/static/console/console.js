@@ -12,6 +12,7 @@
   let lastSeq = parseInt(body.dataset.seq || "0", 10);
   let socket = null;
   let delay = 500;
+  let opened = false;  // a later open is a reconnect
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
   const csrf = () => ($("input[name=csrfmiddlewaretoken]") || {}).value || "";
@@ -55,7 +56,9 @@
       headers: { Accept: "application/json", "X-CSRFToken": csrf() },
     });
     let json = {};
-    try { json = await response.json(); } catch (e) { json = { ok: false, error: `HTTP ${response.status}` }; }
+    // Not JSON: a proxy's error page or a gateway timeout. Say the status, unless it is a
+    // 5xx (the reply box calls that a network problem and keeps the draft).
+    try { json = await response.json(); } catch (e) { json = { ok: false, error: response.status >= 500 ? "" : `HTTP ${response.status}` }; }
     return { status: response.status, json };
   }
 
@@ -72,6 +75,9 @@
       body.dataset.live = "1";
       send({ type: "resume", last_seq: lastSeq });
       if (page === "ticket") send({ type: "view", ticket: ticketId });
+      // Apps re-read what a push may have carried while the socket was down (the bell's count).
+      if (opened) document.dispatchEvent(new CustomEvent("helpdesk:reconnected"));
+      opened = true;
     };
     socket.onmessage = (msg) => {
       const data = JSON.parse(msg.data);
@@ -80,6 +86,8 @@
       else if (data.type === "cursor") advance(data.seq);
       else if (data.type === "presence") renderPresence(data);
       else if (data.type === "reload") reloadKeepingDraft();
+      // A push for this agent alone (the notifications app's bell listens).
+      else if (data.type === "notice") document.dispatchEvent(new CustomEvent("helpdesk:notice", { detail: data }));
     };
     socket.onclose = () => {
       body.dataset.live = "0";
@@ -116,12 +124,7 @@
     document.dispatchEvent(new CustomEvent("helpdesk:event", { detail: event }));
   }
 
-  function mentioned(data) {
-    const count = $("#mention-count");
-    if (ticketId !== data.ticket && count) {
-      count.textContent = String(parseInt(count.textContent || "0", 10) + 1);
-      $("#mentions").classList.add("unread");
-    }
+  function mentioned(data) {  // the bell (notifications app) counts it; this says it at once
     toast(fmt(_("%(by)s mentioned you on #%(ticket)s: %(text)s"), data), "mention");
   }
 
@@ -137,6 +140,21 @@
     }
   }
   if (page === "queue") { showWaited(); setInterval(showWaited, 30000); }
+  // "Filter and sort": the form comes from the server the first time it is opened (the queue
+  // page renders it only when filters are in use).
+  const filterBox = $("#queue-filters");
+  if (filterBox) filterBox.addEventListener("toggle", async () => {
+    if (!filterBox.open || $("#filter-form", filterBox)) return;
+    const response = await fetch(filterBox.dataset.form, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const form = doc.getElementById("filter-form");
+    if (form && !$("#filter-form", filterBox)) {
+      filterBox.append(document.adoptNode(form));
+      const first = $("select, input:not([type=hidden])", form);
+      if (first) first.focus();
+    }
+  });
   const touched = new Set();
   const reloadQueue = debounce(async () => {
     const params = new URLSearchParams(location.search);
@@ -471,6 +489,25 @@
     if (index >= 0) insertCanned(index, match[1] + " ");
   }
 
+  // A send that never reached the server (offline, DNS, a dropped connection, a proxy that
+  // answered with an error page) says so and keeps the draft and its client id: sending again
+  // is the same message to the server (idempotent), never a second one.
+  function composerError(text) {
+    const box = $("#composer-error");
+    box.textContent = text;
+    box.hidden = false;
+  }
+  const NETWORK_ERROR = () => _("Not sent: the helpdesk could not be reached (network problem). Your text is kept; send again when you are back online.");
+  async function sendForm(form, extra) {
+    try {
+      return await post(form, extra);
+    } catch (error) {  // fetch rejects only when no answer came back at all
+      saveDrafts();
+      composerError(NETWORK_ERROR());
+      return null;
+    }
+  }
+
   async function submitReply(event) {
     event.preventDefault();
     const form = event.target;
@@ -478,9 +515,13 @@
     button.disabled = true;
     $("#composer-error").hidden = true;
     try {
-      const { status, json } = await post(form, { seen_seq: String(lastSeq) });
+      const answer = await sendForm(form, { seen_seq: String(lastSeq) });
+      if (!answer) return;
+      const { status, json } = answer;
       if (json.ok) {
+        const channel = $("#reply-channel").value;  // the agent's pick stays for the next reply
         form.reset();
+        $("#reply-channel").value = channel;
         $("#reply-text").value = "";
         sessionStorage.removeItem(draftKey("reply"));
         $("#stale-warning").hidden = true;
@@ -494,8 +535,7 @@
         const newest = (json.events || []).reduce((n, e) => Math.max(n, e.seq), 0);
         if (newest) advance(newest);
       } else {
-        $("#composer-error").textContent = json.error || `HTTP ${status}`;
-        $("#composer-error").hidden = false;
+        composerError(json.error || (status >= 500 ? NETWORK_ERROR() : `HTTP ${status}`));
       }
     } finally {
       button.disabled = false;
@@ -504,14 +544,16 @@
   async function submitNote(event) {
     event.preventDefault();
     const form = event.target;
-    const { status, json } = await post(form);
+    $("#composer-error").hidden = true;
+    const answer = await sendForm(form);
+    if (!answer) return;
+    const { status, json } = answer;
     if (json.ok) {
       $("#note-text").value = "";
       sessionStorage.removeItem(draftKey("note"));
       newClientId($("#note-client-id"));
     } else {
-      $("#composer-error").textContent = json.error || `HTTP ${status}`;
-      $("#composer-error").hidden = false;
+      composerError(json.error || (status >= 500 ? NETWORK_ERROR() : `HTTP ${status}`));
     }
   }
 
@@ -623,6 +665,8 @@
     if (event.key === "Escape") { if (typing) target.blur(); return; }
     if (typing || event.metaKey || event.ctrlKey || event.altKey) return;
     const key = event.key;
+    // Enter on a focused button or link is that control's own (the bell, a summary), not "open".
+    if (key === "Enter" && target.closest && target.closest("a, button, summary")) return;
     if (key === "j") move(1);
     else if (key === "k") move(-1);
     else if (key === "Enter" && page !== "ticket") {
