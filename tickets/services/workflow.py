@@ -24,6 +24,8 @@ def _update_ticket(ticket: Ticket, actor, kind: str, **changes) -> Ticket:
         data = ticket_data(ticket)
         data["change"] = kind
         data["actor"] = display_name(actor)
+        # What it was: the console's activity line says "from Open to Solved", integrators diff.
+        data["previous"] = {field: getattr(value, "pk", value) for field, value in before.items()}
         events.record("ticket.updated", ticket=ticket, data=data)
     return ticket
 
