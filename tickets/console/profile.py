@@ -4,34 +4,22 @@ the agent may see, their merges (with undo) and what other apps know about them.
 Apps built on `tickets` add their part (satisfaction ratings, live-chat context) through
 HELPDESK_CUSTOMER_PANELS: dotted paths of callables(customer, user) returning None or
 {"template": ..., "context": {...}} rendered as a section of the page; `tickets` names no app.
-Each panel must cost a fixed number of queries (the page's count is asserted in tests)."""
+Each panel must cost a fixed number of queries (the page's count is asserted in tests).
+HELPDESK_TICKET_PANELS does the same for the ticket page's sidebar (live-chat context)."""
 
 from __future__ import annotations
 
-import logging
-
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
 from tickets import events, policy
+from tickets.console.panels import panels
 from tickets.console.views import _unread_mentions, agent_required
 from tickets.models import Customer, CustomerMerge, Identity, Ticket
 from tickets.people import customer_name, identity_label
 
-log = logging.getLogger(__name__)
 PROFILE_TICKETS = 100  # newest first; the rest are one search away
-
-
-def panels(customer, user) -> list[dict]:
-    found = []
-    for path in getattr(settings, "HELPDESK_CUSTOMER_PANELS", ()):
-        panel = import_string(path)(customer, user)
-        if panel:
-            found.append(panel)
-    return found
 
 
 @require_GET

@@ -77,6 +77,7 @@ class QueueRow:
     customer: str
     assignee: str
     tags: list
+    customer_id: int | None = None
     status_label: str = ""
     priority_label: str = ""
 
@@ -122,7 +123,7 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
         rows[r["pk"]] = QueueRow(
             pk=r["pk"], subject=r["subject"], status=r["status"], priority=r["priority"], channel=r["channel"],
             waiting_since=r["waiting_since"], customer=names[r["customer_id"]],
-            assignee=assignee or "", tags=tags.get(r["pk"], []),
+            assignee=assignee or "", tags=tags.get(r["pk"], []), customer_id=r["customer_id"],
             status_label=statuses.get(r["status"], r["status"]), priority_label=priorities.get(r["priority"], ""))
     return [rows[pk] for pk in ids if pk in rows]
 

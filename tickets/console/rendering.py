@@ -162,7 +162,7 @@ def queue_rows_html(rows, *, console_base: str, no_subject: str) -> str:
         parts.append(
             f'<tr data-ticket="{t.pk}" data-href="{href}"><td><a href="{href}">{t.pk}</a></td>'
             f'<td class="subject"><a href="{href}">{escape(t.subject or no_subject)}</a>{tags}</td>'
-            f'<td>{escape(t.customer)}</td><td><span class="channel ch-{escape(t.channel)}">{escape(t.channel)}</span></td>'
+            f'<td class="customer"><a href="{console_base}customers/{t.customer_id}/">{escape(t.customer)}</a></td><td><span class="channel ch-{escape(t.channel)}">{escape(t.channel)}</span></td>'
             f'<td class="status">{escape(t.status_label)}</td>'
             f'<td class="priority p{int(t.priority)}">{escape(t.priority_label)}</td>'
             f'<td>{escape(t.assignee or "—")}</td><td class="waiting">{waited}</td></tr>')

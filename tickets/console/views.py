@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET
 
 from tickets import events, policy, search, services
 from tickets.console import activity, compose, inline_images, queries, rendering
+from tickets.console.panels import panels as customer_panels
 from tickets.models import Attachment, Event, Identity, Mention, Message, Ticket
-from tickets.people import customer_name
+from tickets.people import customer_name, customer_names
 from tickets.policy import can_see_ticket, is_agent
 
 
@@ -95,6 +96,7 @@ def ticket_detail(request, pk):
         "ticket": ticket, "blocks": blocks, "truncated": truncated, "identities": identities,
         "customer_name": customer_name(ticket.customer.name, identities, ticket.customer_id),
         "activity_kinds": " ".join(activity.ACTIVITY_KINDS),
+        "panels": customer_panels(ticket.customer, request.user, "HELPDESK_TICKET_PANELS"),
         "seq": seq, "agents": agents, "teams": teams,
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
         "tags": [t.name for t in ticket.tags.all()],
@@ -169,6 +171,11 @@ def search_view(request):
     # from 0 and, once the log held more than HELPDESK_EVENT_REPLAY_LIMIT events, reloaded forever.
     seq = events.current_seq()
     results = search.search(request.GET.get("q", ""), user=request.user)
+    for c in results.customers:  # identities are prefetched: no query
+        c.display = customer_name(c.name, c.identities.all(), c.pk)
+    names = customer_names((t.customer_id, t.customer.name) for t in results.tickets)
+    for t in results.tickets:
+        t.customer_display = names[t.customer_id]
     return render(request, "console/search.html", {"results": results, "q": results.query, "seq": seq,
                                                    "unread_mentions": _unread_mentions(request.user)})
 

@@ -1,0 +1,21 @@
+"""Sections other apps add beside a customer, named in settings so `tickets` imports no app:
+HELPDESK_CUSTOMER_PANELS (the customer profile page) and HELPDESK_TICKET_PANELS (the ticket
+page's sidebar). Each entry is a dotted path to a callable(customer, user) returning None or
+{"template": ..., "context": {...}}; the template is included with `panel` set to the context.
+A panel must cost a fixed number of queries: both pages assert their query counts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+def panels(customer, user, setting: str = "HELPDESK_CUSTOMER_PANELS") -> list[dict]:
+    """The sections the apps named in `setting` have for this customer (the ticket sidebar
+    asks HELPDESK_TICKET_PANELS)."""
+    found = []
+    for path in getattr(settings, setting, ()):
+        panel = import_string(path)(customer, user)
+        if panel:
+            found.append(panel)
+    return found
