@@ -50,7 +50,7 @@ def identity_label(channel: str, address: str, display_name: str = "") -> str:
         if address.startswith("user:"):  # a site's verified user: their id on that site
             return _("Site user %(id)s") % {"id": address.rsplit(":", 1)[-1]}
         return _("Visitor %(number)s") % {"number": visitor_number(address)}
-    if channel == "email":
+    if channel == "email" or "@" in address:
         return address
     return _("%(channel)s user %(number)s") % {"channel": channel.capitalize(), "number": visitor_number(address)}
 

@@ -578,6 +578,8 @@
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
     if (event.key === "Escape") { if (typing) target.blur(); return; }
     if (typing || event.metaKey || event.ctrlKey || event.altKey) return;
+    // Enter on a focused link or button is that link's or button's, never "open the selected row".
+    if (event.key === "Enter" && target.closest && target.closest("a, button, summary")) return;
     const key = event.key;
     if (key === "j") move(1);
     else if (key === "k") move(-1);
