@@ -200,6 +200,7 @@
     if (!node) {
       node = el("li", "pending");
       node.id = key;
+      node.hidden = true;  // holds the place (event order) until its HTML arrives: no flicker
       blockFor(ticket).append(node);
     }
     node.dataset.pending = "1";
