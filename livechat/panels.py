@@ -16,8 +16,14 @@ from tickets.models import Identity
 SESSIONS_SHOWN = 3
 
 
-def visitor_context(customer, user) -> dict | None:
-    chat = Identity.objects.filter(customer_id=customer.pk, channel="chat").values("address")
+def visitor_context(customer, user, identities=None) -> dict | None:
+    """`identities`: the customer's, when the page has them already (no query without a chat one)."""
+    if identities is not None:
+        chat = [i.address for i in identities if i.channel == "chat"]
+        if not chat:
+            return None
+    else:
+        chat = Identity.objects.filter(customer_id=customer.pk, channel="chat").values("address")
     sessions = list(VisitorSession.objects.filter(address__in=chat).order_by("-last_seen_at")[:SESSIONS_SHOWN])
     if not sessions:
         return None

@@ -9,7 +9,7 @@ from tickets.policy import visible_tickets
 RATINGS_SHOWN = 20
 
 
-def ratings(customer, user) -> dict | None:
+def ratings(customer, user, identities=None) -> dict | None:
     rated = list(Survey.objects.filter(visible_tickets(user, prefix="ticket__"), ticket__customer_id=customer.pk,
                                        rating__isnull=False)
                  .select_related("ticket").order_by("-answered_at")[:RATINGS_SHOWN])

@@ -42,7 +42,7 @@ def customer_profile(request, pk):
         "customer": customer, "name": customer_name(customer.name, identities, customer.pk),
         "identities": identities, "tickets": tickets, "merges": merges,
         "open_count": sum(1 for t in tickets if t.is_active),
-        "panels": panels(customer, request.user), "seq": seq,
+        "panels": panels(customer, request.user, identities=identities), "seq": seq,
         "unread_mentions": _unread_mentions(request.user),
     })
 

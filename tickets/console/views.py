@@ -96,7 +96,7 @@ def ticket_detail(request, pk):
         "ticket": ticket, "blocks": blocks, "truncated": truncated, "identities": identities,
         "customer_name": customer_name(ticket.customer.name, identities, ticket.customer_id),
         "activity_kinds": " ".join(activity.ACTIVITY_KINDS),
-        "panels": customer_panels(ticket.customer, request.user, "HELPDESK_TICKET_PANELS"),
+        "panels": customer_panels(ticket.customer, request.user, "HELPDESK_TICKET_PANELS", identities),
         "seq": seq, "agents": agents, "teams": teams,
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
         "tags": [t.name for t in ticket.tags.all()],
