@@ -268,3 +268,27 @@ def test_old_activity_beyond_the_shown_messages_is_left_out(ticket, agent):
     Event.objects.filter(kind="ticket.updated").update(created_at=timezone.now() - timedelta(days=3))
     assert [x.kind for x in queries.activity(ticket.customer_id, [ticket.pk],
                                              since=timezone.now() - timedelta(days=1))] == []
+
+
+def test_the_activity_query_keeps_exactly_what_its_orm_equivalent_keeps(ticket, agent, bob):
+    """queries.lines_sql() is hand-written for speed: it must select what the ORM would."""
+    from django.db.models import Q
+
+    other = ticket_of(services.ingest(inbound("+14155550101", "sms", channel="sms")))
+    services.set_status(ticket, "open", actor=agent)
+    services.assign(ticket, assignee=bob, actor=agent)
+    services.set_tags(ticket, ["a"], actor=agent)
+    services.set_priority(other, 3, actor=agent)  # another customer's: not this timeline's
+    reply = services.reply(ticket, author=agent, text="hi")
+    services.mark_sent(reply.pk, "p-1")
+    services.mark_failed(reply.pk, "1", "bounced")
+    services.merge_customers(other.customer, ticket.customer, actor=agent)
+    orm = (Event.objects.filter(Q(ticket_id__in=[ticket.pk]) | Q(ticket_id__isnull=True, customer_id=ticket.customer_id,
+                                                                  kind__in=activity.CUSTOMER_KINDS))
+           .filter(Q(kind="ticket.updated", data__change__in=list(activity.TICKET_CHANGES))
+                   | Q(kind="message.status", data__status="failed")
+                   | Q(kind__in=["message.moved", "customer.merged", "customer.unmerged", "sla.warning",
+                                 "sla.breached"])))
+    expected = sorted(orm.values_list("seq", flat=True))
+    assert sorted(queries.activity_query(ticket.customer_id, [ticket.pk]).values_list("seq", flat=True)) == expected
+    assert len(expected) == 5  # status, assignment, tags, the failure, the merge

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.live import LiveServer, shifted_port
-from tests.test_console_browser import customer_writes, ticket_of
+from tests.test_console_browser import customer_writes, query, ticket_of
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,8 @@ BACKGROUND = {"light": "rgb(246, 247, 249)", "dark": "rgb(15, 20, 27)"}  # --bg 
 
 @pytest.fixture(scope="module")
 def server():
-    with LiveServer(port=SERVER_PORT, setup=[["seed_demo"]]) as live:
+    # Writes from `manage.py shell` (another process) reach the consoles through the log watch.
+    with LiveServer(port=SERVER_PORT, setup=[["seed_demo"]], env={"HELPDESK_EVENT_POLL_SECONDS": "0.5"}) as live:
         yield live
 
 
@@ -114,3 +115,28 @@ def test_the_customer_profile_is_one_keypress_from_the_ticket(server, browser, s
         page.wait_for_url(re.compile(rf"/console/tickets/{ticket_id}/$"), timeout=WAIT)
     finally:
         page.context.close()
+
+
+def test_a_failed_delivery_shows_as_a_line_and_on_the_message_live(server, browser):
+    from playwright.sync_api import expect
+
+    ticket_id = ticket_of(server, customer_writes(server, "bounce@example.com", "can you call me?"))
+    alice = agent_page(browser, server, "alice", "desktop", "light")
+    try:
+        alice.goto(f"/console/tickets/{ticket_id}/")
+        expect(alice.locator("body")).to_have_attribute("data-live", "1", timeout=WAIT)
+        alice.locator("#reply-text").fill("Calling you at 5")
+        alice.locator("#send-reply").press("Enter")  # keyboard only
+        reply = alice.locator(".block.current li.msg.outbound", has_text="Calling you at 5")
+        expect(reply).to_be_visible(timeout=WAIT)
+        message_id = reply.get_attribute("data-message")
+        query(server, f"from tickets import services; services.mark_failed({message_id}, '30003', "
+                      f"'Unreachable handset'); print('ok')")
+        expect(alice.locator(".block.current li.activity",
+                             has_text="A reply could not be delivered: Unreachable handset")).to_be_visible(timeout=WAIT)
+        # The message itself was fetched again as the server renders a failed reply: reason and Retry.
+        expect(reply.locator(".delivery")).to_have_attribute("data-status", "failed", timeout=WAIT)
+        expect(reply.locator(".error-reason")).to_have_text("Unreachable handset")
+        expect(reply.locator("form.retry button")).to_be_visible()
+    finally:
+        alice.context.close()
