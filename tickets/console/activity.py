@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.models import Ticket
 from tickets.people import customer_name, display_name
@@ -59,7 +60,8 @@ def _who(data) -> str:
     return data.get("actor") or _("The helpdesk")
 
 
-SLA_TARGETS = {"first_reply": _("first reply"), "next_reply": _("next reply"), "resolution": _("resolution")}
+SLA_TARGETS = {"first_reply": gettext_lazy("first reply"), "next_reply": gettext_lazy("next reply"),
+               "resolution": gettext_lazy("resolution")}
 
 
 def describe(kind: str, data: dict, names: Names, *, ticket_id=None) -> str:
