@@ -269,6 +269,10 @@ HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events"]
 HELPDESK_QUEUE_ORDERS = {}
 # Called in ingest before threading; may consume a message (a survey answer). See tickets/services/inbound.py.
 HELPDESK_INBOUND_HOOKS = ["surveys.inbound.intercept"]
+# Sections other apps add to the console's customer profile page and to the ticket sidebar:
+# callables(customer, user) -> None or {"template", "context"} (tickets/console/profile.py).
+HELPDESK_CUSTOMER_PANELS = ["livechat.panels.visitor_context", "surveys.panels.ratings"]
+HELPDESK_TICKET_PANELS = ["livechat.panels.visitor_context"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).

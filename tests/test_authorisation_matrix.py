@@ -98,6 +98,8 @@ ROUTES = {
     "GET console/": Row(CONSOLE),
     "GET console/search/": Row(CONSOLE, body={"q": "mallory"}),
     "GET console/tickets/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
+    "GET console/tickets/<int:pk>/timeline/": Row(CONSOLE_OTHER_TEAM, body={"m": "$hidden_message"}, pk="hidden_ticket"),
+    "GET console/customers/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_customer"),
     "GET console/tickets/<int:pk>/compose/": Row(CONSOLE_OTHER_TEAM, body={"channel": "fake"}, pk="hidden_ticket"),
     "POST console/tickets/<int:pk>/reply/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
     "POST console/tickets/<int:pk>/note/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),

@@ -129,7 +129,7 @@ def test_an_agent_edits_the_customer_profile_and_other_consoles_hear_it(console,
     assert event.customer_id == customer.pk and event.ticket_id == ticket.pk  # scoped like the ticket
     assert event.data["changed"] == ["name", "organisation", "notes"]
     page = console.get(f"/console/tickets/{ticket.pk}/").content.decode()
-    assert 'id="customer-name">Ada Lovelace<' in page and "VIP since 2024." in page
+    assert 'id="customer-profile-link" title="Customer profile">Ada Lovelace<' in page and "VIP since 2024." in page
     # Saving the same values again changes nothing and says nothing.
     console.post(f"/console/tickets/{ticket.pk}/customer/", {"name": "Ada Lovelace"}, **JSON)
     assert Event.objects.filter(kind="customer.updated").count() == 1
