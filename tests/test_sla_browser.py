@@ -80,3 +80,26 @@ def test_a_badge_counts_down_turns_red_and_the_breach_shows_live_elsewhere(brows
     finally:
         alice.context.close()
         bob.context.close()
+
+
+def test_the_queue_is_ordered_by_next_deadline_from_the_keyboard(browser, server):
+    from playwright.sync_api import expect
+
+    page = log_in(browser, server.url(""), "alice")
+    try:
+        page.goto("/console/")
+        order = page.locator('nav.orders a[data-sort="deadline"]')
+        expect(order).to_have_text("By next deadline")
+        page.keyboard.press("Tab")  # into the page, then to the link by the keyboard alone
+        for _ in range(150):
+            if page.evaluate("document.activeElement && document.activeElement.dataset.sort") == "deadline":
+                break
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.dataset.sort") == "deadline"
+        page.keyboard.press("Enter")  # follows the link (the queue's Enter shortcut leaves links alone)
+        page.wait_for_url(re.compile(r"sort=deadline"), timeout=WAIT)
+        expect(page.locator('nav.orders a[data-sort="deadline"]')).to_have_attribute("aria-current", "true")
+        expect(page.locator('nav.views a[data-view="mine"]')).to_have_attribute(
+            "href", re.compile(r"sort=deadline"))
+    finally:
+        page.context.close()

@@ -625,7 +625,8 @@
     const key = event.key;
     if (key === "j") move(1);
     else if (key === "k") move(-1);
-    else if (key === "Enter" && page !== "ticket") openSelected();
+    // Enter on a focused link or button is that control's (a view, an order): keyboard users follow it.
+    else if (key === "Enter" && page !== "ticket" && !(target.closest && target.closest("a[href], button, summary"))) openSelected();
     else if (key === "/") { event.preventDefault(); $("#search-box").focus(); }
     else if (key === "?") { const help = $("#help"); if (help.open) help.close(); else help.showModal(); }
     else if (page === "ticket" && key === "r") { event.preventDefault(); showTab("reply"); }
