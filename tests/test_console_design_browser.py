@@ -65,6 +65,7 @@ def console_pages(server, page) -> dict[str, str]:
         "sla": "/console/sla/", "routing": "/console/routing/", "mailboxes": "/console/mailboxes/",
         "privacy": f"/console/customers/{customer.splitlines()[-1]}/privacy/",
         "sla-settings": "/console/sla/settings/", "sla-policy": "/console/sla/settings/policies/new/",
+        "sla-schedule": "/console/sla/settings/schedules/new/", "queue-by-deadline": "/console/?sort=deadline",
         "routing-rule": "/console/routing/rules/new/", "mailbox-new": "/console/mailboxes/new/",
         "routing-macros": "/console/routing/macros/", "routing-macro": "/console/routing/macros/new/",
         "surveys": "/console/surveys/settings/",

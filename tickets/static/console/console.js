@@ -621,17 +621,13 @@
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
     if (event.key === "Escape") { if (typing) target.blur(); return; }
     if (typing || event.metaKey || event.ctrlKey || event.altKey) return;
-    // Enter on a focused link or button is that link's or button's, never "open the selected row".
-    if (event.key === "Enter" && target.closest && target.closest("a, button, summary")) return;
     const key = event.key;
-    // Enter on a focused button or link is that control's own (the bell, a summary), not "open".
+    // Enter on a focused link, button or summary is that control's own (a view, an order, the
+    // bell), never "open the selected row": keyboard users follow it.
     if (key === "Enter" && target.closest && target.closest("a, button, summary")) return;
     if (key === "j") move(1);
     else if (key === "k") move(-1);
-    else if (key === "Enter" && page !== "ticket") {
-      if (target.closest && target.closest("button, a[href], summary")) return;  // a focused control keeps its Enter
-      openSelected();
-    }
+    else if (key === "Enter" && page !== "ticket") openSelected();
     else if (key === "/") { event.preventDefault(); $("#search-box").focus(); }
     else if (key === "?") { const help = $("#help"); if (help.open) help.close(); else help.showModal(); }
     else if (page === "ticket" && key === "r") { event.preventDefault(); showTab("reply"); }
