@@ -143,8 +143,9 @@ def backlog_tickets(q, moment) -> list[dict]:
     columns = {"ticket": "id", "at": "created_at", "channel": "channel", "inbox": "inbox", "team": "team_id",
                "priority": "priority", "agent": "sla_metrics__first_reply_by_id", "status": "status",
                "solved_at": "sla_metrics__solved_at"}
-    unsolved = (Ticket.objects.filter(scope(q, "created"), created_at__lt=moment, status__in=Ticket.ACTIVE_STATUSES)
-                .values_list(*columns.values()))
+    # The unsolved are few: read them by status (a created_at bound here made SQLite walk the
+    # creation index through the whole history) and keep those created before `moment`.
+    unsolved = Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).values_list(*columns.values())
     # Solved since `moment`, read from the solve-date index (not from every older ticket).
     solved_since = (TicketMetrics.objects.filter(scope(q, "solved"), solved_at__gte=moment, ticket__created_at__lt=moment)
                     .values_list("ticket_id", "ticket__created_at", "ticket__channel", "ticket__inbox",
@@ -153,5 +154,6 @@ def backlog_tickets(q, moment) -> list[dict]:
     found = {}
     for query in (unsolved, solved_since):
         for row in fetch(query, list(columns), datetimes=("at", "solved_at")):
-            found[row["ticket"]] = row
+            if row["at"] < moment:
+                found[row["ticket"]] = row
     return sorted(found.values(), key=lambda row: (row["at"], row["ticket"]))
