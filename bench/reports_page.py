@@ -8,6 +8,7 @@ responses, SQLite, cached under var/ and built by that script when missing). Tar
 
 import argparse
 import importlib.util
+import json
 import os
 import statistics
 import subprocess
@@ -30,10 +31,12 @@ def core():
 def measure(size: int, runs: int) -> dict[str, tuple[float, float]]:
     bench = core()
     path = bench.db_path(size)
-    if not (path.exists() and (path.parent / (path.name + ".json")).exists()):
+    sidecar = path.parent / (path.name + ".json")
+    if not (path.exists() and sidecar.exists() and json.loads(sidecar.read_text()).get("version") == bench.DATASET_VERSION):
+        for stale in path.parent.glob(path.name + "*"):
+            stale.unlink()
         subprocess.run([sys.executable, str(HERE / "reports.py"), "--child", "build", "--size", str(size)], check=True)
     bench.setup(path)
-    import json
     from unittest import mock
 
     from django.contrib.auth import get_user_model
