@@ -100,8 +100,9 @@ FIGURES = {f.name: f for f in [
     Figure("one_touch_rate", "solved", "rate", ("public_replies",),
            lambda r: {"public_replies": r["public_replies"], "counted": r["public_replies"] == 1}),
     Figure("csat", "rated", "rate", ("rating",), lambda r: {"rating": r["rating"], "counted": r["rating"] >= 4}),
-    Figure("survey_response_rate", "surveyed", "rate", ("status", "rating"),
-           lambda r: {"survey_status": r["status"], "rating": r["rating"], "counted": r["rating"] is not None}),
+    Figure("survey_response_rate", "surveyed", "rate", ("rating",),
+           lambda r: {"survey_status": r.get("status"), "rating": r["rating"], "counted": r["rating"] is not None},
+           detail=("status",)),
     Figure("messages_per_ticket", "solved", "mean", ("customer_messages", "public_replies"),
            lambda r: {"customer_messages": r["customer_messages"], "public_replies": r["public_replies"],
                       "messages": r["customer_messages"] + r["public_replies"]}),
@@ -136,13 +137,16 @@ class _Loader:
 
 def _items(fig: Figure, rows: list[dict]) -> list[tuple[dict, dict]]:
     """(row, one per-ticket value) pairs: the units a figure aggregates."""
-    out = []
+    out, extract = [], fig.extract
+    append = out.append
     for row in rows:
-        made = fig.extract(row)
+        made = extract(row)
         if made is None:
             continue
-        for one in made if isinstance(made, list) else [made]:
-            out.append((row, one))
+        if type(made) is list:
+            out.extend((row, one) for one in made)
+        else:
+            append((row, made))
     return out
 
 

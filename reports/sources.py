@@ -18,7 +18,7 @@ import json
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 
 from service_levels.models import TicketMetrics
 from surveys.models import Survey
@@ -45,8 +45,10 @@ def scope(q, source: str) -> Q:
         if dim == "agent":
             condition &= Q(**{f"{agent}__in": values})
         elif dim == "tag":
-            tagged = TAGS.objects.filter(tag_id__in=values).values("ticket_id")
-            condition &= Q(ticket_id__in=tagged) if prefix else Q(id__in=tagged)
+            # Correlated: one probe of the (ticket, tag) index per row in the period, where an
+            # IN (list of every tagged ticket) would grow with the whole history.
+            condition &= Exists(TAGS.objects.filter(ticket_id=OuterRef("ticket_id" if prefix else "id"),
+                                                    tag_id__in=values))
         elif dim == "team":
             condition &= Q(**{f"{prefix}team_id__in": values})
         else:
@@ -141,11 +143,17 @@ def backlog_tickets(q, moment) -> list[dict]:
     columns = {"ticket": "id", "at": "created_at", "channel": "channel", "inbox": "inbox", "team": "team_id",
                "priority": "priority", "agent": "sla_metrics__first_reply_by_id", "status": "status",
                "solved_at": "sla_metrics__solved_at"}
-    scoped = Ticket.objects.filter(scope(q, "created"), created_at__lt=moment)
-    unsolved = scoped.filter(status__in=Ticket.ACTIVE_STATUSES).values_list(*columns.values())
-    solved_since = scoped.filter(id__in=TicketMetrics.objects.filter(solved_at__gte=moment).values("ticket_id"))
+    # The unsolved are few: read them by status (a created_at bound here made SQLite walk the
+    # creation index through the whole history) and keep those created before `moment`.
+    unsolved = Ticket.objects.filter(scope(q, "created"), status__in=Ticket.ACTIVE_STATUSES).values_list(*columns.values())
+    # Solved since `moment`, read from the solve-date index (not from every older ticket).
+    solved_since = (TicketMetrics.objects.filter(scope(q, "solved"), solved_at__gte=moment, ticket__created_at__lt=moment)
+                    .values_list("ticket_id", "ticket__created_at", "ticket__channel", "ticket__inbox",
+                                 "ticket__team_id", "ticket__priority", "first_reply_by_id", "ticket__status",
+                                 "solved_at"))  # the same columns as `columns`, seen from the metrics
     found = {}
-    for query in (unsolved, solved_since.values_list(*columns.values())):
+    for query in (unsolved, solved_since):
         for row in fetch(query, list(columns), datetimes=("at", "solved_at")):
-            found[row["ticket"]] = row
+            if row["at"] < moment:
+                found[row["ticket"]] = row
     return sorted(found.values(), key=lambda row: (row["at"], row["ticket"]))

@@ -183,6 +183,8 @@ def test_drill_downs_list_the_tickets_and_values_behind_each_figure(story):
     breached = {(r["ticket"], r["target"]) for r in figures.drill(q, "sla_achievement") if r["state"] == "breached"}
     assert breached == {(s["E"].pk, "first_reply"), (s["E"].pk, "resolution")}
     assert {r["ticket"]: r["rating"] for r in figures.drill(q, "csat")} == {s["A"].pk: 5, s["C"].pk: 2}
+    assert {r["ticket"]: (r["survey_status"], r["counted"]) for r in figures.drill(q, "survey_response_rate")} == {
+        s["A"].pk: ("answered", True), s["B"].pk: ("sent", False), s["C"].pk: ("answered", True)}
     assert [r["ticket"] for r in figures.drill(q, "created", bucket="2026-12-01")] == [s["I"].pk]
     assert figures.drill(q, "created", bucket="2026-11-30")[0]["subject"] == "Since last night"
 
