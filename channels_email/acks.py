@@ -3,12 +3,11 @@ new tickets (never machine-made mail, at most once per sender per day; see tasks
 
 from __future__ import annotations
 
-from django.db import connection
 from django.utils import timezone
 
 from channels_email import conf, tokens
 from channels_email.models import Acknowledgement
-from tickets import services
+from tickets import services, sql
 from tickets.models import Message
 from tickets.queueing import enqueue_on_commit
 from tickets.services import IngestResult
@@ -46,16 +45,11 @@ def cc_may_join(message, ticket_created: bool) -> bool:
 
 # One statement, no savepoint: the unique (address, day) constraint is the once-a-day rule, and
 # claiming here instead of in the task means a burst of mail from one sender queues one task,
-# not one per message. Plain SQL because ingest is the hot path (see tickets/plainsql.py).
-_CLAIM = (f"INSERT INTO {Acknowledgement._meta.db_table} (address, day, ticket_id, message_id, created_at) "  # noqa: S608
-          "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (address, day) DO NOTHING RETURNING id")
+# not one per message. tickets.sql because ingest is the hot path.
 
 
 def claim(address: str, ticket_id: int) -> int | None:
     """Today's acknowledgement for this sender, or None when one was already claimed today."""
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM, [address, ops.adapt_datefield_value(timezone.localdate()), ticket_id,
-                                tokens.message_id(ticket_id), ops.adapt_datetimefield_value(timezone.now())])
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return sql.insert_unless_exists(
+        Acknowledgement(address=address, day=timezone.localdate(), ticket_id=ticket_id,
+                        message_id=tokens.message_id(ticket_id)), conflict=("address", "day"))

@@ -8,7 +8,7 @@ on). For each ticket the events touch it recomputes the whole record from the ti
 Ingest is the hot path, so two changes skip the full read: a customer writing again while
 they already wait (only the message count moves: one UPDATE), and a new ticket (its whole
 timeline is in the events at hand). Both give exactly what the full computation gives; the
-reads are plain SQL (tickets.plainsql) for the same reason as ingest's own.
+reads are plain SQL (tickets.sql) for the same reason as ingest's own.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from service_levels import config
 from service_levels.clock import Entry, Plan, compute
 from service_levels.models import TicketMetrics, Wakeup
-from tickets import plainsql
+from tickets import sql
 from tickets.automated import AUTOMATED as AUTOMATED_META
 from tickets.models import Customer, Event, Message, Ticket
 
@@ -34,14 +34,7 @@ STATUS_KINDS = ("ticket.created", "ticket.updated")
 # Outbound messages a person did not write (tickets.automated): never a reply (README, "the
 # rules of the clock").
 
-METRICS = TicketMetrics._meta.db_table
-_STILL_WAITING = (f"UPDATE {METRICS} SET customer_messages = customer_messages + 1, updated_at = %s "  # noqa: S608
-                  "WHERE ticket_id = %s AND awaiting_since IS NOT NULL")
 TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "customer_id")
-_ORGANISATION = f"SELECT organisation FROM {Customer._meta.db_table} WHERE id = %s"  # noqa: S608
-_TAGS = f"SELECT tag_id FROM {Ticket.tags.through._meta.db_table} WHERE ticket_id = %s"  # noqa: S608
-_SHARE_WAKEUP = f"SELECT 1 FROM {Wakeup._meta.db_table} WHERE id = 1 FOR SHARE"  # noqa: S608
-_LOCK = f"SELECT 1 FROM {METRICS} WHERE ticket_id = %s FOR UPDATE"  # noqa: S608
 SAVED_FIELDS = tuple(f.name for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
 
 
@@ -70,9 +63,8 @@ def _customer_still_waiting(ticket_id: int, batch: list[Event]) -> bool:
     move, one more customer message is all (the full computation would say the same)."""
     if len(batch) != 1 or batch[0].kind != "message.created" or (batch[0].data or {}).get("direction") != "inbound":
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(_STILL_WAITING, [connection.ops.adapt_datetimefield_value(timezone.now()), ticket_id])
-        return cursor.rowcount == 1
+    return sql.add(TicketMetrics, "customer_messages", 1, also={"updated_at": timezone.now()},
+                   ticket_id=ticket_id, awaiting_since__isnull=False) == 1
 
 
 def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool = False,
@@ -84,11 +76,10 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     new_ticket = (any(e.kind == "ticket.created" for e in batch)
                   and all(e.kind in STATUS_KINDS or (e.kind == "message.created" and e.data.get("direction") == "inbound")
                           for e in batch))
-    if connection.features.has_select_for_update and not new_ticket:
-        with connection.cursor() as cursor:  # concurrent changes of one ticket take turns
-            cursor.execute(_LOCK, [ticket_id])
-    metrics = None if new_ticket else plainsql.select_one(TicketMetrics, "ticket_id = %s", [ticket_id])
-    rows = plainsql.select_values(Ticket, TICKET_FIELDS, "id = %s", [ticket_id])
+    if not new_ticket:
+        sql.lock(TicketMetrics, ticket_id=ticket_id)  # concurrent changes of one ticket take turns
+    metrics = None if new_ticket else sql.get(TicketMetrics, ticket_id=ticket_id)
+    rows = sql.values(Ticket, TICKET_FIELDS, id=ticket_id)
     if not rows:
         return None
     ticket = dict(zip(TICKET_FIELDS, rows[0], strict=True))
@@ -112,9 +103,9 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     metrics.policy_id, metrics.policy_name = plan.policy_id, plan.policy_name
     metrics.next_check_at = next_check(result["targets"], timezone.now(), previous_targets)
     if exists:
-        plainsql.update(metrics, SAVED_FIELDS)
+        sql.update(metrics, SAVED_FIELDS)
     else:
-        plainsql.insert(metrics)
+        sql.insert(metrics)
     if metrics.next_check_at and not rebuild:
         wake_by(metrics.next_check_at)
     return metrics
@@ -136,14 +127,10 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False) -> Plan:
     current = config.current()
     tag_ids = []
     if current.uses_tags and not new_ticket:  # a new ticket has no tags yet
-        with connection.cursor() as cursor:
-            cursor.execute(_TAGS, [ticket_id])
-            tag_ids = [r[0] for r in cursor.fetchall()]
+        tag_ids = [r[0] for r in sql.values(Ticket.tags.through, ("tag_id",), ticket_id=ticket_id)]
     organisation = ""
     if current.uses_organisations:
-        with connection.cursor() as cursor:
-            cursor.execute(_ORGANISATION, [ticket["customer_id"]])
-            organisation = cursor.fetchone()[0]
+        organisation = sql.values(Customer, ("organisation",), id=ticket["customer_id"])[0][0]
     try:
         return current.plan_for(channel=ticket["channel"], priority=ticket["priority"], team_id=ticket["team_id"],
                                 tag_ids=tag_ids, organisation=organisation)
@@ -154,8 +141,7 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False) -> Plan:
 
 
 def timeline(ticket_id: int) -> list[Entry]:
-    rows = plainsql.select_values(Message, ("created_at", "direction", "status", "author_id", "meta"),
-                                  "ticket_id = %s", [ticket_id])
+    rows = sql.values(Message, ("created_at", "direction", "status", "author_id", "meta"), ticket_id=ticket_id)
     return [Entry(at, direction, status, by_agent=author is not None and not (meta or {}).get(AUTOMATED_META))
             for at, direction, status, author, meta in rows]
 
@@ -191,12 +177,10 @@ def next_check(targets: list[dict], now, previous: list[dict] = ()) -> datetime 
 def wake_by(moment: datetime) -> None:
     """Make sure a sweep runs by `moment`: enqueue one only when the next sweep already
     enqueued is later (or none is), which most changes are not."""
-    if connection.features.has_select_for_update:
-        # A shared lock: changes do not wait for each other, but a sweep that is about to
-        # decide the next wake-up (FOR UPDATE) waits for them, so none is missed.
-        with connection.cursor() as cursor:
-            cursor.execute(_SHARE_WAKEUP)
-    wakeup = plainsql.select_one(Wakeup, "id = 1", [])
+    # A shared lock: changes do not wait for each other, but a sweep that is about to decide
+    # the next wake-up (FOR UPDATE) waits for them, so none is missed.
+    sql.lock(Wakeup, share=True, id=1)
+    wakeup = sql.get(Wakeup, id=1)
     if wakeup is not None and wakeup.at is not None and wakeup.at <= moment:
         return
     from service_levels.tasks import sweep
@@ -206,7 +190,7 @@ def wake_by(moment: datetime) -> None:
         Wakeup.objects.update_or_create(id=1, defaults={"at": moment})
     else:
         wakeup.at = moment
-        plainsql.update(wakeup, ("at",))
+        sql.update(wakeup, ("at",))
     enqueue_on_commit(sweep.using(run_after=moment))
 
 

@@ -13,7 +13,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets import plainsql
+from tickets import sql
 from tickets.channels import (
     DeliveryUpdate,
     InboundMessage,
@@ -33,7 +33,7 @@ def receive_webhook(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, 
     """Store an already *verified* request and process it. Raises PayloadError (the provider
     should get a 4xx) or the unexpected exception (5xx: the provider retries); either way the
     payload stays stored with its error for replay."""
-    payload = plainsql.insert(InboundPayload(
+    payload = sql.insert(InboundPayload(
         adapter=adapter_key, path=raw.path[:500], content_type=raw.content_type[:255],
         headers=raw.headers, body=raw.body,
     ))
@@ -125,4 +125,4 @@ def _apply(item):
 
 def _finish(payload: InboundPayload, state: str, error: str) -> None:
     payload.state, payload.error, payload.processed_at = state, error[:5000], timezone.now()
-    plainsql.update(payload, ("state", "error", "processed_at"))
+    sql.update(payload, ("state", "error", "processed_at"))
