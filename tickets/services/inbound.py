@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -19,11 +18,11 @@ from django.utils.module_loading import import_string
 from tickets import events, sql
 from tickets.addresses import normalise_address
 from tickets.channels import InboundMessage
-from tickets.files import AttachmentRejected, check_size, normalise_filename
-from tickets.models import Attachment, Customer, Identity, Message, Ticket
+from tickets.models import Customer, Identity, Message, Ticket
 from tickets.payloads import message_data, ticket_data
-from tickets.queueing import later
 from tickets.sanitize import SanitisedHtml, sanitize_bounded
+from tickets.services import acknowledgements, participants
+from tickets.services.attachments import store_attachments
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +151,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         external_id=msg.external_id, status=Message.Status.RECEIVED,
         provider_timestamp=msg.timestamp, meta=msg.meta,
     ))
-    attachments = store_attachments(message, msg.attachments)
+    attachments = store_attachments(message, msg.attachments)  # media URLs: fetched after commit
 
     status_before = ticket.status
     if not ticket_created:  # a new ticket was inserted with these already
@@ -177,7 +176,10 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     changes.append(dict(kind="message.created", ticket=ticket, message=message, public=True,
                         data=message_data(message, attachments)))
     events.record_many(*changes)
-    _fetch_later([a for a in attachments if a.state == Attachment.State.PENDING])
+    if msg.cc:
+        participants.add_copied(message, ticket_created, msg.cc)
+    if msg.acknowledge and ticket_created:
+        acknowledgements.acknowledge(message)
     return IngestResult(message, created=True, ticket_created=ticket_created)
 
 
@@ -321,92 +323,3 @@ def _apply_edit(msg: InboundMessage, customer_id: int) -> IngestResult:
     events.record("message.updated", ticket=original.ticket, message=original, public=True,
                   data=message_data(original))
     return IngestResult(original, created=False)
-
-
-def store_attachments(message: Message, inbound) -> list[Attachment]:
-    stored = []
-    for item in inbound:
-        name = normalise_filename(item.filename, item.content_type)
-        attachment = Attachment(message=message, filename=name, content_type=item.content_type[:255],
-                                content_id=item.content_id.strip("<>")[:255], inline=item.inline)
-        if item.content is not None:
-            try:
-                check_size(len(item.content))
-            except AttachmentRejected as exc:
-                attachment.state, attachment.error = Attachment.State.FAILED, str(exc)
-            else:
-                attachment.size = len(item.content)
-                attachment.file.save(name, ContentFile(item.content), save=False)
-        else:
-            attachment.source_url, attachment.state = item.url, Attachment.State.PENDING
-        sql.insert(attachment)
-        stored.append(attachment)
-    return stored
-
-
-def _fetch_later(attachments: list[Attachment]) -> None:
-    for attachment in attachments:
-        later("fetch_attachment", attachment.pk)
-
-
-def store_attachment_content(attachment_id: int, content: bytes | None, error: str = "") -> Attachment:
-    """Finish a background media download (or record why it failed)."""
-    with transaction.atomic():
-        attachment = Attachment.objects.select_for_update().select_related("message__ticket").get(pk=attachment_id)
-        if attachment.state == Attachment.State.STORED:
-            return attachment
-        if content is not None:
-            try:
-                check_size(len(content))
-            except AttachmentRejected as exc:
-                content, error = None, str(exc)
-        if content is not None:
-            attachment.file.save(attachment.filename, ContentFile(content), save=False)
-            attachment.size, attachment.state, attachment.error = len(content), Attachment.State.STORED, ""
-        else:
-            attachment.state, attachment.error = Attachment.State.FAILED, error
-        attachment.save()
-        message = attachment.message
-        events.record("message.updated", ticket=message.ticket, message=message, public=True,
-                      data=message_data(message))
-    return attachment
-
-
-
-
-def add_participant(ticket: Ticket, channel: str, address: str) -> Ticket:
-    """Let another address reply into this ticket (a cc'd colleague, the email a chat visitor
-    left for offline replies). The address is normalised; nothing else about it is trusted."""
-    return add_participants(ticket, channel, [address])
-
-
-def add_participants(ticket: Ticket, channel: str, addresses) -> Ticket:
-    """add_participant() for many addresses at once: at most HELPDESK_MAX_CC_PARTICIPANTS new
-    ones per call (a mail Cc'ing 3,000 addresses took 20 s of writes, one row lock, save and
-    event each), written with one UPDATE and announced with one event."""
-    limit = settings.HELPDESK_MAX_CC_PARTICIPANTS
-    entries = []
-    for address in addresses:
-        try:
-            entry = [channel, normalise_address(channel, address)]
-        except ValueError:
-            log.info("participant %r on ticket %s is not a %s address: skipped", address, ticket.pk, channel)
-            continue
-        if entry not in entries:
-            entries.append(entry)
-    if not entries:
-        return ticket
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        participants = ticket.meta.setdefault("participants", [])
-        known = {tuple(p) for p in participants}
-        new = [e for e in entries if tuple(e) not in known]
-        if len(new) > limit:
-            log.warning("ticket %s: %d new participants in one go, only the first %d added",
-                        ticket.pk, len(new), limit)
-            new = new[:limit]
-        if new:
-            participants.extend(new)
-            ticket.save(update_fields=["meta", "updated_at"])
-            events.record("ticket.updated", ticket=ticket, data={**ticket_data(ticket), "change": "participants"})
-    return ticket

@@ -16,7 +16,7 @@ from tickets.payloads import message_data, ticket_data
 from tickets.people import display_name
 from tickets.queueing import later
 from tickets.sanitize import sanitize_html
-from tickets.services.inbound import store_attachments
+from tickets.services.attachments import store_attachments
 
 log = logging.getLogger(__name__)
 
