@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tickets import testing
+from tests.fakes import channel as testing
 
 
 def is_postgres():
@@ -27,11 +27,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clean_fake_channel():
-    testing.outbox.clear()
-    testing.failures.clear()
+    for queue in (testing.outbox, testing.failures, testing.fetch_failures):
+        queue.clear()
     yield
-    testing.outbox.clear()
-    testing.failures.clear()
+    for queue in (testing.outbox, testing.failures, testing.fetch_failures):
+        queue.clear()
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from channels_sms.testing import sign
-from channels_social.testing import post_meta, post_telegram
 from tests.email_helpers import BASIC_AUTH, SUPPORT
+from tests.fakes.social import post_meta, post_telegram
+from tests.fakes.twilio import sign
 from tests.livechat_helpers import authed, frames_until, make_inbox, make_visitor
 from tickets import safejson
 from tickets.models import InboundPayload, Message

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from channels_social.testing import fake_http, post_meta, reply_and_deliver
+from tests.fakes.social import fake_http, post_meta, reply_and_deliver
 from tickets import services
 from tickets.channels import get_adapter
 from tickets.models import Attachment, Event, Identity, InboundPayload, Message, Ticket

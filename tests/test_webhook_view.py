@@ -5,9 +5,9 @@ import json
 import pytest
 from django.core.management import call_command
 
+from tests.fakes.channel import sign
 from tickets import services
 from tickets.models import Event, InboundPayload, Message
-from tickets.testing import sign
 
 pytestmark = pytest.mark.django_db
 
