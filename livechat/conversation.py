@@ -15,8 +15,8 @@ from livechat import visitors
 from livechat.models import VisitorSession
 from tickets import events, services
 from tickets.channels import InboundAttachment, InboundMessage, ThreadHints
+from tickets.event_bodies import message_data
 from tickets.models import Attachment, Message, Ticket
-from tickets.payloads import message_data
 from tickets.services.participants import add_participant
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from tickets import events, sql
+from tickets.event_bodies import message_data
 from tickets.files import AttachmentRejected, check_size, normalise_filename
 from tickets.models import Attachment, Message
-from tickets.payloads import message_data
 from tickets.queueing import later
 
 

@@ -12,8 +12,8 @@ from django.db import transaction
 from tickets import events, sql
 from tickets.automated import AUTOMATED
 from tickets.channels import InboundMessage
+from tickets.event_bodies import message_data
 from tickets.models import Identity, Message, Ticket
-from tickets.payloads import message_data
 from tickets.queueing import later
 from tickets.sanitize import sanitize_html
 

@@ -18,8 +18,8 @@ from django.utils.module_loading import import_string
 from tickets import events, sql
 from tickets.addresses import normalise_address
 from tickets.channels import InboundMessage
+from tickets.event_bodies import message_data, ticket_data
 from tickets.models import Customer, Identity, Message, Ticket
-from tickets.payloads import message_data, ticket_data
 from tickets.sanitize import SanitisedHtml, sanitize_bounded
 from tickets.services import acknowledgements, participants
 from tickets.services.attachments import store_attachments

@@ -11,8 +11,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from tickets import events, policy
+from tickets.event_bodies import message_data, ticket_data
 from tickets.models import Mention, Message, Tag, Ticket
-from tickets.payloads import message_data, ticket_data
 from tickets.people import display_name
 from tickets.services.outbound import ReplyRefused, note
 

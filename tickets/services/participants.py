@@ -10,8 +10,8 @@ from django.db import transaction
 
 from tickets import events
 from tickets.addresses import normalise_address
+from tickets.event_bodies import ticket_data
 from tickets.models import Message, Ticket
-from tickets.payloads import ticket_data
 
 log = logging.getLogger(__name__)
 
