@@ -13,7 +13,7 @@ from channels_sms.adapter import is_whatsapp_payload
 from channels_sms.models import WebhookReceipt
 from channels_sms.tasks import overtook_its_send, schedule_reprocess
 from tickets.channels import RawRequest, SignatureError, channel_config, get_adapter
-from tickets.webhooks import InboundWebhookView
+from tickets.inbound_view import InboundWebhookView
 
 TOKEN_HEADER = "I-Twilio-Idempotency-Token"  # noqa: S105 - a header name, not a secret
 
