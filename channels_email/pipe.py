@@ -43,4 +43,4 @@ def ingest_raw(data: bytes, *, adapter_key: str = PIPE_ADAPTER, source: str = "m
     Cc participants and acknowledgements are decided by ingest, inside processing."""
     if not looks_like_mail(data):
         raise NotMail("input has no RFC 5322 header block")
-    return services.receive_webhook(adapter_key, raw_request(data, source))
+    return services.receive_request(adapter_key, raw_request(data, source))

@@ -135,9 +135,9 @@ def test_meta_batch_beyond_the_item_bound_is_quarantined_not_processed(web, sett
     assert not Message.objects.exists()
 
     # An admin lets it through: every item is stored, 5 per transaction.
-    from tickets.services import process_payload
+    from tickets.services import process_request
 
-    process_payload(payload, release=True)
+    process_request(payload, release=True)
     assert Message.objects.count() == 12
     payload.refresh_from_db()
     assert payload.state == InboundPayload.State.PROCESSED

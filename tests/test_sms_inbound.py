@@ -144,7 +144,7 @@ def test_a_known_token_does_not_excuse_a_bad_signature(client):
 
 
 def test_a_failed_first_attempt_is_processed_again_on_resend(client, monkeypatch):
-    from tickets.services import webhooks as webhook_services
+    from tickets.services import provider_requests as webhook_services
 
     real_apply = webhook_services._apply
     monkeypatch.setattr(webhook_services, "_apply", lambda item: (_ for _ in ()).throw(RuntimeError("db down")))

@@ -333,6 +333,6 @@ def test_payload_parses_from_the_stored_copy_on_replay(client):
     """What replay_inbound does: the stored bytes parse again to the same (idempotent) result."""
     post_meta(client, messaging(text_event("m_replay")))
     payload = InboundPayload.objects.get()
-    services.process_payload(payload)
+    services.process_request(payload)
     assert Message.objects.count() == 1
     assert json.loads(bytes(payload.body))["object"] == "page"

@@ -30,7 +30,7 @@ class InboundWebhookView(View):
             log.warning("%s webhook rejected from %s: %s", self.adapter, request.META.get("REMOTE_ADDR"), exc.reason)
             return HttpResponse(exc.reason, status=403, content_type="text/plain")
         try:
-            payload, items = services.receive_webhook(self.adapter, raw)
+            payload, items = services.receive_request(self.adapter, raw)
         except PayloadError as exc:
             return HttpResponse(f"malformed payload: {exc.reason}", status=400, content_type="text/plain")
         self.received(payload, items)

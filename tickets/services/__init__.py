@@ -28,12 +28,12 @@ from tickets.services.organise import (
 from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
 from tickets.services.outbound import email_recipients as email_recipients  # re-exported
 from tickets.services.participants import add_participant, add_participants
-from tickets.services.webhooks import process_payload, receive_webhook
+from tickets.services.provider_requests import process_request, receive_request
 from tickets.services.workflow import assign, set_priority, set_status
 
 __all__ = [
     "IngestResult", "ReplyRefused", "add_participant", "add_participants", "StaleReply", "apply_delivery_update", "assign", "ingest",
-    "mark_failed", "mark_sent", "merge_customers", "update_customer", "note", "process_payload", "receive_webhook",
+    "mark_failed", "mark_sent", "merge_customers", "update_customer", "note", "process_request", "receive_request",
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",
     "mark_mentions_read", "move_message", "note_with_mentions", "set_tags",
