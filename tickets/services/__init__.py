@@ -18,17 +18,14 @@ from tickets.services.delivery import (
 )
 from tickets.services.inbound import IngestResult, ingest, resolve_identity
 from tickets.services.listeners import wake_listeners
+from tickets.services.mentions import mark_mentions_read, note_with_mentions
+from tickets.services.moves import move_message
 from tickets.services.opening import open_ticket as open_ticket  # re-exported
-from tickets.services.organise import (
-    mark_mentions_read,
-    move_message,
-    note_with_mentions,
-    set_tags,
-)
 from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
 from tickets.services.outbound import email_recipients as email_recipients  # re-exported
 from tickets.services.participants import add_participant, add_participants
 from tickets.services.provider_requests import process_request, receive_request
+from tickets.services.tags import set_tags
 from tickets.services.workflow import assign, set_priority, set_status
 
 __all__ = [
