@@ -75,3 +75,19 @@ def test_no_channel_adapter_writes_participants_or_acknowledgements_itself():
             source = path.read_text()
             assert "def after_ingest" not in source or app != "channels_email", path
     assert "add_participant" not in (ROOT / "channels_email" / "acks.py").read_text()
+
+
+def test_the_channel_seam_never_shadows_the_channels_library():
+    """tickets/channels.py is THE channel seam (the team's guide names it), and `channels` is
+    also the Channels library. A module imports names from the seam (`from tickets.channels
+    import InboundMessage`) or the module under another name (`from tickets import channels as
+    channel_seam`), never as a bare `channels`, so `channels.layers` always means the library."""
+    offenders = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        if path.relative_to(ROOT).parts[0] in {".venv", "node_modules", "var"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "tickets":
+                offenders += [f"{path.relative_to(ROOT)}:{node.lineno}" for alias in node.names
+                              if alias.name == "channels" and alias.asname in (None, "channels")]
+    assert offenders == []
