@@ -23,6 +23,7 @@ from ninja import Status
 
 from api.errors import ApiError
 from api.models import IdempotencyKey
+from api.rendering import CONTENT_TYPE, RENDERER
 from tickets.services.retention import delete_in_batches
 
 HEADER = "Idempotency-Key"
@@ -102,19 +103,13 @@ def _serialise(request, result) -> tuple[int, object]:
         raise TypeError("an @idempotent view must return ninja.Status")
     value = result.value.model_dump(by_alias=True) if hasattr(result.value, "model_dump") else result.value
     # Rendered exactly as ninja renders the live response, so a replay is byte-identical.
-    return result.status_code, _ninja_api().renderer.render(request, value, response_status=result.status_code)
+    return result.status_code, RENDERER.render(request, value, response_status=result.status_code)
 
 
 def _replay(request, stored: IdempotencyKey):
-    response = HttpResponse(stored.response, status=stored.status_code, content_type=_ninja_api().get_content_type())
+    response = HttpResponse(stored.response, status=stored.status_code, content_type=CONTENT_TYPE)
     response["Idempotent-Replayed"] = "true"
     return response
-
-
-def _ninja_api():
-    from api.v1 import api  # the NinjaAPI imports the views that import this module
-
-    return api
 
 
 def prune(hours: int | None = None, progress=None) -> int:

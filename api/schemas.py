@@ -1,5 +1,5 @@
 """What the API reads and writes. Output field names follow the event payloads
-(tickets/payloads.py), so a webhook body and an API response describe a ticket the same way."""
+(tickets/event_bodies.py), so a webhook body and an API response describe a ticket the same way."""
 
 
 from datetime import datetime

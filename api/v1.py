@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from api import errors
 from api.auth import TokenAuth
+from api.rendering import RENDERER
 from api.views import customers, reports, tickets
 from privacy.api import router as privacy_router
 
@@ -27,6 +28,7 @@ api = HelpdeskAPI(
         "Errors are `{code, message, errors?}`."
     )),
     auth=TokenAuth(),
+    renderer=RENDERER,  # shared with idempotent replays (api.rendering)
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",

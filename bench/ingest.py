@@ -35,12 +35,12 @@ def child(messages: int) -> None:
     from tickets import services
 
     batch = make_batch(messages)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for msg in batch:
         services.ingest(msg)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(json.dumps({"vendor": connection.vendor, "messages": messages, "seconds": elapsed,
-                      "rate": messages / elapsed}))
+                      "rate": messages / elapsed, "cpu_rate": messages / cpu}))
 
 
 def make_batch(messages: int) -> list:
@@ -81,11 +81,13 @@ def main():
     verdict = "meets" if sqlite["rate"] >= TARGET_SQLITE else "MISSES"
     print(f"ingest  sqlite    {sqlite['rate']:8.0f} messages/s  ({args.messages} in {sqlite['seconds']:.2f}s)"
           f"  target >= {TARGET_SQLITE:.0f}/s: {verdict}")
+    # On a shared machine wall time follows the neighbours; CPU time is what a change moves.
+    print(f"        sqlite    {sqlite['cpu_rate']:8.0f} messages per CPU-second (this process)")
     try:
         _ensure_pg_database(args.postgres)
         with tempfile.TemporaryDirectory() as tmp:
             pg = run({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": args.postgres}, args.messages)
-        print(f"ingest  postgres  {pg['rate']:8.0f} messages/s  ({args.messages} in {pg['seconds']:.2f}s)  (no target)")
+        print(f"ingest  postgres  {pg['rate']:8.0f} messages/s  ({args.messages} in {pg['seconds']:.2f}s)  (no target); {pg['cpu_rate']:.0f} per CPU-second")
     except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional for the bench
         print(f"ingest  postgres  skipped: {exc}")
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import websockets  # noqa: E402
 
 from bench.livechat_load import rss_kb  # noqa: E402
-from channels_sms.testing import form_body, sign  # noqa: E402
+from tests.fakes.twilio import form_body, sign  # noqa: E402
 from tests.live import LiveServer, _port_open, shifted_port  # noqa: E402
 
 TOKEN, SID = "bench-twilio-token", "AC" + "0" * 32

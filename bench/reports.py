@@ -201,8 +201,8 @@ def measure(size: int, path: Path, runs: int) -> dict:
     from django.test import Client
     from django.utils import timezone
 
-    from api.testing import create_token
     from reports import figures, params
+    from tests.fakes.api import create_token
     from tickets.models import Tag
 
     totals = json.loads((path.parent / (path.name + ".json")).read_text())

@@ -32,7 +32,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from channels_sms.testing import form_body, sign  # noqa: E402
+from tests.fakes.twilio import form_body, sign  # noqa: E402
 from tickets.models import Message  # noqa: E402
 
 FORM = "application/x-www-form-urlencoded"

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.realtime_fanout import SID, TOKEN, pct, sms  # noqa: E402
-from channels_sms.testing import form_body, sign  # noqa: E402
+from tests.fakes.twilio import form_body, sign  # noqa: E402
 from tests.live import LiveServer, shifted_port  # noqa: E402
 
 PATH = "/channels/twilio/sms/"

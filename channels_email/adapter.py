@@ -20,8 +20,8 @@ import logging
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from channels_email import acks, inbound, mime, outbound
 from channels_email import esp as esp_views
+from channels_email import inbound, mime, outbound
 from tickets import safejson
 from tickets.channels import (
     BaseAdapter,
@@ -57,6 +57,11 @@ class EmailAdapter(BaseAdapter):
             raise ImproperlyConfigured(
                 f"HELPDESK_CHANNELS[{key!r}]: Amazon SES webhooks need boto3: pip install -e '.[ses]'")
         self.esp = esp
+
+    @property
+    def sends_acknowledgements(self) -> bool:
+        """Option "acknowledge": False for history being imported (import_mbox's adapter)."""
+        return self.options.get("acknowledge", True)
 
     # --- inbound ----------------------------------------------------------------------------
     def _is_tracking(self, raw) -> bool:
@@ -123,6 +128,7 @@ class EmailAdapter(BaseAdapter):
             envelope_sender=getattr(message, "envelope_sender", None),
             stripped_text=getattr(message, "stripped_text", None) or None,
             spam_score=getattr(message, "spam_score", None), release=raw.released,
+            acknowledge=self.sends_acknowledgements,
         )
 
     def _tracking(self, event) -> DeliveryUpdate | None:
@@ -143,14 +149,26 @@ class EmailAdapter(BaseAdapter):
                               error_message=str(reason) if status == "failed" else "",
                               timestamp=event.timestamp)
 
-    def after_ingest(self, results):
-        # Option "acknowledge": False for history being imported (import_mbox's adapter).
-        acks.after_ingest(results, acknowledge=self.options.get("acknowledge", True))
-
     def acknowledge(self, raw, items):
         return HttpResponse("ok", content_type="text/plain")
 
     # --- outbound ---------------------------------------------------------------------------
+    def send_about_ticket(self, ticket_id: int, *, key: str, subject: str, body: str, to: list[str],
+                          author_name: str = "") -> str:
+        """Mail about a ticket that another part of the helpdesk sends (live chat's offline
+        reply), threaded like our replies: its Message-ID and Reply-To carry the ticket's HMAC
+        token, so the answer comes back into this ticket. `key` makes the Message-ID unique
+        within the ticket. Returns the Message-ID; raises the classified delivery errors."""
+        from django.core.mail import EmailMessage
+
+        from channels_email import tokens
+
+        msgid = tokens.message_id(ticket_id, key)
+        mail = EmailMessage(subject=subject, body=body, from_email=outbound.sender_address(author_name),
+                            to=to, headers={"Message-ID": msgid, "Reply-To": tokens.reply_address(ticket_id)})
+        outbound.send(mail)
+        return msgid
+
     def sender_for(self, message) -> tuple[str, object | None]:
         """(support address, mail backend) for mail on this message's ticket: ours and the
         configured mailer here; a mailbox's adapter answers with its own address and SMTP."""
@@ -191,4 +209,5 @@ class MtaPipeAdapter(EmailAdapter):
             message = mime.parse_bytes(raw.body)
         except Exception as exc:  # noqa: BLE001 - the stdlib parser rarely raises; if it does, quarantine
             raise Quarantined(f"unparseable mail: {type(exc).__name__}: {exc}") from exc
-        return inbound.to_items(message, adapter_key=self.key, raw=raw.body, release=raw.released)
+        return inbound.to_items(message, adapter_key=self.key, raw=raw.body, release=raw.released,
+                                acknowledge=self.sends_acknowledgements)

@@ -6,3 +6,9 @@ class ChannelsEmailConfig(AppConfig):
     name = "channels_email"
     verbose_name = _("Email channel")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from channels_email.acks import queue_acknowledgement
+        from tickets.services import acknowledgements
+
+        acknowledgements.register("email", queue_acknowledgement)

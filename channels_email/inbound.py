@@ -31,9 +31,10 @@ def check_size(size: int) -> None:
 
 def to_items(msg: EmailMessage, *, adapter_key: str, raw: bytes = b"", size: int | None = None,
              envelope_sender: str | None = None, stripped_text: str | None = None,
-             spam_score: float | None = None, release: bool = False) -> list:
+             spam_score: float | None = None, release: bool = False, acknowledge: bool = False) -> list:
     """`release`: an admin let this mail through the quarantine; the soft checks (flooding,
-    loops) are skipped, the parser is not."""
+    loops) are skipped, the parser is not. `acknowledge`: the adapter sends acknowledgements
+    (when auto-acknowledging is on, and never to machine-made mail)."""
     if not release:
         check_size(len(raw) if size is None else size)
     report = noise.delivery_report(msg, raw)
@@ -50,7 +51,9 @@ def to_items(msg: EmailMessage, *, adapter_key: str, raw: bytes = b"", size: int
             raise Quarantined(_("more than %(limit)d messages from %(address)s in the last hour")
                               % {"limit": conf.sender_hourly_limit(), "address": sender})
     try:
-        return [_message(msg, adapter_key, raw, sender, sender_name, reason, stripped_text, spam_score)]
+        item = _message(msg, adapter_key, raw, sender, sender_name, reason, stripped_text, spam_score,
+                        acknowledge=acknowledge and not reason and conf.auto_acknowledge())
+        return [item]
     except Quarantined:
         raise
     except Exception as exc:  # noqa: BLE001 - unparseable mail is quarantined, never lost
@@ -72,7 +75,8 @@ def _sender(msg: EmailMessage) -> tuple[str, str]:
     return name, address
 
 
-def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_text, spam_score):
+def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_text, spam_score, *,
+             acknowledge: bool = False):
     subject = mime.header(msg, "Subject")
     body = mime.body(msg)
     html = body.html
@@ -135,6 +139,7 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
                                             content_id=cid, inline=inline)
                           for name, ctype, content, cid, inline in body.attachments),
         hints=hints, timestamp=_date(msg), meta=meta, recipient=_support_recipient(recipients, own),
+        cc=tuple(others), acknowledge=acknowledge,
     )
 
 

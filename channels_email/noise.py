@@ -12,13 +12,12 @@ from datetime import timedelta
 from email.message import Message as EmailMessage
 from email.parser import HeaderParser
 
-from django.db import connection
 from django.utils import timezone
 
 from channels_email import conf
 from channels_email.mime import header, message_ids, param, part_text
+from tickets import sql
 from tickets.channels import DeliveryUpdate
-from tickets.models import Identity, Message
 
 _ROBOT_LOCAL = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+._-].*)?$", re.I)
 _BOUNCER_LOCAL = re.compile(r"^(mailer-daemon|postmaster)$", re.I)
@@ -60,19 +59,9 @@ def flooding(sender: str) -> bool:
     """The per-sender circuit breaker: more than the hourly limit of stored messages."""
     since = timezone.now() - timedelta(hours=1)
     limit = conf.sender_hourly_limit()
-    # Plain SQL: every mail asks this, and the ORM's compile of the join cost more than the
-    # query. The LIMIT makes the count stop at the limit.
-    with connection.cursor() as cursor:
-        cursor.execute(_RECENT_FROM_SENDER, [sender, Message.Direction.INBOUND,
-                                             connection.ops.adapt_datetimefield_value(since), limit])
-        return cursor.fetchone()[0] >= limit
-
-
-_RECENT_FROM_SENDER = (
-    f"SELECT COUNT(*) FROM (SELECT 1 FROM {Message._meta.db_table} m "  # noqa: S608
-    f"JOIN {Identity._meta.db_table} i ON m.identity_id = i.id "
-    "WHERE i.channel = 'email' AND i.address = %s AND m.direction = %s AND m.created_at >= %s "
-    "LIMIT %s) recent")
+    # tickets.sql: every mail asks this, and the ORM's compile of the join cost more than the
+    # query. The count stops at the limit.
+    return sql.sender_count_last_hour("email", sender, since, limit) >= limit
 
 
 def delivery_report(msg: EmailMessage, raw: bytes = b"") -> list[DeliveryUpdate] | None:

@@ -40,7 +40,7 @@ def raw_request(data: bytes, source: str = "mta") -> RawRequest:
 def ingest_raw(data: bytes, *, adapter_key: str = PIPE_ADAPTER, source: str = "mta"):
     """Store, then process; returns (payload, items). Raises NotMail for input that is not
     mail, and lets database errors through (the MTA should retry: EX_TEMPFAIL). The adapter's
-    after_ingest (Cc participants, acknowledgements) runs inside processing."""
+    Cc participants and acknowledgements are decided by ingest, inside processing."""
     if not looks_like_mail(data):
         raise NotMail("input has no RFC 5322 header block")
-    return services.receive_webhook(adapter_key, raw_request(data, source))
+    return services.receive_request(adapter_key, raw_request(data, source))

@@ -15,8 +15,6 @@ from __future__ import annotations
 import bisect
 import re
 
-from django.db.models import Q
-
 _WORD = re.compile(r"\w+", re.U)
 # Enough words to be ours beyond doubt ("Thanks!" is not a quote of "Thanks!"), few enough that
 # a client which re-flows or trims our text far into it still matches.
@@ -61,37 +59,16 @@ def find(lines: list[str], sent) -> int | None:
     return best
 
 
-_STATEMENTS: dict[tuple[str, str], tuple[str, tuple]] = {}
-_TICKET, _ADDRESS = -987654321, "\x00sentinel@invalid"  # stand-ins marking where the value goes
-
-
-def _statement(by: str) -> tuple[str, tuple]:
-    """The SQL of the lookup, compiled by the ORM once per process: compiling costs several
-    times more than running it on this hot path (see tickets.plainsql)."""
-    from django.db import connection
-
-    from tickets.models import Message
-
-    key = (by, connection.vendor)
-    if key not in _STATEMENTS:
-        outbound = Message.objects.filter(direction=Message.Direction.OUTBOUND).exclude(text="")
-        if by == "ticket":
-            query = outbound.filter(ticket_id=_TICKET)
-        else:
-            query = outbound.filter(Q(customer__identities__channel="email") & Q(customer__identities__address=_ADDRESS))
-        _STATEMENTS[key] = query.order_by("-created_at").values_list("text").query.sql_with_params()
-    sql, params = _STATEMENTS[key]
-    return sql + f" LIMIT {HISTORY}" if " LIMIT " not in sql.upper() else sql, params
-
-
 def sent_texts(*, ticket_id: int | None, sender: str) -> list[str]:
     """What we sent that this mail may quote: the latest outbound messages of its ticket, or
-    without a ticket, the latest ones to this address. One indexed query (message_ticket_idx,
-    or the sender's identity and the customer history index)."""
-    from django.db import connection
+    without a ticket, the latest ones to this address. Indexed reads through tickets.sql
+    (message_ticket_idx, or the sender's identity and the customer history index): compiling
+    an ORM query costs several times more than running it on this hot path."""
+    from tickets import sql
+    from tickets.models import Message
 
-    sql, params = _statement("ticket" if ticket_id else "address")
-    values = tuple(ticket_id if p == _TICKET else sender if p == _ADDRESS else p for p in params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return [row[0] for row in cursor.fetchmany(HISTORY)]
+    if not ticket_id:
+        return sql.sent_texts_to("email", sender, HISTORY)
+    rows = sql.values(Message, ("text",), order_by="-created_at", limit=HISTORY, ticket_id=ticket_id,
+                      direction=Message.Direction.OUTBOUND, text__ne="")
+    return [row[0] for row in rows]

@@ -3,7 +3,7 @@ endpoint (a HEAD probe when the webhook is configured, Amazon SNS's 401 basic-au
 
 from django.http import HttpResponse
 
-from tickets.webhooks import InboundWebhookView
+from tickets.inbound_view import InboundWebhookView
 
 
 class EmailWebhookView(InboundWebhookView):

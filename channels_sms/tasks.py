@@ -12,7 +12,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from tickets.models import InboundPayload, Message
-from tickets.services.webhooks import process_payload, raw_request_of
+from tickets.services.provider_requests import process_request, raw_request_of
 
 MAX_ATTEMPTS = 5
 DELAY_SECONDS = 5.0  # times the attempt number: 5, 10, 15, 20, 25 s (75 s in all)
@@ -39,7 +39,7 @@ def reprocess_status_callback(payload_id: int, attempt: int = 1) -> str:
     payload = InboundPayload.objects.filter(pk=payload_id).first()
     if payload is None:
         return "gone"
-    process_payload(payload)
+    process_request(payload)
     sid = raw_request_of(payload).form().get("MessageSid", "")
     if Message.objects.filter(external_id=sid, direction=Message.Direction.OUTBOUND).exists():
         return "applied"

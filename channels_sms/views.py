@@ -13,8 +13,7 @@ from channels_sms.adapter import is_whatsapp_payload
 from channels_sms.models import WebhookReceipt
 from channels_sms.tasks import overtook_its_send, schedule_reprocess
 from tickets.channels import RawRequest, SignatureError, channel_config, get_adapter
-from tickets.models import InboundPayload
-from tickets.webhooks import InboundWebhookView
+from tickets.inbound_view import InboundWebhookView
 
 TOKEN_HEADER = "I-Twilio-Idempotency-Token"  # noqa: S105 - a header name, not a secret
 
@@ -48,11 +47,9 @@ class TwilioStatusView(TwilioWebhookView):
         configured = [key for key in ("sms", "whatsapp") if key in channel_config()]
         self.adapter = preferred if preferred in configured else (configured or [preferred])[0]
         # Checked before processing: the send may be recorded while we process, too late for us.
-        early = overtook_its_send(request.GET.get("message", ""), form.get("MessageSid", ""))
-        response = super().post(request, *args, **kwargs)
-        if early and response.status_code < 300:
-            payload = (InboundPayload.objects.filter(adapter=self.adapter, path=request.get_full_path()[:500])
-                       .order_by("-pk").only("pk", "body").first())
-            if payload is not None and bytes(payload.body) == request.body:
-                schedule_reprocess(payload.pk)
-        return response
+        self.early = overtook_its_send(request.GET.get("message", ""), form.get("MessageSid", ""))
+        return super().post(request, *args, **kwargs)
+
+    def received(self, payload, items) -> None:
+        if self.early:
+            schedule_reprocess(payload.pk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from django.conf import settings
 
-# Tests set this to an httpx.MockTransport (see channels_social.testing.fake_http).
+# Tests set this to an httpx.MockTransport (see tests.fakes.social.fake_http).
 transport: httpx.BaseTransport | None = None
 
 

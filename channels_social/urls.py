@@ -1,7 +1,7 @@
 from django.urls import path
 
 from channels_social.views import MetaWebhookView
-from tickets.webhooks import InboundWebhookView
+from tickets.inbound_view import InboundWebhookView
 
 app_name = "channels_social"
 

@@ -1,4 +1,4 @@
-"""Webhook endpoints. Both go through tickets.webhooks.InboundWebhookView (verify, keep the raw
+"""Webhook endpoints. Both go through tickets.inbound_view.InboundWebhookView (verify, keep the raw
 payload, parse, ingest, acknowledge); Meta's also answers the subscription handshake."""
 
 import logging
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from tickets.channels import BaseAdapter
-from tickets.webhooks import InboundWebhookView
+from tickets.inbound_view import InboundWebhookView
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from livechat import visitors
 from livechat.models import VisitorSession
-from tickets import doorbell, events, services
+from tickets import events, services
 from tickets.channels import InboundAttachment, InboundMessage, ThreadHints
+from tickets.event_bodies import message_data
 from tickets.models import Attachment, Message, Ticket
-from tickets.payloads import message_data
-from tickets.services.inbound import add_participant
+from tickets.services.participants import add_participant
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def send(session: VisitorSession, client_id: str, text: str,
             add_participant(ticket, "email", session.email)
         # A new ticket: ring every open socket of this chat address (other tabs, the user's other
         # devices, the socket of a page that uploaded over HTTP) so they read it and join it.
-        doorbell.ring_latest([visitors.address_group(session.address)])
+        services.wake_listeners([visitors.address_group(session.address)])
     return result.message
 
 

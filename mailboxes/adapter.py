@@ -13,7 +13,7 @@ import dataclasses
 from channels_email.adapter import MtaPipeAdapter
 from mailboxes import smtp
 from mailboxes.models import Mailbox
-from tickets import plainsql, services
+from tickets import services, sql
 from tickets.channels import InboundMessage
 from tickets.models import Message, Team
 from tickets.services import IngestResult
@@ -37,11 +37,11 @@ def mailbox_of(message: Message) -> Mailbox | None:
 
 def _team_of(mailbox_id) -> Team | None:
     """The mailbox's team. Plain SQL: asked once per new ticket, and a first sync opens
-    thousands (compiling an ORM query cost more than the rest of the ingest; tickets/plainsql.py)."""
+    thousands (compiling an ORM query cost more than the rest of the ingest; tickets/sql.py)."""
     if not mailbox_id:
         return None
-    return plainsql.select_one(
-        Team, f"id = (SELECT team_id FROM {Mailbox._meta.db_table} WHERE id = %s)", [int(mailbox_id)])  # noqa: S608
+    found = sql.values(Mailbox, ("team_id",), id=int(mailbox_id))
+    return sql.get(Team, id=found[0][0]) if found and found[0][0] is not None else None
 
 
 class MailboxAdapter(MtaPipeAdapter):

@@ -3,7 +3,6 @@ mail imported today), with the backoff that keeps a failing mailbox from busy-lo
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mailboxes.models import ImportedMail, Mailbox
+from tickets import queueing
 
 
 def lease_seconds() -> float:
@@ -35,8 +35,7 @@ def backoff(failures: int) -> timedelta:
     """Doubling from HELPDESK_MAILBOX_RETRY_SECONDS, capped at an hour, jittered by a fifth so
     many mailboxes failing together (a provider outage) do not retry in lockstep."""
     base = float(getattr(settings, "HELPDESK_MAILBOX_RETRY_SECONDS", 30))
-    seconds = min(base * 2 ** max(failures - 1, 0), 3600.0)
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+    return timedelta(seconds=queueing.backoff(max(failures, 1), first=base, cap=3600.0))  # the one backoff
 
 
 def succeeded(mailbox: Mailbox) -> None:

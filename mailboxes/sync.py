@@ -146,7 +146,7 @@ def _import_batch(mailbox, client, state, uidvalidity, uids, adapter, dedupe_fir
 
 def _process(payload: InboundPayload) -> None:
     try:
-        services.process_payload(payload)
+        services.process_request(payload)
     except Exception:  # noqa: BLE001 - kept as FAILED for replay (replay_inbound); the rest flows
         log.warning("mailbox payload %s failed; kept for replay", payload.pk)
 

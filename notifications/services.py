@@ -7,15 +7,15 @@ import json
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.models import Notification
 from notifications.rules import Row, wanted
-from tickets import doorbell, events, policy
-from tickets.models import Event, Ticket
+from tickets import doorbell, events, policy, sql
+from tickets.models import Event
 
 LIST_SIZE = 30  # the bell's dropdown; older ones are on the full list page
 EXCERPT = 140
@@ -76,19 +76,8 @@ def unread_count(user) -> int:
     """The bell's number, on every console page: plain SQL, because compiling the ORM query
     cost more than running it (bench/console_pages.py's queue page, see the README). The same
     rows as _mine(user).filter(read_at__isnull=True) (tests/test_notifications.py compares)."""
-    table, tickets = Notification._meta.db_table, Ticket._meta.db_table
-    sql = f"SELECT COUNT(*) FROM {table} n"  # noqa: S608 - table names only
-    params: list = [user.pk]
-    where = " WHERE n.user_id = %s AND n.read_at IS NULL"
-    if not policy.sees_all_teams(user):
-        teams = sorted(policy.team_ids(user))
-        in_teams = f" OR t.team_id IN ({', '.join(['%s'] * len(teams))})" if teams else ""
-        sql += f" JOIN {tickets} t ON t.id = n.ticket_id"
-        where += f" AND (t.team_id IS NULL{in_teams})"
-        params += teams
-    with connection.cursor() as cursor:
-        cursor.execute(sql + where, params)
-        return cursor.fetchone()[0]
+    teams = None if policy.sees_all_teams(user) else sorted(policy.team_ids(user))
+    return sql.unread_for_user(Notification, user.pk, teams)
 
 
 def recent(user, limit: int = LIST_SIZE, unread_only: bool = False) -> list[dict]:

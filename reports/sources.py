@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 
 from service_levels.models import TicketMetrics
 from surveys.models import Survey
-from tickets import policy
+from tickets import policy, sql
 from tickets.models import Ticket
 
 TAGS = Ticket.tags.through
@@ -78,10 +77,7 @@ def fetch(queryset, names: list[str], *, datetimes=(), jsons=()) -> list[dict]:
     """The rows of a values_list() queryset as dicts, converted here rather than by the ORM's
     per-value converters: a report reads thousands of rows and those converters were half of
     its time. Datetimes come back aware (UTC); JSON parsed (SQLite gives text)."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
+    found = sql.unconverted_rows(queryset)
     out = [dict(zip(names, row, strict=True)) for row in found]
     for name in datetimes:
         for row in out:

@@ -27,8 +27,8 @@ def call_webhook(url: str, rule_id: int, ticket_id: int) -> int:
     from django.conf import settings
 
     from integrations import sender
+    from tickets.event_bodies import ticket_data
     from tickets.models import Ticket
-    from tickets.payloads import ticket_data
 
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:

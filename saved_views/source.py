@@ -4,7 +4,7 @@ this agent's sidebar and the filters behind one key. One query each."""
 from django.db.models import Q
 
 from saved_views.models import SavedView
-from tickets import plainsql
+from tickets import sql
 from tickets.console.filters import QueueFilter
 from tickets.console.queries import QueueView
 
@@ -18,10 +18,10 @@ def _visible(user):
 
 
 def views(user) -> list[QueueView]:
-    """Shared views first, then the agent's own, by name. Read with plainsql: this runs on every
+    """Shared views first, then the agent's own, by name. Read with tickets.sql: this runs on every
     queue page and its live refreshes, where the ORM's compile cost more than the query."""
-    rows = plainsql.select_values(SavedView, ("id", "name", "shared", "owner_id", "filters"),
-                                  '"owner_id" = %s OR "shared"', [user.pk])
+    rows = sql.values_either(SavedView, ("id", "name", "shared", "owner_id", "filters"),
+                             {"owner_id": user.pk}, {"shared": True})
     rows.sort(key=lambda r: (not r[2], r[1], r[0]))
     return [QueueView(f"{prefix}:{pk}", name, 0, source=prefix,
                       extra={"id": pk, "shared": shared, "mine": owner_id == user.pk,

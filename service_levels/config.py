@@ -9,10 +9,9 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from django.db import connection
-
 from service_levels.clock import FIRST_REPLY, NEXT_REPLY, RESOLUTION, Plan, Target
 from service_levels.models import ConfigVersion, Policy, Schedule
+from tickets import sql
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,6 @@ class Config:
 
 _cached: Config | None = None
 _lock = threading.Lock()
-_VERSION = f"SELECT value FROM {ConfigVersion._meta.db_table} WHERE id = 1"  # noqa: S608
 
 
 def current(version: int | None = None) -> Config:
@@ -93,10 +91,8 @@ def current(version: int | None = None) -> Config:
     (service_levels.metrics reads it with the wake-up moment, in one statement)."""
     global _cached
     if version is None:
-        with connection.cursor() as cursor:
-            cursor.execute(_VERSION)
-            row = cursor.fetchone()
-        version = row[0] if row else 0
+        rows = sql.values(ConfigVersion, ("value",), id=1)  # every change asks: no ORM compile
+        version = rows[0][0] if rows else 0
     with _lock:
         if _cached is None or _cached.version != version:
             _cached = _load(version)

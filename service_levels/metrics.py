@@ -9,7 +9,7 @@ Ingest is the hot path, so two changes skip the full read: a customer writing ag
 they already wait (only the message count moves: one UPDATE), and a new ticket (its whole
 timeline and the ticket's fields are in the events at hand: one read of the two one-row
 tables, one INSERT). Both give exactly what the full computation gives; the reads are plain
-SQL (tickets.plainsql) for the same reason as ingest's own.
+SQL (tickets.sql) for the same reason as ingest's own.
 
 No savepoint on SQLite (the hook is marked `keeps_whole`): everything that can fail in Python
 is computed first, a ticket's record is its last write, and the only write before it (an
@@ -28,7 +28,7 @@ from django.utils import timezone
 from service_levels import config
 from service_levels.clock import Entry, Plan, compute
 from service_levels.models import ConfigVersion, TicketMetrics, Wakeup
-from tickets import plainsql
+from tickets import sql
 from tickets.automated import AUTOMATED as AUTOMATED_META
 from tickets.automated import is_filed_aside
 from tickets.events import wants
@@ -44,20 +44,9 @@ CUSTOMER_KINDS = ("customer.merged", "customer.unmerged", "customer.updated")
 # Outbound messages a person did not write (tickets.automated): never a reply (README, "the
 # rules of the clock").
 
-METRICS = TicketMetrics._meta.db_table
-# (updated_at stays: it says when the clock last moved, and a count is not the clock.)
-_STILL_WAITING = (f"UPDATE {METRICS} SET customer_messages = customer_messages + 1 "  # noqa: S608
-                  "WHERE ticket_id = %s AND awaiting_since IS NOT NULL")
 TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "customer_id", "inbox")
-_ORGANISATION = f"SELECT organisation FROM {Customer._meta.db_table} WHERE id = %s"  # noqa: S608
-_TAGS = f"SELECT tag_id FROM {Ticket.tags.through._meta.db_table} WHERE ticket_id = %s"  # noqa: S608
-_SHARE_WAKEUP = f"SELECT 1 FROM {Wakeup._meta.db_table} WHERE id = 1 FOR SHARE"  # noqa: S608
-# The two one-row tables a change reads, in one statement: the configuration's version and the
-# moment the next sweep is enqueued for.
-_SINGLETONS = (f"SELECT (SELECT value FROM {ConfigVersion._meta.db_table} WHERE id = 1), "  # noqa: S608
-               f"(SELECT at FROM {Wakeup._meta.db_table} WHERE id = 1)")
-_LOCK = f"SELECT 1 FROM {METRICS} WHERE ticket_id = %s FOR UPDATE"  # noqa: S608
 SAVED_FIELDS = tuple(f.name for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
+SAVED_ATTNAMES = tuple(f.attname for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
 
 
 @wants(*TICKET_KINDS, *CUSTOMER_KINDS, keeps_whole=True)
@@ -86,9 +75,8 @@ def _customer_still_waiting(ticket_id: int, batch: list[Event]) -> bool:
     move, one more customer message is all (the full computation would say the same)."""
     if len(batch) != 1 or batch[0].kind != "message.created" or (batch[0].data or {}).get("direction") != "inbound":
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(_STILL_WAITING, [ticket_id])
-        return cursor.rowcount == 1
+    # (updated_at stays: it says when the clock last moved, and a count is not the clock.)
+    return sql.add(TicketMetrics, "customer_messages", 1, ticket_id=ticket_id, awaiting_since__isnull=False) == 1
 
 
 def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool = False,
@@ -100,17 +88,15 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     new_ticket = (any(e.kind == "ticket.created" for e in batch)
                   and all(e.kind in STATUS_KINDS or (e.kind == "message.created" and e.data.get("direction") == "inbound")
                           for e in batch))
-    if connection.features.has_select_for_update and not new_ticket:
-        with connection.cursor() as cursor:  # concurrent changes of one ticket take turns
-            cursor.execute(_LOCK, [ticket_id])
-    with connection.cursor() as cursor:
-        cursor.execute(_SINGLETONS)
-        version, wakeup_at = cursor.fetchone()
-    wakeup_at = _datetime_from_db(wakeup_at)
-    metrics = None if new_ticket else plainsql.select_one(TicketMetrics, "ticket_id = %s", [ticket_id])
+    if not new_ticket:
+        sql.lock(TicketMetrics, ticket_id=ticket_id)  # concurrent changes of one ticket take turns
+    # The two one-row tables a change reads, in one statement: the configuration's version and
+    # the moment the next sweep is enqueued for.
+    version, wakeup_at = sql.first_rows((ConfigVersion, "value"), (Wakeup, "at"))
+    metrics = None if new_ticket else sql.get(TicketMetrics, ticket_id=ticket_id)
     ticket = _created_ticket(batch) if new_ticket else None
     if ticket is None:
-        rows = plainsql.select_values(Ticket, TICKET_FIELDS, "id = %s", [ticket_id])
+        rows = sql.values(Ticket, TICKET_FIELDS, id=ticket_id)
         if not rows:
             return None
         ticket = dict(zip(TICKET_FIELDS, rows[0], strict=True))
@@ -132,40 +118,9 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     if values["next_check_at"] and not rebuild:
         wake_by(values["next_check_at"], known=wakeup_at)
     # Last: the record is the write that must not be half-done (see the module's docstring).
-    _write(ticket_id, values, exists=metrics is not None)
+    sql.write_values(TicketMetrics, ticket_id, {name: values[name] for name in SAVED_ATTNAMES},
+                     exists=metrics is not None)
     return _instance(ticket_id, values)
-
-
-_WRITES: dict[tuple[str, bool], tuple[str, list]] = {}
-
-
-def _write(ticket_id: int, values: dict, *, exists: bool) -> None:
-    """INSERT or UPDATE one record from its field values, as one plain statement built once per
-    process, each value adapted as the ORM adapts it (a new ticket's record was a third of the
-    hook's cost through the generic per-field path)."""
-    key = (connection.vendor, exists)
-    if key not in _WRITES:
-        q = connection.ops.quote_name
-        fields = [TicketMetrics._meta.get_field(name) for name in SAVED_FIELDS]
-        columns = [q(f.column) for f in fields]
-        if exists:
-            sql = (f"UPDATE {q(METRICS)} SET {', '.join(f'{c} = %s' for c in columns)} "  # noqa: S608
-                   f"WHERE {q('ticket_id')} = %s")
-        else:
-            sql = (f"INSERT INTO {q(METRICS)} ({', '.join(columns)}, {q('ticket_id')}) "  # noqa: S608
-                   f"VALUES ({', '.join(['%s'] * (len(columns) + 1))})")
-        _WRITES[key] = (sql, [(f.attname, f.get_internal_type(), getattr(f, "encoder", None)) for f in fields])
-    sql, fields = _WRITES[key]
-    ops, params = connection.ops, []
-    for attname, kind, encoder in fields:
-        value = values[attname]
-        if kind == "DateTimeField":
-            value = ops.adapt_datetimefield_value(value)
-        elif kind == "JSONField":
-            value = ops.adapt_json_value(value, encoder)
-        params.append(value)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ticket_id])
 
 
 def _instance(ticket_id: int, values: dict) -> TicketMetrics:
@@ -175,22 +130,6 @@ def _instance(ticket_id: int, values: dict) -> TicketMetrics:
     metrics._state.adding, metrics._state.db = False, connection.alias
     metrics.__dict__.update(values, ticket_id=ticket_id)
     return metrics
-
-
-_WAKEUP_AT = None  # (column, converters) of Wakeup.at, found once
-
-
-def _datetime_from_db(value):
-    """A raw column value as the ORM gives a DateTimeField (SQLite stores text)."""
-    global _WAKEUP_AT
-    if _WAKEUP_AT is None or _WAKEUP_AT[2] != connection.vendor:
-        column = Wakeup._meta.get_field("at").get_col(Wakeup._meta.db_table)
-        _WAKEUP_AT = (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection),
-                      connection.vendor)
-    column, converters, _vendor = _WAKEUP_AT
-    for converter in converters:
-        value = converter(value, column, connection)
-    return value
 
 
 def _created_ticket(batch: list[Event]) -> dict | None:
@@ -220,14 +159,10 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False, version:
     current = config.current(version)
     tag_ids = []
     if current.uses_tags and not new_ticket:  # a new ticket has no tags yet
-        with connection.cursor() as cursor:
-            cursor.execute(_TAGS, [ticket_id])
-            tag_ids = [r[0] for r in cursor.fetchall()]
+        tag_ids = [r[0] for r in sql.values(Ticket.tags.through, ("tag_id",), ticket_id=ticket_id)]
     organisation = ""
     if current.uses_organisations:
-        with connection.cursor() as cursor:
-            cursor.execute(_ORGANISATION, [ticket["customer_id"]])
-            organisation = cursor.fetchone()[0]
+        organisation = sql.values(Customer, ("organisation",), id=ticket["customer_id"])[0][0]
     try:
         return current.plan_for(channel=ticket["channel"], priority=ticket["priority"], team_id=ticket["team_id"],
                                 tag_ids=tag_ids, organisation=organisation, inbox=ticket.get("inbox") or "")
@@ -238,8 +173,7 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False, version:
 
 
 def timeline(ticket_id: int) -> list[Entry]:
-    rows = plainsql.select_values(Message, ("created_at", "direction", "status", "author_id", "meta"),
-                                  "ticket_id = %s", [ticket_id])
+    rows = sql.values(Message, ("created_at", "direction", "status", "author_id", "meta"), ticket_id=ticket_id)
     return [Entry(at, direction, status, by_agent=author is not None and not (meta or {}).get(AUTOMATED_META),
                   author_id=author)
             for at, direction, status, author, meta in rows
@@ -281,11 +215,10 @@ def wake_by(moment: datetime, known: datetime | None | bool = False) -> None:
     if connection.features.has_select_for_update:
         # A shared lock: changes do not wait for each other, but a sweep that is about to
         # decide the next wake-up (FOR UPDATE) waits for them, so none is missed.
-        with connection.cursor() as cursor:
-            cursor.execute(_SHARE_WAKEUP)
+        sql.lock(Wakeup, share=True, id=1)
         known = False  # read it again under the lock
     if known is False:
-        wakeup = plainsql.select_one(Wakeup, "id = 1", [])
+        wakeup = sql.get(Wakeup, id=1)
         known = wakeup.at if wakeup is not None else None
     if known is not None and known <= moment:
         return

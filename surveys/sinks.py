@@ -3,7 +3,7 @@
 Two ways in, one reaction (`react`):
 - `on_event(seqs)`, an after-commit sink (HELPDESK_EVENT_SINKS). It runs after every commit that
   records events, ingest included, so it reads only that commit's ticket.updated events, in
-  plain SQL (compiling an ORM query costs more than running it: see tickets/plainsql.py): one
+  plain SQL (compiling an ORM query costs more than running it: see tickets/sql.py): one
   cheap query per commit.
 - `on_events(events)`, for the in-transaction event hook (HELPDESK_EVENT_HOOKS, callables given
   the new Event rows) that the service-levels work adds to tickets/events.py: no query at all.
@@ -12,11 +12,9 @@ Two ways in, one reaction (`react`):
 
 from __future__ import annotations
 
-import json
 import logging
 
-from django.db import connection
-
+from tickets import sql
 from tickets.events import wants
 from tickets.models import Event, Ticket
 
@@ -24,14 +22,10 @@ log = logging.getLogger(__name__)
 
 
 def on_event(seqs) -> None:
-    seqs = list(seqs)
-    sql = (f"SELECT ticket_id, data FROM {Event._meta.db_table} "  # noqa: S608 - no user input
-           f"WHERE seq IN ({', '.join(['%s'] * len(seqs))}) AND kind = %s AND ticket_id IS NOT NULL")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*seqs, "ticket.updated"])
-        rows = cursor.fetchall()
+    rows = sql.values(Event, ("ticket_id", "data"), seq__in=list(seqs), kind="ticket.updated",
+                      ticket__isnull=False)
     for ticket_id, data in rows:
-        react(ticket_id, json.loads(data) if isinstance(data, str) else data or {})
+        react(ticket_id, data or {})
 
 
 @wants("ticket.updated")  # called for no other change (ingest's included)

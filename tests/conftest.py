@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tickets import testing
+from tests.fakes import channel as testing
 
 
 def is_postgres():
@@ -29,12 +29,12 @@ def pytest_collection_modifyitems(config, items):
 def _clean_fake_channel():
     from routing.availability import forget_chat_online
 
-    testing.outbox.clear()
-    testing.failures.clear()
+    for queue in (testing.outbox, testing.failures, testing.fetch_failures):
+        queue.clear()
     forget_chat_online()  # live chat's "we're online" is cached per process for a few seconds
     yield
-    testing.outbox.clear()
-    testing.failures.clear()
+    for queue in (testing.outbox, testing.failures, testing.fetch_failures):
+        queue.clear()
 
 
 @pytest.fixture

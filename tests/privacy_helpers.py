@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from channels_sms.testing import form_body, sign
-from channels_social.testing import post_meta, post_telegram
+from tests.fakes.social import post_meta, post_telegram
+from tests.fakes.twilio import form_body, sign
 from tests.livechat_helpers import ORIGIN, make_inbox
 from tickets import services
 from tickets.models import Attachment, Customer, Identity

@@ -41,8 +41,8 @@ HELPDESK_CHANNELS = {
 }
 HELPDESK_CHANNELS = {
     **HELPDESK_CHANNELS,
-    "fake": "tickets.testing.FakeAdapter",
-    "fakesms": {"BACKEND": "tickets.testing.FakeAdapter", "channel": "sms", "secret": "sms-secret"},
+    "fake": "tests.fakes.channel.FakeAdapter",
+    "fakesms": {"BACKEND": "tests.fakes.channel.FakeAdapter", "channel": "sms", "secret": "sms-secret"},
 }
 HELPDESK_DELIVERY_BACKOFF_SECONDS = 0.01
 # channels_sms: the shared Twilio fixtures were signed for this URL and token.

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from api.models import ApiToken
-from api.testing import ApiClient, create_token
 from tests.factories import inbound
+from tests.fakes.api import ApiClient, create_token
 from tickets import policy, services
 from tickets.models import Message, Team, Ticket
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from api.testing import ApiClient, create_token
 from tests.factories import inbound
+from tests.fakes.api import ApiClient, create_token
 from tickets import services
 from tickets.models import Customer, CustomerMerge, Identity, Ticket
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from api.models import ApiToken, IdempotencyKey
-from api.testing import ApiClient, create_token
 from tests.factories import inbound
+from tests.fakes.api import ApiClient, create_token
 from tickets import services
 from tickets.models import Event, Message, Ticket
 

@@ -12,8 +12,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 
-from api.testing import ApiClient, create_token
 from tests.factories import inbound
+from tests.fakes.api import ApiClient, create_token
 from tickets import services
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from api.testing import ApiClient, create_token
 from tests.factories import inbound
-from tickets import services, testing
+from tests.fakes import channel as testing
+from tests.fakes.api import ApiClient, create_token
+from tickets import services
 from tickets.models import Customer, Event, Identity, Message, Team, Ticket
 
 pytestmark = pytest.mark.django_db

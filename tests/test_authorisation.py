@@ -9,10 +9,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group, Permission
 
-from api.testing import ApiClient, create_token
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.tasks import fan_out_event
 from tests.factories import inbound
+from tests.fakes.api import ApiClient, create_token
 from tickets import events, policy, services
 from tickets.console.consumers import ConsoleConsumer
 from tickets.models import Customer, CustomerMerge, Event, InboundPayload, Mention, Team, Ticket

@@ -22,13 +22,13 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
-from api.testing import create_token
 from mailboxes.models import Mailbox
 from notifications.models import Notification
 from routing.models import Macro, Rule
 from saved_views.models import SavedView
 from service_levels.models import Policy, Schedule
 from tests.factories import attachment, inbound
+from tests.fakes.api import create_token
 from tests.livechat_helpers import ORIGIN, make_inbox, make_visitor
 from tests.test_livechat_http import PNG
 from tickets import services

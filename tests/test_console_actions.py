@@ -7,9 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import inbound
-from tickets import events, services, testing
+from tests.fakes import channel as testing
+from tests.fakes.channel import FakeAdapter
+from tickets import events, services
 from tickets.models import CustomerMerge, Event, Mention, Message, Team, Ticket
-from tickets.testing import FakeAdapter
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
+from tests.fakes.channel import sign
 from tests.live import LiveServer, TcpProxy, shifted_port
-from tickets.testing import sign
 
 pytestmark = pytest.mark.browser
 

@@ -63,7 +63,7 @@ def test_pipe_exit_75_when_the_database_is_unavailable(monkeypatch, tmp_path):
     def down(*args, **kwargs):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(pipe.services, "receive_webhook", down)
+    monkeypatch.setattr(pipe.services, "receive_request", down)
     path = tmp_path / "m.eml"
     path.write_bytes(mail())
     code, _out, err = run(str(path))
@@ -81,7 +81,7 @@ def test_the_circuit_breaker_quarantines_a_flooding_sender_and_replay_lets_it_in
     assert items == [] and payload.state == "quarantined" and "last hour" in payload.error
     assert Message.objects.count() == 3
     settings.HELPDESK_EMAIL_SENDER_HOURLY_LIMIT = 20  # the admin lifts the limit and replays
-    services.process_payload(payload)
+    services.process_request(payload)
     payload.refresh_from_db()
     assert payload.state == "processed" and Message.objects.count() == 4
 
@@ -126,7 +126,7 @@ def test_quarantine_is_replayed_and_discarded_from_the_admin(admin_client):
 @pytest.mark.django_db
 def test_replaying_a_stored_mail_twice_stores_one_message():
     payload, _ = ingest_raw(mail())
-    services.process_payload(payload)
+    services.process_request(payload)
     _again, _ = ingest_raw(mail())
     assert Message.objects.count() == 1
 

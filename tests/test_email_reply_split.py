@@ -216,7 +216,7 @@ def test_the_message_keeps_everything_and_the_console_folds_it(client, agent):
     from channels_email.pipe import ingest_raw
     from tests.email_helpers import mail
     from tickets import services
-    from tickets.payloads import message_data
+    from tickets.event_bodies import message_data
 
     ticket = ingest_raw(mail())[1][0].message.ticket
     ours = services.reply(ticket, author=agent, text=SENT)

@@ -4,7 +4,7 @@ generic webhook path (verify -> keep -> parse -> ingest -> acknowledge)."""
 import json
 
 from tests.contract import AdapterContract, Expected, WebhookRequest
-from tickets.testing import sign
+from tests.fakes.channel import sign
 
 BODY = json.dumps({"messages": [
     {"id": "m-1", "from": "visitor-1", "name": "Vic", "text": "My parcel is late"},

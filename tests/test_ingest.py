@@ -42,7 +42,7 @@ def test_a_replayed_message_returns_the_existing_row_and_publishes_nothing(publi
 
 def test_a_rolled_back_ingest_publishes_nothing(published, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError, match="boom"):
             with transaction.atomic():
                 services.ingest(inbound("ada@example.com", "never"))
                 raise RuntimeError("boom")
@@ -179,6 +179,6 @@ def test_opt_out_and_edits_are_applied_to_what_exists():
 def test_an_invalid_address_is_a_clear_error_and_stores_nothing():
     from tickets.addresses import InvalidAddress
 
-    with pytest.raises(InvalidAddress):
+    with pytest.raises(InvalidAddress, match="not a phone number"):
         services.ingest(inbound("not-a-number", "x", channel="sms"))
     assert Message.objects.count() == 0 and Customer.objects.count() == 0

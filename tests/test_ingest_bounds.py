@@ -10,8 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from channels_email.pipe import ingest_raw
-from channels_social.testing import post_telegram
 from tests.email_helpers import BASIC_AUTH, SUPPORT
+from tests.fakes.social import post_telegram
 from tickets import sanitize, services
 from tickets.channels import InboundMessage
 from tickets.models import InboundPayload, Message, Ticket

@@ -119,5 +119,5 @@ def test_only_a_valid_user_hash_joins_the_users_history(inbox):
     second = conversation.send(phone, "p-1", "and from my phone")
     assert second.ticket_id == first.ticket_id
     assert [m["text"] for m in conversation.history(phone)["messages"]] == ["from my laptop", "and from my phone"]
-    with pytest.raises(visitors.InvalidToken):
+    with pytest.raises(visitors.InvalidToken, match="user_hash does not match user_id"):
         visitors.open_session(inbox, user_id="u-7", given_hash=visitors.user_hash(inbox, "u-8"))

@@ -14,9 +14,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from channels_sms.testing import sign
-from channels_social.testing import post_meta, post_telegram
 from tests.email_helpers import BASIC_AUTH, SUPPORT
+from tests.fakes.social import post_meta, post_telegram
+from tests.fakes.twilio import sign
 from tests.livechat_helpers import authed, frames_until, make_inbox, make_visitor
 from tickets import safejson
 from tickets.models import InboundPayload, Message
@@ -135,9 +135,9 @@ def test_meta_batch_beyond_the_item_bound_is_quarantined_not_processed(web, sett
     assert not Message.objects.exists()
 
     # An admin lets it through: every item is stored, 5 per transaction.
-    from tickets.services import process_payload
+    from tickets.services import process_request
 
-    process_payload(payload, release=True)
+    process_request(payload, release=True)
     assert Message.objects.count() == 12
     payload.refresh_from_db()
     assert payload.state == InboundPayload.State.PROCESSED

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import inbound
-from tickets import services, testing
+from tests.fakes import channel as testing
+from tickets import services
 from tickets.channels import DeliveryUpdate, TransientDeliveryError
 from tickets.models import Event, Message, Ticket
 
@@ -115,7 +116,7 @@ def test_the_stale_reply_guard_holds_a_reply_over_new_customer_activity(ticket, 
 
     seen = events.current_seq()
     services.ingest(inbound("visitor-1", "actually, never mind", channel="fake", adapter="fake"))
-    with pytest.raises(services.StaleReply) as held:
+    with pytest.raises(services.StaleReply, match="New activity on this ticket") as held:
         services.reply(ticket, author=agent, text="Sure!", seen_seq=seen)
     assert held.value.events[0]["data"]["text"] == "actually, never mind"
     assert not Message.objects.filter(direction="outbound").exists()
@@ -158,7 +159,7 @@ def test_assign_and_status_record_events_only_when_something_changed(ticket, age
     assert Event.objects.count() == before + 2
     ticket.refresh_from_db()
     assert ticket.assignee == agent and ticket.status == "pending"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown status 'bogus'"):
         services.set_status(ticket, "bogus", actor=agent)
 
 

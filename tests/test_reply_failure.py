@@ -4,7 +4,8 @@ first response (issue 12). Through the real task worker and the providers' statu
 import pytest
 
 from tests.factories import inbound
-from tickets import services, testing
+from tests.fakes import channel as testing
+from tickets import services
 from tickets.channels import DeliveryUpdate
 from tickets.models import Event, Message, Ticket
 

@@ -8,12 +8,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 
-from api.testing import ApiClient, create_token
 from reports import csv as report_csv
 from reports import figures, params
 from surveys import services as survey_services
 from surveys.models import Survey
 from tests.factories import inbound
+from tests.fakes.api import ApiClient, create_token
 from tests.sla_helpers import T0, calendar_policy, fixed_clock  # noqa: F401
 from tickets import services
 

@@ -33,8 +33,9 @@ from service_levels import services as sla
 from surveys import services as survey_services
 from surveys.models import Survey
 from tests.factories import inbound
+from tests.fakes import channel as testing
 from tests.sla_helpers import T0, calendar_policy, fixed_clock  # noqa: F401
-from tickets import services, testing
+from tickets import services
 from tickets.models import Customer, Message, Team, Ticket
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,9 @@ from django.db import connection
 from django.utils import timezone
 
 from routing.models import AgentStatus, Inbox, TeamRouting
+from tests.fakes.channel import sign
 from tests.test_scaleout import ROOT, free_port, wait_for_port
 from tickets.models import AgentPresence, Event, Team, Ticket
-from tickets.testing import sign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 TICKETS = int(os.environ.get("ROUTING_LOAD_TICKETS", "500"))

@@ -10,8 +10,9 @@ from routing import rules
 from routing.engine import dry_run, run_pass
 from routing.models import Rule
 from tests.factories import inbound
+from tests.fakes import channel as testing
 from tests.routing_helpers import routing_cursor  # noqa: F401 - autouse fixture
-from tickets import services, testing
+from tickets import services
 from tickets.models import CannedResponse, Event, Mention, Message, Team, Ticket
 
 pytestmark = pytest.mark.django_db

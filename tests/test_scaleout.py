@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from tests.fakes.channel import sign
 from tickets import events
-from tickets.testing import sign
 
 pytestmark = [pytest.mark.scaled, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent

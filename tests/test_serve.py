@@ -14,8 +14,8 @@ import httpx
 import pytest
 import websockets
 
+from tests.fakes.channel import sign
 from tests.test_scaleout import ROOT, free_port, next_events, wait_for_port
-from tickets.testing import sign
 
 
 @pytest.fixture

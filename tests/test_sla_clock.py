@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from service_levels.models import TicketMetrics
+from tests.fakes import channel as testing
 from tests.sla_helpers import T0, calendar_policy, customer_writes, fixed_clock, targets  # noqa: F401
-from tickets import services, testing
+from tickets import services
 from tickets.models import Customer, Ticket
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from channels_sms.testing import load_captured
 from tests.factories import run_at_once
+from tests.fakes.twilio import load_captured
 from tickets.models import Customer, Event, Identity, InboundPayload, Message, Ticket
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

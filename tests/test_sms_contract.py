@@ -4,8 +4,8 @@ signatures Twilio computed for them."""
 import contextlib
 from pathlib import Path
 
-from channels_sms.testing import Reply, fake_twilio, load_captured
 from tests.contract import AdapterContract, Expected, WebhookRequest
+from tests.fakes.twilio import Reply, fake_twilio, load_captured
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sms"
 FORM = "application/x-www-form-urlencoded"

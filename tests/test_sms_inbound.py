@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from channels_sms.models import WebhookReceipt
-from channels_sms.testing import Reply, fake_twilio, form_body, load_captured, sign
+from tests.fakes.twilio import Reply, fake_twilio, form_body, load_captured, sign
 from tickets import services
 from tickets.channels import get_adapter
 from tickets.models import Attachment, Customer, Identity, InboundPayload, Message
@@ -144,12 +144,12 @@ def test_a_known_token_does_not_excuse_a_bad_signature(client):
 
 
 def test_a_failed_first_attempt_is_processed_again_on_resend(client, monkeypatch):
-    from tickets.services import webhooks as webhook_services
+    from tickets.services import provider_requests as webhook_services
 
     real_apply = webhook_services._apply
     monkeypatch.setattr(webhook_services, "_apply", lambda item: (_ for _ in ()).throw(RuntimeError("db down")))
     headers = {"I-Twilio-Idempotency-Token": "retry-me"}
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="db down"):
         post_captured(client, "twilio_sms_inbound.txt", **headers)
     assert not WebhookReceipt.objects.exists()
     monkeypatch.setattr(webhook_services, "_apply", real_apply)
@@ -166,7 +166,7 @@ def test_stop_marks_the_identity_opted_out_and_replies_are_refused(client, agent
     assert identity.opted_out_at is not None
     stop = Message.objects.get(external_id="SM" + "d" * 32)
     assert stop.text.strip() == "stop" and stop.meta["twilio"]["keyword"] == "opt_out"  # the agent sees it
-    with pytest.raises(ReplyRefused) as refused:
+    with pytest.raises(ReplyRefused, match="opted out") as refused:
         services.reply(stop.ticket, author=agent, text="Are you sure?", channel="sms")
     assert "opted out" in refused.value.reason
     assert "STOP" in get_adapter("sms").compose_info(identity, "x")["blocked"]

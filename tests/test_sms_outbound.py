@@ -11,7 +11,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from channels_sms.testing import Reply, fake_twilio, load_captured, twilio_error
+from tests.fakes.twilio import Reply, fake_twilio, load_captured, twilio_error
 from tickets import services
 from tickets.channels import PermanentDeliveryError, TransientDeliveryError, get_adapter
 from tickets.models import Event, Identity, Message
@@ -269,7 +269,7 @@ def test_rate_limit_carries_twilios_retry_after(client, agent):
     inbound = receive(client, "twilio_sms_inbound.txt")
     reply = Message.objects.create(ticket=inbound.ticket, customer=inbound.customer, direction="outbound",
                                    channel="sms", adapter="sms", identity=inbound.identity, text="hi")
-    with fake_twilio() as fake, pytest.raises(TransientDeliveryError) as raised:
+    with fake_twilio() as fake, pytest.raises(TransientDeliveryError, match="rate limiting this account") as raised:
         fake.replies.append(twilio_error(429, 20429, "Too Many Requests", {"Retry-After": "30"}))
         get_adapter("sms").deliver(reply)
     assert raised.value.code == "20429" and raised.value.retry_after == 30

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from channels_sms.testing import Reply, fake_twilio, form_body, load_captured, sign
+from tests.fakes.twilio import Reply, fake_twilio, form_body, load_captured, sign
 from tickets import services
 from tickets.models import Event, InboundPayload, Message
 

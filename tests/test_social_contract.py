@@ -7,8 +7,8 @@ import hmac
 import re
 from pathlib import Path
 
-from channels_social.testing import fake_http
 from tests.contract import AdapterContract, Expected, WebhookRequest
+from tests.fakes.social import fake_http
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 META_URL = "/channels/meta/webhook/"

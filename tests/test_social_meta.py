@@ -8,7 +8,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from channels_social.testing import fake_http, post_meta, reply_and_deliver
+from tests.fakes.social import fake_http, post_meta, reply_and_deliver
 from tickets import services
 from tickets.channels import get_adapter
 from tickets.models import Attachment, Event, Identity, InboundPayload, Message, Ticket
@@ -333,6 +333,6 @@ def test_payload_parses_from_the_stored_copy_on_replay(client):
     """What replay_inbound does: the stored bytes parse again to the same (idempotent) result."""
     post_meta(client, messaging(text_event("m_replay")))
     payload = InboundPayload.objects.get()
-    services.process_payload(payload)
+    services.process_request(payload)
     assert Message.objects.count() == 1
     assert json.loads(bytes(payload.body))["object"] == "page"

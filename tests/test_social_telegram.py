@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from channels_social.testing import fake_http, post_telegram, reply_and_deliver
+from tests.fakes.social import fake_http, post_telegram, reply_and_deliver
 from tickets.models import Attachment, Event, InboundPayload, Message
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from channels_social.testing import fake_http, post_meta, reply_and_deliver
+from tests.fakes.social import fake_http, post_meta, reply_and_deliver
 from tickets.channels import get_adapter
 from tickets.models import Attachment, Customer, Identity, Message, Ticket
 

@@ -14,14 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from channels_sms.testing import fake_twilio
-from channels_social.testing import fake_http, post_meta, post_telegram
 from surveys import links
 from surveys import services as survey_services
 from surveys.models import SURVEY_CHANNELS, Survey, SurveySettings
 from surveys.privacy import SurveyAnswers
 from surveys.ratings import parse_rating
 from tests.factories import inbound
+from tests.fakes.social import fake_http, post_meta, post_telegram
+from tests.fakes.twilio import fake_twilio
 from tests.test_sms_inbound import SMS_URL, post_signed, sms_params
 from tickets import automated, services
 from tickets.models import Event, Identity, Message, Ticket

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.core.management import call_command
 
+from tests.fakes.channel import sign
 from tickets import services
 from tickets.models import Event, InboundPayload, Message
-from tickets.testing import sign
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +29,12 @@ def test_a_malformed_but_authentic_payload_is_400_and_kept_for_replay(client, ca
 
 def test_a_crash_while_processing_keeps_the_payload_and_replay_recovers_it(client, monkeypatch):
     body = json.dumps({"messages": [{"id": "r-1", "from": "v-1", "text": "hello"}]}).encode()
-    real_ingest = services.webhooks.ingest
+    real_ingest = services.provider_requests.ingest
 
     def database_down(msg):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services.webhooks, "ingest", database_down)
+    monkeypatch.setattr(services.provider_requests, "ingest", database_down)
     client.raise_request_exception = False
     response = post(client, body)
     assert response.status_code == 500
@@ -42,7 +42,7 @@ def test_a_crash_while_processing_keeps_the_payload_and_replay_recovers_it(clien
     assert payload.state == "failed" and "database went away" in payload.error
     assert Message.objects.count() == 0
 
-    monkeypatch.setattr(services.webhooks, "ingest", real_ingest)
+    monkeypatch.setattr(services.provider_requests, "ingest", real_ingest)
     call_command("replay_inbound")
     payload.refresh_from_db()
     assert payload.state == "processed" and payload.error == ""
@@ -56,21 +56,21 @@ def test_a_payload_is_processed_whole_or_not_at_all(client, monkeypatch):
     and replay stores both."""
     body = json.dumps({"messages": [{"id": "w-1", "from": "v-1", "text": "first"},
                                     {"id": "w-2", "from": "v-2", "text": "second"}]}).encode()
-    real_ingest = services.webhooks.ingest
+    real_ingest = services.provider_requests.ingest
 
     def second_fails(msg):
         if msg.external_id == "w-2":
             raise RuntimeError("disk full")
         return real_ingest(msg)
 
-    monkeypatch.setattr(services.webhooks, "ingest", second_fails)
+    monkeypatch.setattr(services.provider_requests, "ingest", second_fails)
     client.raise_request_exception = False
     assert post(client, body).status_code == 500
     payload = InboundPayload.objects.get()
     assert payload.state == "failed" and "disk full" in payload.error
     assert Message.objects.count() == 0 and Event.objects.count() == 0
 
-    monkeypatch.setattr(services.webhooks, "ingest", real_ingest)
+    monkeypatch.setattr(services.provider_requests, "ingest", real_ingest)
     call_command("replay_inbound", str(payload.pk))
     assert sorted(Message.objects.values_list("text", flat=True)) == ["first", "second"]
 
@@ -82,18 +82,18 @@ def test_queued_work_exists_exactly_when_the_change_commits(client, monkeypatch)
 
     media = {"id": "m-1", "from": "v-1", "text": "photo",
              "attachments": [{"filename": "a.jpg", "content_type": "image/jpeg", "url": "https://media.example/1"}]}
-    real_ingest = services.webhooks.ingest
+    real_ingest = services.provider_requests.ingest
 
     def fails_after_storing(msg):
         real_ingest(msg)
         raise RuntimeError("crash after the insert")
 
-    monkeypatch.setattr(services.webhooks, "ingest", fails_after_storing)
+    monkeypatch.setattr(services.provider_requests, "ingest", fails_after_storing)
     client.raise_request_exception = False
     assert post(client, json.dumps({"messages": [media]}).encode()).status_code == 500
     assert Message.objects.count() == 0 and DBTaskResult.objects.count() == 0
 
-    monkeypatch.setattr(services.webhooks, "ingest", real_ingest)
+    monkeypatch.setattr(services.provider_requests, "ingest", real_ingest)
     assert post(client, json.dumps({"messages": [{**media, "id": "m-2"}]}).encode()).status_code == 200
     task = DBTaskResult.objects.get()
     assert task.task_path == "tickets.tasks.fetch_attachment"

@@ -13,7 +13,8 @@ from django_tasks_db.management.commands import db_worker
 
 from helpdesk.worker import ResilientWorker
 from tests.factories import inbound
-from tickets import services, testing
+from tests.fakes import channel as testing
+from tickets import services
 from tickets.models import Message
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from helpdesk.urls import urlpatterns as helpdesk_urls
-from tickets.webhooks import InboundWebhookView
+from tickets.inbound_view import InboundWebhookView
 
 urlpatterns = [
     path("channels/fake/", InboundWebhookView.as_view(adapter="fake")),

@@ -146,7 +146,7 @@ class InboundPayloadAdmin(ScopedAdmin):
         done = failed = 0
         for payload in queryset:
             try:
-                services.process_payload(payload)
+                services.process_request(payload)
                 done += 1
             except Exception as exc:  # noqa: BLE001 - reported to the admin, payload keeps its error
                 failed += 1
@@ -160,7 +160,7 @@ class InboundPayloadAdmin(ScopedAdmin):
         done = 0
         for payload in queryset.filter(state=models.InboundPayload.State.QUARANTINED):
             try:
-                services.process_payload(payload, release=True)
+                services.process_request(payload, release=True)
                 done += 1
             except Exception as exc:  # noqa: BLE001 - reported to the admin, payload keeps its error
                 self.message_user(request, f"payload {payload.pk}: {exc}", messages.ERROR)

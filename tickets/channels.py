@@ -79,6 +79,12 @@ class InboundMessage:
     # Where the customer wrote to (our support address, Twilio number, page, bot, chat inbox):
     # with the channel it names the ticket's inbox (inbox_key). Empty: the channel's default.
     recipient: str = ""
+    # Addresses on this channel the sender copied in (an email's Cc): ingest lets them join the
+    # ticket as participants when the sender may hand out access (services.participants).
+    cc: tuple[str, ...] = ()
+    # The channel asks for an automatic "we got your message" when this opens a ticket: ingest
+    # calls the acknowledger the channel registered (services.acknowledgements).
+    acknowledge: bool = False
 
     @property
     def adapter_key(self) -> str:

@@ -26,7 +26,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from tickets import event_kinds
+from tickets import event_kinds, sql
 from tickets.doorbell import publish
 from tickets.models import Event, EventCounter
 
@@ -52,14 +52,11 @@ def user_group(user_id: int) -> str:
 def _allocate(count: int = 1) -> int:
     """Reserve `count` sequence numbers; returns the last. The UPDATE holds the counter row's
     lock until commit, which makes seq order equal commit order (see EventCounter)."""
-    table = connection.ops.quote_name(EventCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET value = value + %s WHERE id = 1 RETURNING value", [count])  # noqa: S608
-        row = cursor.fetchone()
-        if row is None:  # first use of a fresh database (the migration normally creates it)
-            EventCounter.objects.get_or_create(id=1, defaults={"value": 0})
-            return _allocate(count)
-    return row[0]
+    last = sql.advance_event_counter(count)
+    if last is None:  # first use of a fresh database (the migration normally creates it)
+        EventCounter.objects.get_or_create(id=1, defaults={"value": 0})
+        return _allocate(count)
+    return last
 
 
 def record(kind: str, *, ticket=None, customer=None, message=None, public=False, data=None,
@@ -199,23 +196,13 @@ def _event(row: tuple) -> Event:
     return event
 
 
-_INSERT_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "message_id", "public", "data", "created_at")
+_INSERT_COLUMNS = sql.EVENT_COLUMNS
 
 
 def _insert(rows: list[tuple]) -> None:
-    """Event rows, as one plain-SQL statement: every visible change writes them, and compiling
-    an ORM insert costs more than running it on a small server (see tickets/plainsql.py)."""
-    q, ops = connection.ops.quote_name, connection.ops
-    encoder = Event._meta.get_field("data").encoder
-    placeholders = ", ".join([f"({', '.join(['%s'] * len(_INSERT_COLUMNS))})"] * len(rows))
-    sql = (f"INSERT INTO {q(Event._meta.db_table)} ({', '.join(q(c) for c in _INSERT_COLUMNS)}) "  # noqa: S608
-           f"VALUES {placeholders}")
-    params = []
-    for seq, kind, ticket_id, customer_id, message_id, public, data, created_at in rows:
-        params += [seq, kind, ticket_id, customer_id, message_id, public,
-                   ops.adapt_json_value(data, encoder), ops.adapt_datetimefield_value(created_at)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    """Event rows, as one statement (tickets.sql): every visible change writes them, and
+    compiling an ORM insert costs more than running it on a small server."""
+    sql.insert_events(rows)
 
 
 def current_seq() -> int:

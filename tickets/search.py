@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q
 
+from tickets import sql
 from tickets.addresses import InvalidAddress, normalise_phone
 from tickets.models import Customer, Identity, Message, Ticket
 from tickets.policy import visible_customers, visible_tickets
@@ -93,9 +94,8 @@ def ensure_index(using="default", **kwargs) -> None:
     conn = connections[using]
     if conn.vendor != "sqlite":
         return
+    present = sql.sqlite_schema_names(using)
     with conn.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
-        present = {row[0] for row in cursor.fetchall()}
         if "tickets_message" not in present:
             return  # tickets not migrated yet
         for fts, (content, columns) in FTS_TABLES.items():
@@ -150,25 +150,18 @@ def _matching_ids(table: str, text: str, limit: int) -> list[int]:
         query = _fts5_query(text)
         if not query:
             return []
-        fts = f"{table}_fts"
-        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s ORDER BY rowid DESC LIMIT %s"
-        params = [query, limit]
+        return sql.fts5_matches(f"{table}_fts", query, limit)
     elif connection.vendor == "postgresql":
         query = _tsquery(text)
         if not query:
             return []
-        sql = (f"SELECT id FROM {table} WHERE {PG_EXPRESSIONS[table]} @@ to_tsquery('simple', %s) "
-               "ORDER BY id DESC LIMIT %s")
-        params = [query, limit]
+        return sql.tsquery_matches(table, PG_EXPRESSIONS[table], query, limit)
     else:  # pragma: no cover - other databases: substring search, slow but correct
         found = Q(subject__icontains=text)
         model = Ticket
         if table == "tickets_message":
             found, model = found | Q(text__icontains=text), Message
         return list(model.objects.filter(found).order_by("-pk").values_list("pk", flat=True)[:limit])
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
 
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from tickets import events, plainsql
+from tickets import events, sql
 from tickets.automated import AUTOMATED, FILED_ASIDE
 from tickets.channels import InboundMessage
+from tickets.event_bodies import message_data
 from tickets.models import Identity, Message, Ticket
-from tickets.payloads import message_data
 from tickets.queueing import later
 from tickets.sanitize import sanitize_html
 
@@ -56,7 +56,7 @@ def file_aside(msg: InboundMessage, identity: Identity, ticket: Ticket, *, meta:
     """Store a customer message an inbound hook consumed (a survey answer) on `ticket`, visible
     in its timeline, without reopening it or making the customer "waiting". Runs inside
     ingest's transaction, so (channel, external_id) keeps a replayed webhook to one row."""
-    message = plainsql.insert(Message(
+    message = sql.insert(Message(
         ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
         channel=msg.channel, adapter=msg.adapter_key, identity=identity,
         author_name=msg.sender_name or identity.display_name or identity.address,

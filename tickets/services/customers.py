@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import events
+from tickets.event_bodies import message_data, ticket_data
 from tickets.models import Customer, CustomerMerge, Identity, Message, Ticket
-from tickets.payloads import message_data, ticket_data
 from tickets.people import display_name
 
 

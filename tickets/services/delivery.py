@@ -18,8 +18,8 @@ from tickets.channels import (
     TransientDeliveryError,
     get_adapter,
 )
+from tickets.event_bodies import status_data, ticket_data
 from tickets.models import Identity, Message, Ticket
-from tickets.payloads import status_data, ticket_data
 from tickets.queueing import Outcome
 from tickets.services.inbound import apply_identity_signal
 from tickets.services.outbound import ANSWERED, answer

@@ -10,20 +10,19 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from tickets import events, language, plainsql
+from tickets import events, language, sql
 from tickets.addresses import normalise_address
 from tickets.channels import InboundMessage
-from tickets.files import AttachmentRejected, check_size, normalise_filename
-from tickets.models import Attachment, Customer, Identity, Message, Ticket
-from tickets.payloads import message_data, ticket_data
-from tickets.queueing import later
+from tickets.event_bodies import message_data, ticket_data
+from tickets.models import Customer, Identity, Message, Ticket
 from tickets.sanitize import SanitisedHtml, sanitize_bounded
+from tickets.services import acknowledgements, participants
+from tickets.services.attachments import store_attachments
 
 log = logging.getLogger(__name__)
 
@@ -108,25 +107,9 @@ def _needs_savepoints() -> bool:
     return not (connection.vendor == "sqlite" and db.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE")
 
 
-# The lookups every ingest makes are written as plain SQL: on a small server compiling an ORM
-# query costs more than running it (0.4-1 ms against 0.02 ms here), and ingest is the hot path.
-# They stay index lookups on both SQLite and PostgreSQL (no ORDER BY pk that would walk the table).
-
 def _stored(channel: str, external_id: str) -> tuple[int, str, str | None] | None:
-    """(id, direction, sender address) of the message stored under this id, if any. Two
-    statements rather than a join: the miss (every new message) stays one index probe."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, direction, identity_id FROM {Message._meta.db_table} "  # noqa: S608
-                       "WHERE channel = %s AND external_id = %s", [channel, external_id])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        address = None
-        if row[2] is not None:
-            cursor.execute(f"SELECT address FROM {Identity._meta.db_table} WHERE id = %s", [row[2]])  # noqa: S608
-            found = cursor.fetchone()
-            address = found[0] if found else None
-    return row[0], row[1], address
+    """(id, direction, sender address) of the message stored under this id, if any."""
+    return sql.stored_message(channel, external_id)
 
 
 def _stored_message(pk: int) -> Message:
@@ -141,10 +124,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     # would each open a ticket. Locking the customer row makes the second wait and then see the
     # first one's ticket.
     customer_id = identity.customer_id
-    if connection.features.has_select_for_update:  # SQLite: IMMEDIATE transactions already serialise
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {Customer._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
-                           [customer_id])
+    sql.lock(Customer, id=customer_id)  # SQLite: IMMEDIATE transactions already serialise
 
     if msg.identity_signal:
         apply_identity_signal(identity, msg.identity_signal, now)
@@ -162,7 +142,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
             return IngestResult(consumed, created=True)
 
     ticket, ticket_created, reopened = _find_ticket(msg, identity, customer_id, now)
-    message = plainsql.insert(Message(
+    message = sql.insert(Message(
         # The ticket's customer: a participant's reply belongs to that conversation's history.
         ticket=ticket, customer_id=ticket.customer_id, direction=Message.Direction.INBOUND,
         channel=msg.channel, adapter=msg.adapter_key, identity=identity,
@@ -171,7 +151,7 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
         external_id=msg.external_id, status=Message.Status.RECEIVED,
         provider_timestamp=msg.timestamp, meta=msg.meta,
     ))
-    attachments = store_attachments(message, msg.attachments)
+    attachments = store_attachments(message, msg.attachments)  # media URLs: fetched after commit
 
     status_before = ticket.status
     if not ticket_created:  # a new ticket was inserted with these already
@@ -180,11 +160,11 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
             ticket.waiting_since = now
         if ticket.status in (Status.PENDING, Status.SOLVED):
             ticket.status = Status.OPEN
-        plainsql.update(ticket, ("last_customer_message_at", "waiting_since", "status", "updated_at"))
+        sql.update(ticket, ("last_customer_message_at", "waiting_since", "status", "updated_at"))
     if identity.last_inbound_at is None or now - identity.last_inbound_at > timedelta(seconds=60):
         # Minute precision is all the 24-hour-window checks need; skip the write in a burst.
         identity.last_inbound_at = now
-        plainsql.update(identity, ("last_inbound_at",))
+        sql.update(identity, ("last_inbound_at",))
 
     # message.created carries the ticket id, which is all a queue needs to move a row; a
     # separate ticket event only when the ticket itself appeared or changed state.
@@ -196,7 +176,10 @@ def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     changes.append(dict(kind="message.created", ticket=ticket, message=message, public=True,
                         data=message_data(message, attachments)))
     events.record_many(*changes)
-    _fetch_later([a for a in attachments if a.state == Attachment.State.PENDING])
+    if msg.cc:
+        participants.add_copied(message, ticket_created, msg.cc)
+    if msg.acknowledge and ticket_created:
+        acknowledgements.acknowledge(message)
     return IngestResult(message, created=True, ticket_created=ticket_created)
 
 
@@ -226,7 +209,7 @@ def resolve_identity(channel: str, address: str, name: str = "", linked=(), inbo
     """The identity for (channel, address), creating it and its customer if new. Safe under
     races: the loser of a concurrent insert re-reads the winner's row. `inbound_at`: a new
     identity is created with it as its last inbound time (ingest would set it next anyway)."""
-    identity = plainsql.select_one(Identity, "channel = %s AND address = %s", [channel, address])
+    identity = sql.get(Identity, channel=channel, address=address)
     if identity is not None:
         if name and not identity.display_name:
             Identity.objects.filter(pk=identity.pk).update(display_name=name[:200])
@@ -234,8 +217,8 @@ def resolve_identity(channel: str, address: str, name: str = "", linked=(), inbo
     owner = _linked_customer(linked)
     try:
         with transaction.atomic(savepoint=_needs_savepoints()):
-            customer = owner or plainsql.insert(Customer(name=name[:200]))
-            return plainsql.insert(Identity(
+            customer = owner or sql.insert(Customer(name=name[:200]))
+            return sql.insert(Identity(
                 customer=customer, channel=channel, address=address, display_name=name[:200],
                 last_inbound_at=inbound_at,
             ))
@@ -265,10 +248,7 @@ def _is_participant(ticket: Ticket, identity: Identity) -> bool:
         return True
     if [identity.channel, identity.address] in ticket.meta.get("participants", []):
         return True
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {Message._meta.db_table} WHERE ticket_id = %s AND identity_id = %s LIMIT 1",  # noqa: S608
-                       [ticket.pk, identity.pk])
-        return cursor.fetchone() is not None
+    return sql.has_written_on(ticket.pk, identity.pk)
 
 
 def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int, now):
@@ -277,12 +257,9 @@ def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int, now)
     hints = msg.hints
     candidate = None
     if hints.ticket_id:
-        candidate = plainsql.select_one(Ticket, "id = %s", [hints.ticket_id])
+        candidate = sql.get(Ticket, id=hints.ticket_id)
     if candidate is None and hints.reply_to_external_ids:
-        ids = hints.reply_to_external_ids
-        candidate = plainsql.select_one(
-            Ticket, f"id = (SELECT ticket_id FROM {Message._meta.db_table} WHERE channel = %s "  # noqa: S608
-            f"AND external_id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id DESC LIMIT 1)", [msg.channel, *ids])
+        candidate = sql.ticket_for_reply_ids(msg.channel, hints.reply_to_external_ids)
     if candidate is None and hints.session:
         candidate = (Ticket.objects.filter(customer_id=customer_id, channel=msg.channel,
                                            meta__session=hints.session).order_by("-pk").first())
@@ -292,20 +269,19 @@ def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int, now)
                     candidate.pk, identity)
         related, candidate = candidate, None
     if candidate is None and hints.join_open_ticket and not hints.session:
-        candidate = plainsql.select_one(Ticket, "customer_id = %s AND channel = %s", [customer_id, msg.channel],
-                                        order_by="updated_at DESC")
+        candidate = sql.latest_ticket(customer_id, msg.channel)
     if candidate is not None and candidate.status == Status.CLOSED:
         related, candidate = candidate, None
     if candidate is not None:
         return candidate, False, candidate.status in (Status.SOLVED, Status.PENDING)
     if related is None and hints.related_ticket_id:
-        related = plainsql.select_one(Ticket, "id = %s", [hints.related_ticket_id])
+        related = sql.get(Ticket, id=hints.related_ticket_id)
     meta = {"session": hints.session} if hints.session else {}
     # The customer's language (the channel's hint, else a guess from the text): surveys write
     # in it and routing rules can test it (tickets.language).
     if lang := language.language_for(msg.subject, msg.text, msg.meta.get("language", "")):
         meta["language"] = lang
-    ticket = plainsql.insert(Ticket(
+    ticket = sql.insert(Ticket(
         customer_id=customer_id, subject=(msg.subject or _first_line(msg.text))[:300],
         channel=msg.channel, inbox=msg.inbox, related_to=related, meta=meta,
         last_customer_message_at=now, waiting_since=now,
@@ -351,92 +327,3 @@ def _apply_edit(msg: InboundMessage, customer_id: int) -> IngestResult:
     events.record("message.updated", ticket=original.ticket, message=original, public=True,
                   data=message_data(original))
     return IngestResult(original, created=False)
-
-
-def store_attachments(message: Message, inbound) -> list[Attachment]:
-    stored = []
-    for item in inbound:
-        name = normalise_filename(item.filename, item.content_type)
-        attachment = Attachment(message=message, filename=name, content_type=item.content_type[:255],
-                                content_id=item.content_id.strip("<>")[:255], inline=item.inline)
-        if item.content is not None:
-            try:
-                check_size(len(item.content))
-            except AttachmentRejected as exc:
-                attachment.state, attachment.error = Attachment.State.FAILED, str(exc)
-            else:
-                attachment.size = len(item.content)
-                attachment.file.save(name, ContentFile(item.content), save=False)
-        else:
-            attachment.source_url, attachment.state = item.url, Attachment.State.PENDING
-        plainsql.insert(attachment)
-        stored.append(attachment)
-    return stored
-
-
-def _fetch_later(attachments: list[Attachment]) -> None:
-    for attachment in attachments:
-        later("fetch_attachment", attachment.pk)
-
-
-def store_attachment_content(attachment_id: int, content: bytes | None, error: str = "") -> Attachment:
-    """Finish a background media download (or record why it failed)."""
-    with transaction.atomic():
-        attachment = Attachment.objects.select_for_update().select_related("message__ticket").get(pk=attachment_id)
-        if attachment.state == Attachment.State.STORED:
-            return attachment
-        if content is not None:
-            try:
-                check_size(len(content))
-            except AttachmentRejected as exc:
-                content, error = None, str(exc)
-        if content is not None:
-            attachment.file.save(attachment.filename, ContentFile(content), save=False)
-            attachment.size, attachment.state, attachment.error = len(content), Attachment.State.STORED, ""
-        else:
-            attachment.state, attachment.error = Attachment.State.FAILED, error
-        attachment.save()
-        message = attachment.message
-        events.record("message.updated", ticket=message.ticket, message=message, public=True,
-                      data=message_data(message))
-    return attachment
-
-
-
-
-def add_participant(ticket: Ticket, channel: str, address: str) -> Ticket:
-    """Let another address reply into this ticket (a cc'd colleague, the email a chat visitor
-    left for offline replies). The address is normalised; nothing else about it is trusted."""
-    return add_participants(ticket, channel, [address])
-
-
-def add_participants(ticket: Ticket, channel: str, addresses) -> Ticket:
-    """add_participant() for many addresses at once: at most HELPDESK_MAX_CC_PARTICIPANTS new
-    ones per call (a mail Cc'ing 3,000 addresses took 20 s of writes, one row lock, save and
-    event each), written with one UPDATE and announced with one event."""
-    limit = settings.HELPDESK_MAX_CC_PARTICIPANTS
-    entries = []
-    for address in addresses:
-        try:
-            entry = [channel, normalise_address(channel, address)]
-        except ValueError:
-            log.info("participant %r on ticket %s is not a %s address: skipped", address, ticket.pk, channel)
-            continue
-        if entry not in entries:
-            entries.append(entry)
-    if not entries:
-        return ticket
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        participants = ticket.meta.setdefault("participants", [])
-        known = {tuple(p) for p in participants}
-        new = [e for e in entries if tuple(e) not in known]
-        if len(new) > limit:
-            log.warning("ticket %s: %d new participants in one go, only the first %d added",
-                        ticket.pk, len(new), limit)
-            new = new[:limit]
-        if new:
-            participants.extend(new)
-            ticket.save(update_fields=["meta", "updated_at"])
-            events.record("ticket.updated", ticket=ticket, data={**ticket_data(ticket), "change": "participants"})
-    return ticket

@@ -10,8 +10,8 @@ from django.conf import settings
 from tickets.channels import PermanentDeliveryError, get_adapter
 from tickets.models import Attachment
 from tickets.queueing import Outcome
+from tickets.services.attachments import store_attachment_content
 from tickets.services.delivery import backoff
-from tickets.services.inbound import store_attachment_content
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from tickets import events
 from tickets.addresses import normalise_address
+from tickets.event_bodies import ticket_data
 from tickets.models import Customer, Identity, Ticket
-from tickets.payloads import ticket_data
 from tickets.services.inbound import resolve_identity
 from tickets.services.outbound import ReplyRefused, note, reply
 

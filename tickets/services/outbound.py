@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import events
+from tickets.event_bodies import message_data, ticket_data
 from tickets.models import Identity, Message, Ticket
-from tickets.payloads import message_data, ticket_data
 from tickets.people import display_name
 from tickets.queueing import later
 from tickets.sanitize import sanitize_html
-from tickets.services.inbound import store_attachments
+from tickets.services.attachments import store_attachments
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from tickets import events
+from tickets.event_bodies import ticket_data
 from tickets.models import Ticket
-from tickets.payloads import ticket_data
 from tickets.people import display_name
 
 Status = Ticket.Status

@@ -12,10 +12,10 @@ import time
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from tickets import search
+from tickets import search, sql
 from tickets.models import Customer, Identity, Message, Team, Ticket
 
 BATCH = 5000
@@ -85,25 +85,8 @@ class BulkSeeder:
         last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
         return (last or 0) + 1
 
-    def _insert(self, table: str, columns: tuple[str, ...], rows, progress: Progress | None = None):
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names are ours
-            connection.ops.quote_name(table), ", ".join(connection.ops.quote_name(c) for c in columns),
-            ", ".join(["%s"] * len(columns)))
-        batch = []
-        with connection.cursor() as cursor:
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    with transaction.atomic():
-                        cursor.executemany(sql, batch)
-                    if progress:
-                        progress.add(len(batch))
-                    batch = []
-            if batch:
-                with transaction.atomic():
-                    cursor.executemany(sql, batch)
-                if progress:
-                    progress.add(len(batch))
+    def _insert(self, model, fields: tuple[str, ...], rows, progress: Progress | None = None):
+        sql.bulk_insert(model, fields, rows, batch=BATCH, progress=progress)
 
     def _sentence(self, n: int) -> str:
         words = self.rand.choices(WORDS, k=n)
@@ -116,9 +99,8 @@ class BulkSeeder:
         agents = list(get_user_model().objects.filter(is_active=True).values_list("pk", "first_name", "username"))
         teams = list(Team.objects.values_list("pk", flat=True)) or [None]
         rand = self.rand
+        sql.bulk_load_started()
         if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:  # bulk load: fewer fsyncs; WAL keeps it safe
-                cursor.execute("PRAGMA synchronous=OFF")
             # Index the text in one pass at the end: much faster than a trigger per row.
             search.suspend_triggers()
 
@@ -149,10 +131,10 @@ class BulkSeeder:
                 identity_of[cid].append((identity_id, channel, address))
                 identity_id += 1
         progress = Progress(self.out, "customers", len(customer_rows))
-        self._insert("tickets_customer", ("id", "name", "organisation", "notes", "created_at"), customer_rows, progress)
+        self._insert(Customer, ("id", "name", "organisation", "notes", "created_at"), customer_rows, progress)
         progress.close()
         progress = Progress(self.out, "identities", len(identity_rows))
-        self._insert("tickets_identity", ("id", "customer_id", "channel", "address", "display_name", "verified",
+        self._insert(Identity, ("id", "customer_id", "channel", "address", "display_name", "verified",
                                           "meta", "created_at"), identity_rows, progress)
         progress.close()
 
@@ -221,16 +203,7 @@ class BulkSeeder:
             if self.out is not None:
                 self.out.write("indexing text for search…")
             search.ensure_index(using=connection.alias)
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.execute("ANALYZE")  # fresh statistics, so the planner picks the queue indexes
-        elif connection.vendor == "postgresql":
-            from django.core.management.color import no_style
-
-            with connection.cursor() as cursor:  # explicit ids: move the sequences past them
-                for statement in connection.ops.sequence_reset_sql(no_style(), [Customer, Identity, Ticket, Message]):
-                    cursor.execute(statement)
-                cursor.execute("ANALYZE")
+        sql.bulk_load_finished([Customer, Identity, Ticket, Message])
         return {"customers": customers + 1, "tickets": tickets + 1, "messages": message_id - first_message,
                 "long_ticket": first_ticket + tickets, "seconds": time.perf_counter() - started}
 
@@ -239,10 +212,10 @@ class BulkSeeder:
     def _flush_messages(self, ticket_rows, message_rows, total):
         if self._message_progress is None:
             self._message_progress = Progress(self.out, "messages", total)
-        self._insert("tickets_ticket", ("id", "customer_id", "subject", "status", "priority", "assignee_id", "team_id",
+        self._insert(Ticket, ("id", "customer_id", "subject", "status", "priority", "assignee_id", "team_id",
                                         "channel", "created_at", "updated_at", "first_response_at",
                                         "last_customer_message_at", "waiting_since", "meta", "inbox"), ticket_rows)
-        self._insert("tickets_message", ("id", "ticket_id", "customer_id", "direction", "channel", "adapter",
+        self._insert(Message, ("id", "ticket_id", "customer_id", "direction", "channel", "adapter",
                                          "identity_id", "author_id", "author_name", "subject", "text", "html",
                                          "external_id", "client_id", "status", "error_code", "error_message",
                                          "created_at", "meta"), message_rows, self._message_progress)

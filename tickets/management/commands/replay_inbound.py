@@ -30,7 +30,7 @@ class Command(BaseCommand):
         ok = failed = 0
         for payload in payloads.iterator():
             try:
-                services.process_payload(payload, release=let_through)
+                services.process_request(payload, release=let_through)
                 ok += 1
             except Exception as exc:  # noqa: BLE001 - reported; the payload keeps its error
                 failed += 1

@@ -1,4 +1,4 @@
-"""Faking Meta's and Telegram's HTTP APIs at the transport, in the style of tickets.testing:
+"""Faking Meta's and Telegram's HTTP APIs at the transport, in the style of tests.fakes.channel:
 the adapters' real request-building and error-handling code runs; only the network is fake.
 
     with fake_http() as api:

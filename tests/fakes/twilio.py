@@ -1,4 +1,4 @@
-"""A fake Twilio at the HTTP boundary, for tests and demos.
+"""A fake Twilio at the HTTP boundary, for tests.
 
 `fake_twilio()` mounts a requests transport on the adapters' session: the twilio library, our
 HttpClient and the media download all run for real; only the bytes never leave the process.

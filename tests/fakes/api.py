@@ -1,4 +1,4 @@
-"""Helpers for tests and demos of the API: a token and a client that sends it."""
+"""Helpers for tests of the API: a token and a client that sends it."""
 
 import json
 

@@ -1,4 +1,6 @@
-"""Provider webhooks: keep the verified request, then turn it into messages and updates.
+"""Provider requests (a webhook, a mail from the MTA pipe or a mailbox): keep the verified
+request as it came (an InboundPayload, "the raw payload"), then turn it into messages and
+delivery updates (`process_request`, which replay and the admin run again).
 
 The payload row is committed *before* parsing, so a crash, a parser bug or a database hiccup
 in between loses nothing: `manage.py replay_inbound` processes it again (ingest is idempotent)."""
@@ -13,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets import plainsql
+from tickets import sql
 from tickets.channels import (
     DeliveryUpdate,
     InboundMessage,
@@ -29,15 +31,15 @@ from tickets.services.inbound import ingest, prepare
 log = logging.getLogger(__name__)
 
 
-def receive_webhook(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, list]:
+def receive_request(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, list]:
     """Store an already *verified* request and process it. Raises PayloadError (the provider
     should get a 4xx) or the unexpected exception (5xx: the provider retries); either way the
     payload stays stored with its error for replay."""
-    payload = plainsql.insert(InboundPayload(
+    payload = sql.insert(InboundPayload(
         adapter=adapter_key, path=raw.path[:500], content_type=raw.content_type[:255],
         headers=raw.headers, body=raw.body,
     ))
-    return payload, process_payload(payload, raw)
+    return payload, process_request(payload, raw)
 
 
 def raw_request_of(payload: InboundPayload) -> RawRequest:
@@ -46,7 +48,7 @@ def raw_request_of(payload: InboundPayload) -> RawRequest:
                       query=payload.path.partition("?")[2])
 
 
-def process_payload(payload: InboundPayload, raw: RawRequest | None = None, *, release: bool = False) -> list:
+def process_request(payload: InboundPayload, raw: RawRequest | None = None, *, release: bool = False) -> list:
     """Parse and apply a stored payload. `release`: an admin lets a quarantined payload through
     (the adapter skips its soft checks; see RawRequest.released)."""
     adapter = get_adapter(payload.adapter)
@@ -125,4 +127,4 @@ def _apply(item):
 
 def _finish(payload: InboundPayload, state: str, error: str) -> None:
     payload.state, payload.error, payload.processed_at = state, error[:5000], timezone.now()
-    plainsql.update(payload, ("state", "error", "processed_at"))
+    sql.update(payload, ("state", "error", "processed_at"))

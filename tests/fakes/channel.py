@@ -1,4 +1,4 @@
-"""A fake channel for tests and demos, in the style of Django's locmem email backend: parsed
+"""A fake channel for tests, in the style of Django's locmem email backend: parsed
 messages come from a signed JSON body, sends land in an in-memory outbox."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from tickets.channels import (
 
 outbox: list = []  # (adapter key, message id, text) for every delivered message
 failures: list = []  # exceptions deliver() raises next, first in first out
+fetch_failures: list = []  # exceptions fetch_attachment() raises next, first in first out
 
 
 def refuse_next(count: int = 1) -> None:
@@ -88,6 +89,6 @@ class FakeAdapter(BaseAdapter):
         return f"fake-{message.pk}"
 
     def fetch_attachment(self, attachment):
-        if "broken" in attachment.source_url:
-            raise TransientDeliveryError("media server unavailable")
+        if fetch_failures:  # scripted by the test, never by the URL
+            raise fetch_failures.pop(0)
         return f"content of {attachment.source_url}".encode()

@@ -1,4 +1,5 @@
-"""What events carry: the JSON a console or widget needs to render a change without a query."""
+"""Event bodies: the JSON an event carries (Event.data), what a console or widget needs to render
+a change without a query. ("Payload" is kept for the raw provider request: InboundPayload.)"""
 
 from django.urls import reverse
 

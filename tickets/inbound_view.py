@@ -30,7 +30,12 @@ class InboundWebhookView(View):
             log.warning("%s webhook rejected from %s: %s", self.adapter, request.META.get("REMOTE_ADDR"), exc.reason)
             return HttpResponse(exc.reason, status=403, content_type="text/plain")
         try:
-            _payload, items = services.receive_webhook(self.adapter, raw)
+            payload, items = services.receive_request(self.adapter, raw)
         except PayloadError as exc:
             return HttpResponse(f"malformed payload: {exc.reason}", status=400, content_type="text/plain")
+        self.received(payload, items)
         return adapter.acknowledge(raw, items)
+
+    def received(self, payload, items) -> None:
+        """A subclass's follow-up once the request is stored and processed: `payload` is the
+        stored InboundPayload, `items` what processing made of it (no need to query it again)."""

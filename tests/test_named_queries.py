@@ -1,0 +1,197 @@
+"""Every function of tickets/sql.py (the project's hand-written SQL) gives what its ORM
+equivalent gives, on the data of the test. Runs on SQLite and, in CI's second pass, PostgreSQL."""
+
+import ast
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from channels_email.models import Acknowledgement
+from integrations.models import WebhookEndpoint
+from service_levels.models import TicketMetrics
+from tests.factories import inbound
+from tickets import services, sql
+from tickets.models import Customer, Event, EventCounter, Identity, Message, Ticket
+
+pytestmark = pytest.mark.django_db(transaction=False)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def world():
+    """Two customers on two channels, replies and notes, an agent's outbound message."""
+    ada = [services.ingest(inbound("ada@example.com", f"Hi {i}", external_id=f"ada-{i}")) for i in range(3)]
+    bob = services.ingest(inbound("+14155550100", "Text", channel="sms", external_id="bob-1"))
+    ticket = ada[0].message.ticket
+    Message.objects.create(ticket=ticket, customer=ticket.customer, direction=Message.Direction.OUTBOUND,
+                           channel="email", text="We are on it", external_id="out-1")
+    Message.objects.create(ticket=ticket, customer=ticket.customer, direction=Message.Direction.OUTBOUND,
+                           channel="email", text="", external_id="out-2")
+    return {"ada": ada, "bob": bob, "ticket": ticket}
+
+
+def as_dict(obj):
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_get_matches_the_orms_first(world):
+    ticket = world["ticket"]
+    assert as_dict(sql.get(Ticket, id=ticket.pk)) == as_dict(Ticket.objects.get(pk=ticket.pk))
+    identity = world["ada"][0].message.identity
+    assert as_dict(sql.get(Identity, channel="email", address="ada@example.com")) == as_dict(
+        Identity.objects.get(pk=identity.pk))
+    assert sql.get(Ticket, id=10**9) is None
+    newest = Ticket.objects.filter(customer_id=ticket.customer_id).order_by("-updated_at").first()
+    assert sql.get(Ticket, order_by="-updated_at", customer_id=ticket.customer_id).pk == newest.pk
+
+
+def test_values_convert_like_values_list(world):
+    ticket = world["ticket"]
+    fields = ("created_at", "direction", "status", "author_id", "meta")
+    ours = sql.values(Message, fields, order_by="pk", ticket_id=ticket.pk)
+    theirs = list(Message.objects.filter(ticket_id=ticket.pk).order_by("pk").values_list(*fields))
+    assert ours == theirs and len(ours) == 5
+    seqs = list(Event.objects.values_list("seq", flat=True))
+    ours = sql.values(Event, ("ticket_id", "data"), seq__in=seqs, kind="message.created", ticket__isnull=False)
+    theirs = Event.objects.filter(seq__in=seqs, kind="message.created", ticket__isnull=False).values_list(
+        "ticket_id", "data")
+    assert sorted(ours, key=str) == sorted(theirs, key=str) and len(ours) == 4
+    assert sql.values(Event, ("seq",), seq__in=[]) == []
+    assert sql.values(Message, ("text",), order_by="-created_at", limit=2, ticket_id=ticket.pk,
+                      direction="outbound", text__ne="") == [("We are on it",)]
+    since = timezone.now() - timedelta(hours=1)
+    assert len(sql.values(Message, ("id",), created_at__gte=since)) == Message.objects.filter(
+        created_at__gte=since).count() == 6
+
+
+def test_exists_and_lock(world):
+    assert sql.exists(Message, ticket_id=world["ticket"].pk, direction="outbound") is True
+    assert sql.exists(WebhookEndpoint, is_active=True) is WebhookEndpoint.objects.filter(is_active=True).exists()
+    with transaction.atomic():
+        sql.lock(Customer, id=world["ticket"].customer_id)  # FOR UPDATE on PostgreSQL, nothing on SQLite
+        sql.lock(Customer, share=True, id=world["ticket"].customer_id)
+
+
+def test_add_counts_only_matching_rows(world):
+    ticket = world["ticket"]
+    TicketMetrics.objects.filter(ticket_id=ticket.pk).delete()
+    metrics = TicketMetrics.objects.create(ticket_id=ticket.pk, customer_messages=2, awaiting_since=None)
+    assert sql.add(TicketMetrics, "customer_messages", 1, also={"updated_at": timezone.now()},
+                   ticket_id=ticket.pk, awaiting_since__isnull=False) == 0
+    TicketMetrics.objects.filter(pk=metrics.pk).update(awaiting_since=timezone.now())
+    assert sql.add(TicketMetrics, "customer_messages", 1, also={"updated_at": timezone.now()},
+                   ticket_id=ticket.pk, awaiting_since__isnull=False) == 1
+    assert TicketMetrics.objects.get(pk=metrics.pk).customer_messages == 3
+
+
+def test_insert_update_and_insert_unless_exists():
+    customer = sql.insert(Customer(name="Zoe"))
+    assert Customer.objects.get(pk=customer.pk).name == "Zoe"
+    customer.name = "Zoë"
+    sql.update(customer, ("name",))
+    assert Customer.objects.get(pk=customer.pk).name == "Zoë"
+    with pytest.raises(ValueError, match="for new rows"):
+        sql.insert(customer)
+    today = timezone.localdate()
+    first = sql.insert_unless_exists(Acknowledgement(address="a@example.com", day=today, ticket_id=1),
+                                     conflict=("address", "day"))
+    again = sql.insert_unless_exists(Acknowledgement(address="a@example.com", day=today, ticket_id=2),
+                                     conflict=("address", "day"))
+    assert first == Acknowledgement.objects.get(address="a@example.com").pk and again is None
+
+
+def test_an_unknown_lookup_is_refused():
+    with pytest.raises(ValueError, match="unknown lookup 'name__startswith'"):
+        sql.exists(Customer, name__startswith="A")
+
+
+def test_stored_message_and_has_written_on(world):
+    message = world["ada"][1].message
+    assert sql.stored_message("email", "ada-1") == (message.pk, "inbound", "ada@example.com")
+    assert sql.stored_message("email", "nope") is None
+    assert sql.has_written_on(message.ticket_id, message.identity_id) is Message.objects.filter(
+        ticket_id=message.ticket_id, identity_id=message.identity_id).exists() is True
+    assert sql.has_written_on(message.ticket_id, world["bob"].message.identity_id) is False
+
+
+def test_ticket_for_reply_ids_is_the_newest_named_messages_ticket(world):
+    ids = ["ada-0", "out-1", "missing"]
+    newest = Message.objects.filter(channel="email", external_id__in=ids).order_by("-id").first()
+    assert as_dict(sql.ticket_for_reply_ids("email", ids)) == as_dict(newest.ticket)
+    assert sql.ticket_for_reply_ids("email", ["missing"]) is None
+    assert sql.ticket_for_reply_ids("sms", ids) is None
+
+
+def test_latest_ticket(world):
+    customer_id = world["ticket"].customer_id
+    expected = Ticket.objects.filter(customer_id=customer_id, channel="email").order_by("-updated_at").first()
+    assert sql.latest_ticket(customer_id, "email").pk == expected.pk
+    assert sql.latest_ticket(customer_id, "sms") is None
+
+
+def test_sender_count_last_hour(world):
+    since = timezone.now() - timedelta(hours=1)
+    orm = Message.objects.filter(identity__channel="email", identity__address="ada@example.com",
+                                 direction="inbound", created_at__gte=since).count()
+    assert orm == 3
+    assert sql.sender_count_last_hour("email", "ada@example.com", since, 50) == orm
+    assert sql.sender_count_last_hour("email", "ada@example.com", since, 2) == 2  # stops at the limit
+    assert sql.sender_count_last_hour("email", "ada@example.com", timezone.now() + timedelta(minutes=1), 50) == 0
+
+
+def test_sent_texts_to(world):
+    orm = list(Message.objects.filter(customer__identities__channel="email",
+                                      customer__identities__address="ada@example.com",
+                                      direction="outbound").exclude(text="")
+               .order_by("-created_at").values_list("text", flat=True)[:3])
+    assert sql.sent_texts_to("email", "ada@example.com", 3) == orm == ["We are on it"]
+    assert sql.sent_texts_to("email", "nobody@example.com", 3) == []
+
+
+def test_event_counter_and_insert(world):
+    before = EventCounter.objects.get(id=1).value
+    assert sql.advance_event_counter(2) == before + 2 == EventCounter.objects.get(id=1).value
+    now = timezone.now()
+    sql.insert_events([(before + 1, "ticket.updated", world["ticket"].pk, None, None, True, {"a": [1]}, now),
+                       (before + 2, "customer.updated", None, world["ticket"].customer_id, None, False, {}, now)])
+    rows = Event.objects.filter(seq__gt=before).order_by("seq").values_list("kind", "data", "public", "created_at")
+    assert list(rows) == [("ticket.updated", {"a": [1]}, True, now), ("customer.updated", {}, False, now)]
+
+
+def test_full_text_matches(world):
+    from tickets import search
+
+    expected = list(Message.objects.filter(text__icontains="hi").order_by("-pk").values_list("pk", flat=True))
+    assert search._matching_ids("tickets_message", "hi", 10) == expected and len(expected) == 3
+
+
+def test_no_raw_sql_outside_the_named_queries():
+    """A statement executed anywhere else is a regression: cursor.execute only in tickets/sql.py
+    (and tickets/search.py's index DDL, run through migrations and post_migrate). The console's
+    queue keeps a constant extra(where=...) that matches its partial index (the console's
+    owners' to replace: noted in the README's known limits)."""
+    allowed = {"tickets/sql.py", "tickets/search.py", "tickets/console/queries.py"}
+    offenders = []
+    for path in ROOT.glob("*/**/*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.split("/")[0] in {".venv", "tests", "bench", "node_modules", "var"} or rel in allowed:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in {"execute", "executemany", "raw", "extra"} \
+                    and isinstance(node.ctx, ast.Load) and _is_call(tree, node):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == [], offenders
+
+
+def _is_call(tree, attribute) -> bool:
+    return any(isinstance(n, ast.Call) and n.func is attribute for n in ast.walk(tree))
+
+
+def test_sqlite_schema_names_on_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has no sqlite_master (this is not counted as a pass)")
+    assert {"tickets_message", "tickets_message_fts"} <= sql.sqlite_schema_names()
