@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "service_levels",
     "routing",
     "surveys",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tickets.console.context_processors.live_seq",
                 "routing.context.console",  # the availability switch in the console header
+                "surveys.context.console",  # the survey's state in the ticket sidebar
             ],
         },
     },
@@ -262,8 +264,15 @@ HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
 # Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics;
 # surveys scheduled on a solve, cancelled on a reopen: no extra query per commit).
 HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events"]
+# Extra orders of the console's queue (?sort=<key>), offered by apps: key -> dotted path of a
+# callable(tickets queryset, limit) -> ticket ids, with a `label` (service_levels adds one).
+HELPDESK_QUEUE_ORDERS = {}
 # Called in ingest before threading; may consume a message (a survey answer). See tickets/services/inbound.py.
 HELPDESK_INBOUND_HOOKS = ["surveys.inbound.intercept"]
+# Sections other apps add to the console's customer profile page and to the ticket sidebar:
+# callables(customer, user) -> None or {"template", "context"} (tickets/console/profile.py).
+HELPDESK_CUSTOMER_PANELS = ["livechat.panels.visitor_context", "surveys.panels.ratings"]
+HELPDESK_TICKET_PANELS = ["livechat.panels.visitor_context"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
@@ -401,6 +410,9 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
 # --- Service levels (service_levels; README "Service levels") -------------------------------
 # Per-ticket metrics are written in the transaction of each change (an event hook).
 HELPDESK_EVENT_HOOKS = [*HELPDESK_EVENT_HOOKS, "service_levels.metrics.on_events"]
+# The main queue's orders besides its own (longest waiting first): key -> callable(tickets, limit)
+# returning ticket ids, with a `label`.
+HELPDESK_QUEUE_ORDERS = {**HELPDESK_QUEUE_ORDERS, "deadline": "service_levels.queue.by_next_deadline"}
 # --- Routing and automation (routing/; README "Routing and automation") -------------------------
 # After each commit the routing sink asks the worker for a pass (rules, inbox teams, assignment).
 HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
@@ -413,3 +425,16 @@ LIVECHAT_ONLINE_CHECK = "routing.availability.chat_online"
 HELPDESK_INBOX_NAMES = "routing.inboxes.names"
 # The languages a ticket's language is guessed among (tickets.language); hints may name others.
 HELPDESK_LANGUAGES = tuple(x.strip() for x in env("HELPDESK_LANGUAGES", "en,de,fr,es").split(",") if x.strip())
+# --- Notifications (notifications/; README "The agent console") -------------------------------
+# The bell in the console header: built from the event log after each commit.
+INSTALLED_APPS = [*INSTALLED_APPS, "notifications"]
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "notifications.sinks.on_event"]
+TEMPLATES[0]["OPTIONS"]["context_processors"] = [*TEMPLATES[0]["OPTIONS"]["context_processors"],
+                                                 "notifications.context.bell"]
+# Read notifications older than this are deleted by the daily retention run (unread ones stay).
+HELPDESK_NOTIFICATION_RETENTION_DAYS = int(env("HELPDESK_NOTIFICATION_RETENTION_DAYS", "30"))
+HELPDESK_RETENTION_COMMANDS = [*HELPDESK_RETENTION_COMMANDS, "prune_notifications"]
+# --- Saved views (saved_views/; README "The agent console") -------------------------------------
+INSTALLED_APPS = [*INSTALLED_APPS, "saved_views"]
+# Apps adding views to the queue's sidebar (tickets.console.queries.view_sources).
+HELPDESK_QUEUE_VIEW_SOURCES = ["saved_views.source"]

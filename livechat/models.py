@@ -82,6 +82,14 @@ class VisitorSession(models.Model):
     # Open sockets; with last_seen_at (heartbeats) it says whether the visitor is still here.
     connections = models.IntegerField(default=0)
     page_url = models.URLField(max_length=1000, blank=True)
+    # What agents see beside the chat: where the visitor came from (the first page's referrer),
+    # their browser (the raw User-Agent, read by livechat.useragent) and the pages they opened,
+    # newest last (at most PAGES_KEPT, with when).
+    referrer = models.URLField(max_length=1000, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    pages = models.JSONField(default=list, blank=True)
+
+    PAGES_KEPT = 20
 
     class Meta:
         verbose_name = _("visitor session")

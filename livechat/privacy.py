@@ -21,6 +21,7 @@ class ChatVisitors:
         _chat, sessions = self._sessions(customer)
         return {"visitor_sessions": [
             {"name": s.name, "email": s.email, "user_id": s.user_id, "page_url": s.page_url,
+             "referrer": s.referrer, "user_agent": s.user_agent, "pages": s.pages,
              "created_at": s.created_at.isoformat(), "last_seen_at": s.last_seen_at.isoformat()}
             for s in sessions.order_by("pk")]}
 

@@ -95,9 +95,15 @@ def config(inbox, session) -> dict:
     }
 
 
+def _web_url(value) -> str:
+    """A page address the visitor's browser reported, if it is one (http/https): an agent clicks it."""
+    value = str(value or "").strip()
+    return value if value.lower().startswith(("http://", "https://")) else ""
+
+
 @api
 def start_session(request, inbox):
-    """POST {token?, user_id?, user_hash?, page?} -> {token, config}: resume or start a chat."""
+    """POST {token?, user_id?, user_hash?, page?, referrer?} -> {token, config}: resume or start a chat."""
     if request.method != "POST":
         return error(_("POST only."), 405)
     client_ip = request.META.get("REMOTE_ADDR", "")
@@ -111,7 +117,9 @@ def start_session(request, inbox):
         session = visitors.open_session(inbox, token=str(body.get("token") or ""),
                                         user_id=str(body.get("user_id") or ""),
                                         given_hash=str(body.get("user_hash") or ""),
-                                        page_url=str(body.get("page") or ""))
+                                        page_url=_web_url(body.get("page")),
+                                        referrer=_web_url(body.get("referrer")),
+                                        user_agent=request.headers.get("User-Agent", ""))
     except visitors.InvalidToken:
         return error(_("This user could not be verified (user_hash does not match user_id)."), 403)
     return JsonResponse({"token": visitors.make_token(session), "config": config(inbox, session)})

@@ -54,8 +54,16 @@ def session_for_token(token: str, inbox_key: str | None = None) -> VisitorSessio
     return session
 
 
+def _page_viewed(session: VisitorSession, page_url: str) -> list:
+    """The session's pages with this one added (a reload of the same page is not a new view)."""
+    pages = list(session.pages or [])
+    if page_url and (not pages or pages[-1].get("url") != page_url):
+        pages.append({"url": page_url, "at": timezone.now().isoformat()})
+    return pages[-VisitorSession.PAGES_KEPT:]
+
+
 def open_session(inbox: Inbox, token: str = "", user_id: str = "", given_hash: str = "",
-                 page_url: str = "") -> VisitorSession:
+                 page_url: str = "", referrer: str = "", user_agent: str = "") -> VisitorSession:
     """Resume the token's session when it still fits, else start a new one.
 
     A verified user gets the session address "user:<inbox>:<id>" (shared by their devices);
@@ -74,9 +82,12 @@ def open_session(inbox: Inbox, token: str = "", user_id: str = "", given_hash: s
     wanted_user = user_id if verified else ""
     if current is not None and current.user_id == wanted_user:
         if page_url:
-            VisitorSession.objects.filter(pk=current.pk).update(page_url=page_url[:1000])
+            current.page_url, current.pages = page_url[:1000], _page_viewed(current, page_url[:1000])
+            VisitorSession.objects.filter(pk=current.pk).update(page_url=current.page_url, pages=current.pages)
         return current
-    session = VisitorSession(inbox=inbox, user_id=wanted_user, page_url=page_url[:1000])
+    session = VisitorSession(inbox=inbox, user_id=wanted_user, page_url=page_url[:1000],
+                             referrer=referrer[:1000], user_agent=user_agent[:400])
+    session.pages = _page_viewed(session, session.page_url)
     session.address = (f"user:{inbox.key}:{wanted_user}" if wanted_user
                        else f"visitor:{inbox.key}:{session.key}")
     if wanted_user:

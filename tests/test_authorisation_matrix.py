@@ -24,7 +24,9 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from api.testing import create_token
 from mailboxes.models import Mailbox
+from notifications.models import Notification
 from routing.models import Macro, Rule
+from saved_views.models import SavedView
 from service_levels.models import Policy, Schedule
 from tests.factories import attachment, inbound
 from tests.livechat_helpers import ORIGIN, make_inbox, make_visitor
@@ -66,8 +68,13 @@ ADMIN = profile(LOGIN, admin=OK)
 # lead's settings such as surveys.change_surveysettings): in this world the admin (a superuser) only.
 CONSOLE_PERMISSION = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED, admin=OK)
 TEAM_LEAD_CONSOLE = CONSOLE_PERMISSION
+# Things one agent owns (a notification, a personal saved view): the owner only; another agent,
+# even one who sees every team (the admin), gets a 403/404.
+OWNER_ONLY = profile(LOGIN, user=DENIED, restricted=DENIED, agent=OK, admin=DENIED)
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
+# Reports need reports.view_reports (team leads in the demo; agents do not have it).
+REPORTS_API = PRIVACY_API
 
 
 @dataclass
@@ -91,6 +98,8 @@ ROUTES = {
     "GET console/": Row(CONSOLE),
     "GET console/search/": Row(CONSOLE, body={"q": "mallory"}),
     "GET console/tickets/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
+    "GET console/tickets/<int:pk>/timeline/": Row(CONSOLE_OTHER_TEAM, body={"m": "$hidden_message"}, pk="hidden_ticket"),
+    "GET console/customers/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_customer"),
     "GET console/tickets/<int:pk>/compose/": Row(CONSOLE_OTHER_TEAM, body={"channel": "fake"}, pk="hidden_ticket"),
     "POST console/tickets/<int:pk>/reply/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
     "POST console/tickets/<int:pk>/note/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
@@ -150,6 +159,16 @@ ROUTES = {
     # Bulk: each ticket is authorised on its own (another team's ticket is refused in the result).
     "POST console/routing/bulk/": Row(CONSOLE, body={"ids": "$hidden_ticket", "action": "status", "value": "open"}),
     "GET console/routing/bulk/options/": Row(CONSOLE),
+    # The Reports pages need reports.view_reports (team leads; the admin here). Figures are read
+    # through the user's visibility (reports.sources), so a restricted lead sees their teams only.
+    "GET console/reports/": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "by": "team"}),
+    "GET console/reports/drill/": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
+    "GET console/reports/drill.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
+    "GET console/reports/table.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "table": "volume"}),
+    "GET api/v1/reports/summary": Row(REPORTS_API),
+    "GET api/v1/reports/series": Row(REPORTS_API, body={"figure": "created"}),
+    "GET api/v1/reports/breakdown": Row(REPORTS_API, body={"figure": "csat", "by": "agent"}),
+    "GET api/v1/reports/drill": Row(REPORTS_API, body={"figure": "backlog"}),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404
@@ -193,6 +212,15 @@ ROUTES = {
     "GET surveys/<str:token>/": Row(PROVIDER, token="forged"),
     "POST surveys/<str:token>/": Row(PROVIDER, {"rating": "5"}, token="forged"),
     "GET console/surveys/settings/": Row(TEAM_LEAD_CONSOLE),
+    # Notifications: each agent's own; following one re-checks the ticket (tickets.policy).
+    "GET console/notifications/": Row(CONSOLE),
+    "GET console/notifications/recent/": Row(CONSOLE),
+    "POST console/notifications/read/": Row(CONSOLE, {"all": "1"}),
+    "GET console/notifications/<int:pk>/": Row(OWNER_ONLY, pk="agent_notification"),
+    # Saved views: any agent saves their own; only the owner changes or deletes one.
+    "POST console/views/": Row(CONSOLE, {"name": "Mine on email", "channel": "email"}),
+    "POST console/views/<int:pk>/": Row(OWNER_ONLY, {"name": "Renamed"}, pk="agent_view"),
+    "POST console/views/<int:pk>/delete/": Row(OWNER_ONLY, pk="agent_view"),
     "POST console/surveys/settings/": Row(TEAM_LEAD_CONSOLE, {"delay_minutes": "x"}),
 }
 
@@ -287,11 +315,14 @@ def world(agent, restricted, django_user_model, settings):
     policy = Policy.objects.create(name="Standard", first_reply_minutes=60)
     rule = Rule.objects.create(name="VIP", actions=[])
     macro = Macro.objects.create(name="Thanks", reply="Thanks!")
+    notification = Notification.objects.create(user=agent, kind="assigned", ticket_id=hidden.ticket_id, seq=1)
+    saved_view = SavedView.objects.create(owner=agent, name="Billing", filters={"team": billing.pk})
     objects = {
         "hidden_ticket": hidden.ticket_id, "hidden_message": hidden.pk, "hidden_customer": hidden.customer_id,
         "hidden_attachment": hidden_attachment.pk, "hidden_merge": merge.pk, "hidden_failed_reply": failed.pk,
         "visible_customer": visible.customer_id, "inbox_key": inbox.key, "mailbox": mailbox.pk,
         "schedule": schedule.pk, "policy": policy.pk, "rule": rule.pk, "macro": macro.pk,
+        "agent_notification": notification.pk, "agent_view": saved_view.pk,
         "visitor_attachment": Message.objects.get(pk=upload.json()["id"]).attachments.get().pk,
         "inline_token": inline_images.image_url(hidden_attachment.pk, restricted.pk).rstrip("/").rsplit("/", 1)[1],
     }

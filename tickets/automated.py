@@ -25,6 +25,16 @@ def auto_submitted(message) -> str:
     return "auto-replied" if reason in _REPLIES else "auto-generated"
 
 
+# An inbound message an inbound hook consumed and filed on a ticket (a survey answer): the
+# customer wrote it, but it is not a request: it never starts a reply clock nor counts as a
+# customer message in the metrics.
+FILED_ASIDE = "filed_aside"
+
+
+def is_filed_aside(meta) -> bool:
+    return bool((meta or {}).get(FILED_ASIDE))
+
+
 def is_automated(message) -> bool:
     return bool((getattr(message, "meta", None) or {}).get(AUTOMATED))
 

@@ -26,18 +26,42 @@ def publish(groups: Iterable[str], seq: int, carry: Callable[[], list[dict] | No
     """Ring the doorbell. Runs after commit; a lost ring is recovered on the next one or on
     reconnect, so failures are logged, never raised into the request. `carry` loads the events
     the bell carries; it is only called when a ring actually goes out."""
+    where = _listeners()
+    if where is None:
+        return
+    layer, server, in_sync_thread = where
+    _dispatch(layer, ring_all(layer, list(groups), seq, _load(carry, seq)), server, in_sync_thread)
+
+
+def push(groups: Iterable[str], message: dict) -> None:
+    """Send one channel-layer message to `groups` after commit, the way publish() rings: for a
+    push that is not an event of the log (a notification for one agent's `user-<id>` group).
+    Like a ring it may be lost; the receiver must be able to read the same state again (the
+    notifications app's unread count is re-read on every reconnect)."""
+    where = _listeners()
+    if where is None:
+        return
+    layer, server, in_sync_thread = where
+    _dispatch(layer, send_all(layer, list(groups), message), server, in_sync_thread)
+
+
+def _listeners():
+    """(layer, inside serve?, in a sync_to_async thread?), or None when nobody can hear a ring
+    sent from here: no layer, or a plain thread outside `serve` (the MTA pipe, a command, a
+    separate worker) with the embedded in-process layer, which no socket of ours listens to
+    (ringing it would only cost a thread wake-up per commit; the server's watchman reads those
+    events from the log and rings for them, HELPDESK_EVENT_POLL_SECONDS)."""
     layer = get_channel_layer()
     if layer is None:
-        return
+        return None
     server = _server_loop is not None and _server_loop.is_running()
     in_sync_thread = getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
     if not server and not in_sync_thread and isinstance(layer, InMemoryChannelLayer):
-        # A plain thread outside `serve` (the MTA pipe, a command, a separate worker) with the
-        # embedded in-process layer: no socket of ours can hear this process's layer, so
-        # ringing it only costs a thread wake-up per commit. The server's watchman reads these
-        # events from the log and rings for them (HELPDESK_EVENT_POLL_SECONDS).
-        return
-    ring = ring_all(layer, list(groups), seq, _load(carry, seq))
+        return None
+    return layer, server, in_sync_thread
+
+
+def _dispatch(layer, ring, server: bool, in_sync_thread: bool) -> None:
     if server:
         # Inside `serve`: hand the ring to the server's loop, where the consumers (and the
         # in-memory layer's queues) live. Fire and forget: rings are queued in seq order.
@@ -94,16 +118,21 @@ async def _await(awaitable):
     return await awaitable
 
 
+async def send_all(layer, groups, message):
+    results = await asyncio.gather(*(layer.group_send(g, message) for g in groups), return_exceptions=True)
+    for group, result in zip(groups, results, strict=True):
+        if isinstance(result, Exception):
+            log.error("could not send %s to group %s (seq %s): %r", message.get("type"), group,
+                      message.get("seq"), result)
+
+
 async def ring_all(layer, groups, seq, events=None):
     message = {"type": "events.ring", "seq": seq}
     if events:
         message["events"] = events
         if len(events) > 1:  # a change's events as one websocket frame, for sockets that see them all
             message["batch"] = '{"type": "events", "events": [' + ", ".join(e.frame for e in events) + "]}"
-    results = await asyncio.gather(*(layer.group_send(g, message) for g in groups), return_exceptions=True)
-    for group, result in zip(groups, results, strict=True):
-        if isinstance(result, Exception):
-            log.error("could not ring group %s for event %s: %r", group, seq, result)
+    await send_all(layer, groups, message)
 
 
 def ring_latest(groups: Iterable[str]) -> None:

@@ -13,7 +13,10 @@ Full-text on both databases, kept up to date by the database itself:
   agents search for names, order numbers and exact words.
 
 Customers (names, addresses) are matched with plain substring search: the tables are small
-next to messages, and agents type fragments of addresses ("@acme", "+4477").
+next to messages, and agents type fragments of addresses ("@acme", "+4477"). A phone number
+typed in any format ("+1 415 555 0101", "(415) 555-0101", "4155550101") is also looked up as
+the E.164 address we store (phonenumbers, with HELPDESK_DEFAULT_REGION for national formats)
+and by its digits at the end of a stored number (no default region needed).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q
 
+from tickets.addresses import InvalidAddress, normalise_phone
 from tickets.models import Customer, Identity, Message, Ticket
 from tickets.policy import visible_customers, visible_tickets
 
@@ -167,6 +171,43 @@ def _matching_ids(table: str, text: str, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
+MIN_PHONE_DIGITS = 6
+
+
+def phone_lookup(text: str) -> Q | None:
+    """Identity addresses a typed phone number means, or None when it is not one."""
+    if not _PHONE_LIKE.match(text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < MIN_PHONE_DIGITS:
+        return None
+    found = Q(address__endswith=digits)  # "4155550101" is the end of "+14155550101"
+    try:
+        found |= Q(address=normalise_phone(text))
+    except InvalidAddress:
+        pass  # not a possible number here: the digits may still end one
+    return found
+
+
+_TICKET_NUMBER = re.compile(r"^#\s*(\d{1,18})$|^(\d{1,18})$")
+
+
+def ticket_to_open(text: str, results: Results) -> int | None:
+    """The ticket a search should open at once: "#123" when the agent may see ticket 123; a bare
+    "123" too, unless it also matched a customer or a message (an order number, a phone
+    fragment): then the results list it first, beside what else matched."""
+    match = _TICKET_NUMBER.match((text or "").strip())
+    if not match:
+        return None
+    number = int(match.group(1) or match.group(2))
+    if not any(t.pk == number for t in results.tickets):
+        return None  # no such ticket, or not one this agent may see
+    if match.group(1) or not (results.customers or results.messages):
+        return number
+    return None
+
+
 @dataclass
 class Results:
     query: str
@@ -188,10 +229,11 @@ def search(text: str, limit: int = 20, user=None) -> Results:
     if not text:
         return results
     number = text.lstrip("#")
-    customer_ids = set(
-        Identity.objects.filter(Q(address__icontains=text) | Q(display_name__icontains=text))
-        .values_list("customer_id", flat=True)[:limit]
-    )
+    found = Q(address__icontains=text) | Q(display_name__icontains=text)
+    phone = phone_lookup(text)
+    if phone is not None:
+        found |= phone
+    customer_ids = set(Identity.objects.filter(found).values_list("customer_id", flat=True)[:limit])
     customer_scope = visible_customers(user) if user is not None else Q()
     results.customers = list(
         Customer.objects.filter(Q(pk__in=customer_ids) | Q(name__icontains=text) | Q(organisation__icontains=text),

@@ -215,13 +215,19 @@ def post_unmerge(request, pk):
     merge = get_object_or_404(CustomerMerge, pk=pk)
     if not policy.can_undo_merge(request.user, merge):
         raise PermissionDenied
+    customer_id = _int(request.POST.get("customer"))  # undone from the customer's profile page
     ticket_id = _int(request.POST.get("ticket")) or (merge.moved.get("tickets") or [None])[0]
     try:
         services.undo_merge(merge, actor=request.user)
     except ValueError as exc:
+        if customer_id and not _wants_json(request):
+            flash.error(request, str(exc))
+            return redirect("console:customer_profile", pk=customer_id)
         if ticket_id is None:
             raise PermissionDenied(str(exc)) from exc
         return _answer(request, ticket_id, error=str(exc), status=409)
+    if customer_id and not _wants_json(request):
+        return redirect("console:customer_profile", pk=customer_id)
     if ticket_id is None:
         return redirect("console:queue")
     return _answer(request, ticket_id)

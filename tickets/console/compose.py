@@ -7,6 +7,7 @@ import logging
 import re
 
 from tickets.channels import get_adapter
+from tickets.models import Message
 from tickets.people import display_name
 from tickets.services.outbound import reply_adapter_key, reply_refusal
 
@@ -40,9 +41,9 @@ def _json_safe(value) -> bool:
     return isinstance(value, (str, int, float, bool, list, dict, type(None)))
 
 
-def channel_options(identities, history_messages, last_inbound, ticket) -> tuple[list[dict], str]:
-    """One option per reachable identity (channel + address), and the default channel: the
-    one the customer last wrote on in this ticket (`last_inbound`), else the ticket's own."""
+def channel_options(identities, history_messages, ticket) -> tuple[list[dict], str]:
+    """One option per reachable identity (channel + address), and the default channel (see
+    default_channel)."""
     options = []
     seen = set()
     for identity in identities:
@@ -52,10 +53,25 @@ def channel_options(identities, history_messages, last_inbound, ticket) -> tuple
         key = adapter_key_for(identity, history_messages)
         options.append({"channel": identity.channel, "address": identity.address, "identity": identity.pk,
                         "adapter": key, "info": compose_info(identity, key)})
-    default = last_inbound.channel if last_inbound is not None else ticket.channel
+    default = default_channel(ticket, history_messages)
     if default not in seen and options:
         default = options[0]["channel"]
     return options, default
+
+
+def default_channel(ticket, history_messages) -> str:
+    """Where the customer last wrote ON THIS TICKET (as route_reply decides), never where they
+    last wrote anywhere: an email ticket answers by email even if the customer texted about
+    something else since. From the page's messages when this ticket's are among them; else
+    one query (the page shows only the newest messages of the whole history); else the
+    channel the ticket came in on."""
+    inbound = Message.Direction.INBOUND
+    last = next((m.channel for m in reversed(list(history_messages))
+                 if m.ticket_id == ticket.pk and m.direction == inbound), None)
+    if last is None:
+        last = (Message.objects.filter(ticket_id=ticket.pk, direction=inbound).order_by("-created_at", "-pk")
+                .values_list("channel", flat=True).first())
+    return last or ticket.channel
 
 
 def fill_placeholders(body: str, *, ticket, agent) -> str:

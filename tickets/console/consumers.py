@@ -7,6 +7,7 @@ Two kinds of traffic share it:
     client -> {"type": "view", "ticket": id | null}   this tab shows that ticket (or none)
     client -> {"type": "typing", "ticket": id}        the agent is typing a reply there
     client -> {"type": "ping"}                        heartbeat, every 30 s
+    server -> {"type": "notice", ...}                 for this agent alone (see user_notice)
     server -> {"type": "presence", "ticket": id, "viewers": [{"user", "name", "typing"}]}
   Rows live in AgentPresence (the database), so agents on different Daphne processes see each
   other; the channel-layer group `presence-<ticket>` only rings "re-read the viewers".
@@ -74,7 +75,7 @@ class ConsoleConsumer(EventStreamConsumer):
                 await self.ring_presence(left)
 
     def stream_groups(self):
-        return [events.AGENTS_GROUP]
+        return [events.AGENTS_GROUP, events.user_group(self.user.pk)]
 
     def stream_scope(self):
         return Q()  # agents see every ticket's events; can_see_event() narrows per event
@@ -90,6 +91,11 @@ class ConsoleConsumer(EventStreamConsumer):
         # permissions, read again (once per agent) when older than HELPDESK_POLICY_REFRESH_SECONDS.
         self.user = await _fresh_roles(self.user.pk)
         return await super().pass_on(message)
+
+    async def user_notice(self, message):
+        """A push for this agent alone (doorbell.push to events.user_group): its frame goes out
+        as it is; the pushing app has already decided that this agent may see it."""
+        await self.send(text_data=message["frame"])
 
     async def receive_command(self, content):
         kind = content.get("type")

@@ -1,14 +1,16 @@
 from django.urls import path
 
-from tickets.console import actions, views
+from tickets.console import actions, profile, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("search/", views.search_view, name="search"),
+    path("customers/<int:pk>/", profile.customer_profile, name="customer_profile"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:pk>/compose/", views.compose_info, name="compose"),
+    path("tickets/<int:pk>/timeline/", views.timeline_fragment, name="timeline"),
     path("tickets/<int:pk>/reply/", actions.post_reply, name="reply"),
     path("tickets/<int:pk>/note/", actions.post_note, name="note"),
     path("tickets/<int:pk>/status/", actions.post_status, name="status"),

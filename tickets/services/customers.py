@@ -36,7 +36,7 @@ def merge_customers(source: Customer, target: Customer, *, actor, reason: str = 
         merge = CustomerMerge.objects.create(source=source, target=target, actor=actor, reason=reason, moved=moved)
         events.record("customer.merged", customer=target,
                       data={"merge": merge.pk, "source": source.pk, "target": target.pk,
-                            "tickets": moved["tickets"]})
+                            "tickets": moved["tickets"], "actor": display_name(actor), "source_name": source.name})
     return merge
 
 
@@ -79,7 +79,8 @@ def undo_merge(merge: CustomerMerge, *, actor) -> CustomerMerge:
         merge.save(update_fields=["undone_at", "undone_by"])
         events.record("customer.unmerged", customer=merge.target,
                       data={"merge": merge.pk, "source": source_id, "target": target_id,
-                            "tickets": sorted(returning | set(split))})
+                            "tickets": sorted(returning | set(split)), "actor": display_name(actor),
+                            "source_name": merge.source.name})
     return merge
 
 

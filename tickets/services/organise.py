@@ -34,7 +34,8 @@ def set_tags(ticket: Ticket, names, *, actor=None) -> Ticket:
         ticket.tags.set(tags)
         ticket.save(update_fields=["updated_at"])
         data = ticket_data(ticket)
-        data.update(change="tags", tags=wanted, actor=display_name(actor))
+        data.update(change="tags", tags=wanted, actor=display_name(actor),
+                    added=[t for t in wanted if t not in current], removed=[t for t in current if t not in wanted])
         events.record("ticket.updated", ticket=ticket, data=data)
     return ticket
 

@@ -24,6 +24,12 @@ def _update_ticket(ticket: Ticket, actor, kind: str, **changes) -> Ticket:
         data = ticket_data(ticket)
         data["change"] = kind
         data["actor"] = display_name(actor)
+        # Who and what exactly, for apps reacting to the event (notifications: "assigned to you"
+        # only when the assignee really changed, and not when agents take a ticket themselves).
+        data["actor_id"] = getattr(actor, "pk", None)
+        data["changed"] = [field for field, value in changes.items() if before[field] != value]
+        # What it was: the console's activity line says "from Open to Solved", integrators diff.
+        data["previous"] = {field: getattr(value, "pk", value) for field, value in before.items()}
         events.record("ticket.updated", ticket=ticket, data=data)
     return ticket
 

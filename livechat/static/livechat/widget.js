@@ -309,7 +309,7 @@
     // Resume (or start) the visitor session: the token is our only credential, kept in localStorage.
     fetch(api + "session/", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ token: saved.token || "", user_id: userId, user_hash: userHash, page: location.href })
+      body: JSON.stringify({ token: saved.token || "", user_id: userId, user_hash: userHash, page: location.href, referrer: document.referrer })
     }).then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || "error"); return b; }); })
       .then(function (b) {
         if (b.token !== saved.token) { saved.token = b.token; historyShown = false; persist(); }

@@ -1,6 +1,7 @@
 // The agent console. One websocket per tab: resume from the last rendered event, follow the
 // bell, reconnect with backoff (showing "reconnecting…"), never ask for a manual refresh.
-// Everything that came from a customer is rendered with textContent (never innerHTML); email
+// What came from a customer is rendered with textContent, or arrives as server-rendered,
+// escaped timeline HTML (tickets/console/rendering.py), never built here from event data; email
 // HTML only ever appears inside a sandboxed iframe served with its own strict CSP.
 (function () {
   "use strict";
@@ -12,6 +13,7 @@
   let lastSeq = parseInt(body.dataset.seq || "0", 10);
   let socket = null;
   let delay = 500;
+  let opened = false;  // a later open is a reconnect
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
   const csrf = () => ($("input[name=csrfmiddlewaretoken]") || {}).value || "";
@@ -55,7 +57,9 @@
       headers: { Accept: "application/json", "X-CSRFToken": csrf() },
     });
     let json = {};
-    try { json = await response.json(); } catch (e) { json = { ok: false, error: `HTTP ${response.status}` }; }
+    // Not JSON: a proxy's error page or a gateway timeout. Say the status, unless it is a
+    // 5xx (the reply box calls that a network problem and keeps the draft).
+    try { json = await response.json(); } catch (e) { json = { ok: false, error: response.status >= 500 ? "" : `HTTP ${response.status}` }; }
     return { status: response.status, json };
   }
 
@@ -72,6 +76,9 @@
       body.dataset.live = "1";
       send({ type: "resume", last_seq: lastSeq });
       if (page === "ticket") send({ type: "view", ticket: ticketId });
+      // Apps re-read what a push may have carried while the socket was down (the bell's count).
+      if (opened) document.dispatchEvent(new CustomEvent("helpdesk:reconnected"));
+      opened = true;
     };
     socket.onmessage = (msg) => {
       const data = JSON.parse(msg.data);
@@ -80,6 +87,8 @@
       else if (data.type === "cursor") advance(data.seq);
       else if (data.type === "presence") renderPresence(data);
       else if (data.type === "reload") reloadKeepingDraft();
+      // A push for this agent alone (the notifications app's bell listens).
+      else if (data.type === "notice") document.dispatchEvent(new CustomEvent("helpdesk:notice", { detail: data }));
     };
     socket.onclose = () => {
       body.dataset.live = "0";
@@ -116,12 +125,7 @@
     document.dispatchEvent(new CustomEvent("helpdesk:event", { detail: event }));
   }
 
-  function mentioned(data) {
-    const count = $("#mention-count");
-    if (ticketId !== data.ticket && count) {
-      count.textContent = String(parseInt(count.textContent || "0", 10) + 1);
-      $("#mentions").classList.add("unread");
-    }
+  function mentioned(data) {  // the bell (notifications app) counts it; this says it at once
     toast(fmt(_("%(by)s mentioned you on #%(ticket)s: %(text)s"), data), "mention");
   }
 
@@ -137,6 +141,21 @@
     }
   }
   if (page === "queue") { showWaited(); setInterval(showWaited, 30000); }
+  // "Filter and sort": the form comes from the server the first time it is opened (the queue
+  // page renders it only when filters are in use).
+  const filterBox = $("#queue-filters");
+  if (filterBox) filterBox.addEventListener("toggle", async () => {
+    if (!filterBox.open || $("#filter-form", filterBox)) return;
+    const response = await fetch(filterBox.dataset.form, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const form = doc.getElementById("filter-form");
+    if (form && !$("#filter-form", filterBox)) {
+      filterBox.append(document.adoptNode(form));
+      const first = $("select, input:not([type=hidden])", form);
+      if (first) first.focus();
+    }
+  });
   const touched = new Set();
   const reloadQueue = debounce(async () => {
     const params = new URLSearchParams(location.search);
@@ -164,154 +183,115 @@
   }
 
   // ---- ticket page: timeline ------------------------------------------------------------
+  // The server renders every timeline item (tickets/console/rendering.py), on load and live:
+  // an event that adds or changes an item puts a placeholder where it belongs (so items stay
+  // in event order however the fetches return), then one batched request fetches the HTML of
+  // all pending items and swaps it in. Nothing here builds a message's markup.
   function isCurrent(ticket) { return String(ticket) === String(ticketId); }
+  const timelineEl = $("#timeline");
+  const activityKinds = new Set(((timelineEl && timelineEl.dataset.activityKinds) || "").split(" "));
 
   function blockFor(ticket) {
     const timeline = $("#timeline");
     const empty = $(".empty", timeline);
     if (empty) empty.remove();
-    const blocks = $$(".block", timeline);
-    const last = blocks[blocks.length - 1];
-    if (last && last.dataset.ticket === String(ticket)) return $("ol", last);
-    let block;
-    if (isCurrent(ticket)) {
-      block = el("section", "block current");
-    } else {
-      block = el("details", "block other");
-      block.open = true;
-      const summary = el("summary");
-      const link = el("a", "", `#${ticket}`);
-      link.href = `/console/tickets/${encodeURIComponent(ticket)}/`;
-      summary.append(link);
-      block.append(summary);
-    }
+    let block = $(`.block[data-ticket="${CSS.escape(String(ticket))}"]`, timeline);
+    if (block) return $("ol", block);
+    // A ticket new on this page: its header comes with the fetched items (heads).
+    block = el("details", "block other");
+    block.open = true;
     block.dataset.ticket = ticket;
-    block.append(el("ol"));
-    timeline.append(block);
+    block.dataset.headPending = "1";
+    const summary = el("summary", "block-head");
+    const link = el("a", "", `#${ticket}`);
+    link.href = `/console/tickets/${encodeURIComponent(ticket)}/`;
+    summary.append(link);
+    block.append(summary, el("ol"));
+    const current = $(".block.current", timeline);
+    timeline.insertBefore(block, current);  // this ticket stays last, by the reply box
     return $("ol", block);
   }
 
-  function messageNode(m) {
-    const item = el("li", `msg ${m.direction}`);
-    item.id = `m${m.id}`;
-    item.dataset.message = m.id;
-    item.dataset.ticket = m.ticket;
-    item.tabIndex = -1;
-    const meta = el("div", "meta");
-    meta.append(el("span", `channel ch-${m.channel}`, m.channel), " ", el("strong", "", m.author), " ",
-      el("time", "", new Date(m.created_at).toLocaleString()));
-    if (m.direction === "outbound") {
-      const delivery = el("span", "delivery", m.status);
-      delivery.dataset.status = m.status;
-      meta.append(" ", delivery, " ", el("span", "error-reason", m.error || ""));
-      if (m.status === "failed") meta.append(" ", retryForm(m.id));
+  const wanted = { m: new Set(), a: new Set() };
+  function placeholder(key, ticket) {
+    let node = document.getElementById(key);
+    if (!node) {
+      node = el("li", "pending");
+      node.id = key;
+      node.hidden = true;  // holds the place (event order) until its HTML arrives: no flicker
+      blockFor(ticket).append(node);
     }
-    const moveButton = el("button", "linkish move-button", _("Move"));
-    moveButton.type = "button";
-    meta.append(" ", moveButton);
-    item.append(meta);
-    if (m.subject && m.direction !== "note") item.append(el("div", "subject-line", m.subject));
-    if (m.html) {
-      const frame = el("iframe", "email-html");
-      frame.setAttribute("sandbox", "");
-      frame.setAttribute("referrerpolicy", "no-referrer");
-      frame.title = _("Email content");
-      frame.src = `/console/messages/${encodeURIComponent(m.id)}/body/`;
-      item.append(frame);
-      if (/<img\b[^>]*?\bsrc(?:set)?\s*=\s*["']?\s*(?:https?:)?\/\//i.test(m.html)) {  // Message.REMOTE_IMAGE
-        const button = el("button", "linkish load-images", _("Show remote images"));
-        button.type = "button";
-        button.dataset.src = `${frame.src}?images=1`;
-        item.append(button);
-      }
-    } else {
-      item.append(el("div", "text", m.text));
-    }
-    if (m.folded) {  // quoted history and signature split off an email (rendering.message_html)
-      const folded = el("details", "folded");
-      folded.append(el("summary", "", _("Show quoted text")), el("div", "text", m.folded));
-      item.append(folded);
-    }
-    if (m.html_dropped) {
-      item.append(el("div", "notice html-dropped",
-        fmt(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text."), {reason: m.html_dropped})));
-    }
-    if (m.attachments && m.attachments.length) {
-      const box = el("div", "attachments");
-      for (const a of m.attachments) {
-        if (a.url && a.url.startsWith("/")) {
-          const link = el("a", "attachment", a.filename);
-          link.href = a.url;
-          box.append(link);
-        } else {
-          box.append(el("span", `attachment ${a.state}`, `${a.filename} (${a.state})`));
-        }
-      }
-      item.append(box);
-    }
-    return item;
+    node.dataset.pending = "1";
+    wanted[key[0]].add(key.slice(1));
+    fetchItems();
   }
-
-  function renderMessage(m) {
-    if (String(m.customer) !== customerId) return;
-    const existing = document.getElementById(`m${m.id}`);
-    if (existing) {  // an edit, or an attachment that finished downloading
-      const fresh = messageNode(m);
-      existing.replaceWith(fresh);
-      bindMessage(fresh);
+  const fetchItems = debounce(async () => {
+    const params = new URLSearchParams();
+    const asked = [...Array.from(wanted.m, (id) => `m${id}`), ...Array.from(wanted.a, (seq) => `a${seq}`)];
+    if (wanted.m.size) params.set("m", Array.from(wanted.m).join(","));
+    if (wanted.a.size) params.set("a", Array.from(wanted.a).join(","));
+    wanted.m.clear();
+    wanted.a.clear();
+    if (!asked.length) return;
+    let json;
+    try {
+      const response = await fetch(`/console/tickets/${ticketId}/timeline/?${params}`, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      json = await response.json();
+    } catch (e) {  // the socket is back soon; a reload shows the items anyway
+      toast(_("Could not load the latest activity: reload to see it."), "error");
       return;
     }
-    const node = messageNode(m);
-    blockFor(m.ticket).append(node);
-    bindMessage(node);
-    if (isCurrent(m.ticket)) node.classList.add("fresh");
-  }
-
-  function retryForm(id) {
-    const form = el("form", "inline retry");
-    form.method = "post";
-    form.action = `/console/messages/${encodeURIComponent(id)}/retry/`;
-    form.append(el("button", "", _("Retry")));
-    return form;
-  }
-
-  function updateDelivery(data) {
-    const item = document.getElementById(`m${data.id}`);
-    if (!item) return;
-    const delivery = $(".delivery", item);
-    if (delivery) { delivery.dataset.status = data.status; delivery.textContent = data.status; }
-    const reason = $(".error-reason", item);
-    if (reason) reason.textContent = data.error || "";
-    const retry = $("form.retry", item);
-    if (retry && data.status !== "failed") retry.remove();
-    if (!retry && data.status === "failed") {
-      const form = retryForm(data.id);
-      (reason || $(".meta", item)).after(form);
-      bindMessage(item);
+    const sent = new Set(json.items.map((item) => item.key));
+    for (const item of json.items) {
+      const node = document.getElementById(item.key);
+      if (!node || wanted[item.key[0]].has(item.key.slice(1))) continue;  // asked again since: wait
+      const fresh = document.createRange().createContextualFragment(item.html).firstElementChild;
+      node.replaceWith(fresh);
+      bindMessage(fresh);
+      if (isCurrent(item.ticket)) fresh.classList.add("fresh");
     }
-  }
+    for (const [ticket, head] of Object.entries(json.heads || {})) {
+      const block = $(`.block[data-ticket="${CSS.escape(ticket)}"][data-head-pending]`);
+      if (!block) continue;
+      $("summary", block).replaceChildren(document.createRange().createContextualFragment(head));
+      delete block.dataset.headPending;
+    }
+    // What the server did not send (not a line after all, or not ours to see) goes.
+    for (const key of asked) {
+      const node = document.getElementById(key);
+      if (sent.has(key) || !node || !node.dataset.pending || wanted[key[0]].has(key.slice(1))) continue;
+      if (node.classList.contains("pending")) node.remove(); else delete node.dataset.pending;
+    }
+  }, 40);
 
   function applyToTicket(event) {
     const d = event.data || {};
-    if (event.kind === "message.created" || event.kind === "message.updated") renderMessage(d);
-    else if (event.kind === "message.status") updateDelivery(d);
-    else if (event.kind === "message.moved") {
+    const ours = String(event.customer) === customerId;
+    if (event.kind === "message.created" || event.kind === "message.updated") {
+      if (ours) placeholder(`m${d.id}`, d.ticket);
+    } else if (event.kind === "message.status") {
+      if (document.getElementById(`m${d.id}`)) placeholder(`m${d.id}`, event.ticket);
+    } else if (event.kind === "message.moved") {
+      if (event.ticket !== d.ticket) return;  // the source's copy of the event: handled once
       const node = document.getElementById(`m${d.id}`);
       if (node) node.remove();
-      renderMessage(d);
+      if (ours) placeholder(`m${d.id}`, d.ticket);
     } else if (event.kind === "ticket.updated" && isCurrent(event.ticket)) updateTicket(d);
     else if (event.kind === "customer.updated" && String(event.customer) === customerId) updateCustomer(d);
     else if ((event.kind === "customer.merged" || event.kind === "customer.unmerged" ||
               event.kind === "customer.erased") &&
              (String(event.customer) === customerId || (d.tickets || []).includes(ticketId))) {
       reloadKeepingDraft();  // the whole history changed shape: re-read it (the draft survives)
+      return;
     }
+    if (ours && activityKinds.has(event.kind)) placeholder(`a${event.seq}`, event.ticket || ticketId);
   }
 
   function updateCustomer(d) {
     // Text only (never HTML): the notes keep their line breaks through CSS white-space.
     const set = (sel, value) => { const node = $(sel); if (node) node.textContent = value || ""; };
-    set("#customer-name", d.name || `#${d.customer}`);
+    if (d.name) set("#customer-profile-link", d.name);
     set("#customer-organisation", d.organisation);
     set("#customer-notes", d.notes);
   }
@@ -327,7 +307,7 @@
     const priority = $("#priority-select");
     if (priority && $("#ticket-priority")) $("#ticket-priority").textContent = priority.selectedOptions[0].textContent;
     if (d.tags && $("#tags-input") && document.activeElement !== $("#tags-input")) $("#tags-input").value = d.tags.join(", ");
-    if (d.actor && d.change) toast(`${d.actor}: ${d.change}`);
+    // Who changed what is the activity line the same event adds to the timeline.
   }
 
   // ---- presence ---------------------------------------------------------------------------
@@ -471,6 +451,25 @@
     if (index >= 0) insertCanned(index, match[1] + " ");
   }
 
+  // A send that never reached the server (offline, DNS, a dropped connection, a proxy that
+  // answered with an error page) says so and keeps the draft and its client id: sending again
+  // is the same message to the server (idempotent), never a second one.
+  function composerError(text) {
+    const box = $("#composer-error");
+    box.textContent = text;
+    box.hidden = false;
+  }
+  const NETWORK_ERROR = () => _("Not sent: the helpdesk could not be reached (network problem). Your text is kept; send again when you are back online.");
+  async function sendForm(form, extra) {
+    try {
+      return await post(form, extra);
+    } catch (error) {  // fetch rejects only when no answer came back at all
+      saveDrafts();
+      composerError(NETWORK_ERROR());
+      return null;
+    }
+  }
+
   async function submitReply(event) {
     event.preventDefault();
     const form = event.target;
@@ -478,9 +477,13 @@
     button.disabled = true;
     $("#composer-error").hidden = true;
     try {
-      const { status, json } = await post(form, { seen_seq: String(lastSeq) });
+      const answer = await sendForm(form, { seen_seq: String(lastSeq) });
+      if (!answer) return;
+      const { status, json } = answer;
       if (json.ok) {
+        const channel = $("#reply-channel").value;  // the agent's pick stays for the next reply
         form.reset();
+        $("#reply-channel").value = channel;
         $("#reply-text").value = "";
         sessionStorage.removeItem(draftKey("reply"));
         $("#stale-warning").hidden = true;
@@ -490,12 +493,9 @@
         // Held server-side. The draft stays; what landed is (or is about to be) in the
         // timeline via the socket; sending again after reading it goes through.
         $("#stale-warning").hidden = false;
-        for (const e of json.events || []) if (e.data && e.data.id) renderMessage(e.data);
-        const newest = (json.events || []).reduce((n, e) => Math.max(n, e.seq), 0);
-        if (newest) advance(newest);
+        for (const e of json.events || []) apply(e);  // each once: apply() skips what it has
       } else {
-        $("#composer-error").textContent = json.error || `HTTP ${status}`;
-        $("#composer-error").hidden = false;
+        composerError(json.error || (status >= 500 ? NETWORK_ERROR() : `HTTP ${status}`));
       }
     } finally {
       button.disabled = false;
@@ -504,14 +504,16 @@
   async function submitNote(event) {
     event.preventDefault();
     const form = event.target;
-    const { status, json } = await post(form);
+    $("#composer-error").hidden = true;
+    const answer = await sendForm(form);
+    if (!answer) return;
+    const { status, json } = answer;
     if (json.ok) {
       $("#note-text").value = "";
       sessionStorage.removeItem(draftKey("note"));
       newClientId($("#note-client-id"));
     } else {
-      $("#composer-error").textContent = json.error || `HTTP ${status}`;
-      $("#composer-error").hidden = false;
+      composerError(json.error || (status >= 500 ? NETWORK_ERROR() : `HTTP ${status}`));
     }
   }
 
@@ -576,9 +578,6 @@
       if (!json.ok) toast(json.error || _("failed"), "error");
       else toast(_("Tags saved"));
     });
-    for (const form of $$("form.confirm")) {
-      form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
-    }
     for (const node of $$(".msg")) bindMessage(node);
     $("#move-cancel").addEventListener("click", () => $("#move-dialog").close());
     $("#move-form").addEventListener("submit", async (event) => {
@@ -622,7 +621,11 @@
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
     if (event.key === "Escape") { if (typing) target.blur(); return; }
     if (typing || event.metaKey || event.ctrlKey || event.altKey) return;
+    // Enter on a focused link or button is that link's or button's, never "open the selected row".
+    if (event.key === "Enter" && target.closest && target.closest("a, button, summary")) return;
     const key = event.key;
+    // Enter on a focused button or link is that control's own (the bell, a summary), not "open".
+    if (key === "Enter" && target.closest && target.closest("a, button, summary")) return;
     if (key === "j") move(1);
     else if (key === "k") move(-1);
     else if (key === "Enter" && page !== "ticket") {
@@ -644,6 +647,10 @@
     const row = event.target.closest("tr[data-ticket]");
     if (row && !event.target.closest("a")) select(row);
   });
+
+  for (const form of $$("form.confirm")) {
+    form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
+  }
 
   window.helpdeskConsole = { lastSeq: () => lastSeq, live: () => body.dataset.live === "1" };
   if (page === "ticket") {
