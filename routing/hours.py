@@ -1,9 +1,9 @@
 """Whether a ticket's inbox is open: the one place routing asks service_levels about business
 hours (rule conditions "inside / outside business hours", the out-of-hours auto-reply).
 
-Today the schedule is the ticket's team's, else the default one (service_levels.config, read
-once per process and re-read when its version moves). When inboxes get schedules of their own,
-only `hours_for` changes."""
+The schedule is the one service levels use for the ticket: its inbox's, else its team's, else
+the default one (service_levels.config.Config.schedule_id_for, read once per process and
+re-read when its version moves)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def hours_for(ticket) -> BusinessHours | None:
     """The business hours that apply to this ticket, or None when no schedule does."""
     config = sla_config.current()
-    schedule_id = config.team_schedule.get(ticket.team_id) or config.default_schedule
+    schedule_id = config.schedule_id_for(ticket.inbox, ticket.team_id)
     if not schedule_id:
         return None
     try:

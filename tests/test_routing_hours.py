@@ -62,6 +62,15 @@ def test_a_teams_own_schedule_decides_for_its_tickets(clock, office_hours):
     assert list(writes().tags.values_list("name", flat=True)) == ["open-now"]
 
 
+def test_an_inboxs_own_schedule_comes_before_the_teams_and_the_default(clock, office_hours):
+    sla.save_schedule(name="Evenings", timezone="UTC", intervals=[[0, 18 * 60, 22 * 60]], inboxes=["fake"])
+    Inbox.objects.create(key="fake", name="Evening line", out_of_hours_reply=CLOSED)
+    clock.at(OUT_OF_HOURS)  # Monday 19:00: the office is closed, the evening line is open
+    assert automated_replies(writes()) == []
+    clock.at(30)  # Monday 09:30: the office is open, the evening line is not
+    assert [m.text for m in automated_replies(writes(sender="+14155550109"))] == [CLOSED]
+
+
 def test_without_any_schedule_every_moment_is_inside(clock):
     rule([{"action": "set_priority", "value": 2}], [{"field": "business_hours", "op": "is", "value": "outside"}])
     clock.at(OUT_OF_HOURS)
