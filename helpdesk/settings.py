@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.crypto import get_random_string
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,8 +43,6 @@ if not SECRET_KEY:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        from django.utils.crypto import get_random_string
-
         key_file.write_text(get_random_string(64))
     SECRET_KEY = key_file.read_text().strip()
 
@@ -258,12 +257,15 @@ HELPDESK_CHANNELS = {
     "whatsapp_cloud": "channels_social.whatsapp.WhatsAppCloudAdapter",
     "telegram": "channels_social.telegram.TelegramAdapter",
 }
-# Callables run after commit with the seqs of new events: every event is offered to the
-# outgoing-webhook dispatcher (one task per event, only when an active endpoint exists).
-HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
-# Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics;
-# surveys scheduled on a solve, cancelled on a reopen: no extra query per commit).
-HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events"]
+# Callables run after commit with the seqs of new events (assigned once, here):
+# - integrations: every event is offered to the outgoing-webhook dispatcher (one task per
+#   event, only when an active endpoint exists);
+# - routing: asks the worker for a pass (rules, inbox teams, assignment) when routing is set up;
+# - notifications: the console's bell (mentions, assignments, replies, SLA and CSAT alerts).
+HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event", "routing.sinks.on_event", "notifications.sinks.on_event"]
+# Callables run INSIDE the change's transaction with its new Event rows (assigned once, here):
+# surveys scheduled on a solve, cancelled on a reopen; per-ticket service-level metrics.
+HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events", "service_levels.metrics.on_events"]
 # Extra orders of the console's queue (?sort=<key>), offered by apps: key -> dotted path of a
 # callable(tickets queryset, limit) -> ticket ids, with a `label` (service_levels adds one).
 HELPDESK_QUEUE_ORDERS = {}
@@ -408,14 +410,12 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
     "surveys.privacy.SurveyAnswers",
 ]
 # --- Service levels (service_levels; README "Service levels") -------------------------------
-# Per-ticket metrics are written in the transaction of each change (an event hook).
-HELPDESK_EVENT_HOOKS = [*HELPDESK_EVENT_HOOKS, "service_levels.metrics.on_events"]
+# Per-ticket metrics are written in the transaction of each change (HELPDESK_EVENT_HOOKS above).
 # The main queue's orders besides its own (longest waiting first): key -> callable(tickets, limit)
 # returning ticket ids, with a `label`.
 HELPDESK_QUEUE_ORDERS = {**HELPDESK_QUEUE_ORDERS, "deadline": "service_levels.queue.by_next_deadline"}
 # --- Routing and automation (routing/; README "Routing and automation") -------------------------
-# After each commit the routing sink asks the worker for a pass (rules, inbox teams, assignment).
-HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
+# After each commit the routing sink (HELPDESK_EVENT_SINKS above) asks the worker for a pass.
 HELPDESK_ROUTING_AWAY_AFTER_SECONDS = int(env("HELPDESK_ROUTING_AWAY_AFTER_SECONDS", "900"))
 HELPDESK_ROUTING_SWEEP_SECONDS = int(env("HELPDESK_ROUTING_SWEEP_SECONDS", "60"))
 HELPDESK_ROUTING_AUTO_CLOSE_DAYS = int(env("HELPDESK_ROUTING_AUTO_CLOSE_DAYS", "0"))
@@ -426,9 +426,8 @@ HELPDESK_INBOX_NAMES = "routing.inboxes.names"
 # The languages a ticket's language is guessed among (tickets.language); hints may name others.
 HELPDESK_LANGUAGES = tuple(x.strip() for x in env("HELPDESK_LANGUAGES", "en,de,fr,es").split(",") if x.strip())
 # --- Notifications (notifications/; README "The agent console") -------------------------------
-# The bell in the console header: built from the event log after each commit.
+# The bell in the console header: built from the event log after each commit (a sink above).
 INSTALLED_APPS = [*INSTALLED_APPS, "notifications"]
-HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "notifications.sinks.on_event"]
 TEMPLATES[0]["OPTIONS"]["context_processors"] = [*TEMPLATES[0]["OPTIONS"]["context_processors"],
                                                  "notifications.context.bell"]
 # Read notifications older than this are deleted by the daily retention run (unread ones stay).
