@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "service_levels",
     "routing",
     "surveys",
+    "preferences",  # each agent's time zone and language (issue 17)
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "preferences.middleware.AgentPreferencesMiddleware",  # the agent's time zone and language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tickets.console.context_processors.live_seq",
                 "routing.context.console",  # the availability switch in the console header
+                "preferences.middleware.context",  # body[data-tz]: the agent's chosen zone
             ],
         },
     },

@@ -16,7 +16,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from tickets import events, policy, search, services
-from tickets.console import compose, inline_images, queries, rendering
+from tickets.console import avatars, compose, inline_images, queries, rendering
 from tickets.models import Attachment, Identity, Mention, Message, Ticket
 from tickets.policy import can_see_ticket, is_agent
 
@@ -90,6 +90,7 @@ def ticket_detail(request, pk):
     return render(request, "console/ticket.html", {
         **links,
         "ticket": ticket, "blocks": blocks, "truncated": truncated, "identities": identities,
+        "customer_picture": avatars.picture_of(identities),
         "seq": seq, "agents": queries.agents(), "teams": queries.teams(),
         "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
         "tags": [t.name for t in ticket.tags.all()],

@@ -126,17 +126,8 @@
   }
 
   // ---- queue ----------------------------------------------------------------------------
-  // How long each customer has waited, kept ticking in the browser (the server sends times).
-  function showWaited() {
-    const now = Date.now();
-    for (const node of $$("time.waited")) {
-      const minutes = Math.max(0, Math.floor((now - Date.parse(node.getAttribute("datetime"))) / 60000));
-      const d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
-      node.textContent = d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
-      node.title = new Date(node.getAttribute("datetime")).toLocaleString();
-    }
-  }
-  if (page === "queue") { showWaited(); setInterval(showWaited, 30000); }
+  // Times ("3 min ago") are written and kept ticking by console/time.js (helpdeskTime).
+  const showTimes = (root) => { if (window.helpdeskTime) window.helpdeskTime.refresh(root); };
   const touched = new Set();
   const reloadQueue = debounce(async () => {
     const params = new URLSearchParams(location.search);
@@ -147,7 +138,7 @@
     const html = await response.text();
     const doc = new DOMParser().parseFromString(`<div id="queue-body">${html}</div>`, "text/html");
     $("#queue-body").replaceWith(doc.getElementById("queue-body"));
-    showWaited();
+    showTimes($("#queue-body"));
     for (const id of touched) {
       const row = $(`#queue tr[data-ticket="${id}"]`);
       if (row) row.classList.add("fresh");
@@ -198,8 +189,8 @@
     item.dataset.ticket = m.ticket;
     item.tabIndex = -1;
     const meta = el("div", "meta");
-    meta.append(el("span", `channel ch-${m.channel}`, m.channel), " ", el("strong", "", m.author), " ",
-      el("time", "", new Date(m.created_at).toLocaleString()));
+    meta.append(window.helpdeskUI.channel(m.channel), " ", el("strong", "", m.author), " ",
+      window.helpdeskTime.timeNode(m.created_at));
     if (m.direction === "outbound") {
       const delivery = el("span", "delivery", m.status);
       delivery.dataset.status = m.status;
@@ -398,7 +389,7 @@
     if (info.units !== undefined && info.per_segment) parts.push(fmt(_("%(units)s characters, %(per_segment)s per segment"), info));
     if (info.window_open === true) {
       parts.push(info.window_closes_at
-        ? fmt(_("24-hour window open until %(time)s"), {time: new Date(info.window_closes_at).toLocaleString()})
+        ? fmt(_("24-hour window open until %(time)s"), {time: window.helpdeskTime.exact(info.window_closes_at)})
         : _("24-hour window open"));
     }
     if (info.window_open === false) parts.push(_("24-hour window closed: only an approved template can be sent"));
