@@ -101,6 +101,6 @@ def queue_rows_html(rows, *, console_base: str, no_subject: str) -> str:
             f'<td class="channel-cell">{channel_html(t.channel)}</td>'
             f'<td class="status"><span class="badge st-{escape(t.status)}">{escape(t.status_label)}</span></td>'
             f'<td class="priority p{int(t.priority)}">{escape(t.priority_label)}</td>'
-            f'<td class="assignee">{escape(t.assignee or "—")}</td>'
+            f'<td class="assignee{"" if t.assignee else " none"}">{escape(t.assignee or "—")}</td>'
             f'<td class="waiting">{clock.html(t.waiting_since, cls="waited")}</td></tr>')
     return mark_safe("".join(parts))  # noqa: S308 - every value above went through escape()
