@@ -28,12 +28,11 @@
     try { return new Intl.DateTimeFormat(lang, { timeZone: zone, ...options }); }
     catch (e) { return new Intl.DateTimeFormat(undefined, options); }  // an unknown zone or language
   }
-  let clock, weekday, dayMonth, dayMonthYear, full, dayKey;
+  let clock, weekday, dayMonthYear, full, dayKey;
   function setZone(name) {
     zone = name || browserZone;
     clock = formatter({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     weekday = formatter({ weekday: "short" });
-    dayMonth = formatter({ day: "numeric", month: "short" });
     dayMonthYear = formatter({ day: "numeric", month: "short", year: "numeric" });
     full = formatter({ weekday: "long", day: "numeric", month: "long", year: "numeric",
                        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
@@ -59,9 +58,10 @@
     if (days === 1) return fill(_("yesterday %(time)s"), { time });
     if (days === -1) return fill(_("tomorrow %(time)s"), { time });
     if (days > 1 && days < 7) return `${weekday.format(date)} ${time}`;
-    const sameYear = dayMonthYear.formatToParts(date).find((p) => p.type === "year").value ===
-      dayMonthYear.formatToParts(now).find((p) => p.type === "year").value;
-    return sameYear ? `${dayMonth.format(date)} ${time}` : dayMonthYear.format(date);
+    // Day before month ("16 Feb"), as timefmt.py writes it, whatever order the locale prefers.
+    const parts = Object.fromEntries(dayMonthYear.formatToParts(date).map((p) => [p.type, p.value]));
+    const year = dayMonthYear.formatToParts(now).find((p) => p.type === "year").value;
+    return parts.year === year ? `${parts.day} ${parts.month} ${time}` : `${parts.day} ${parts.month} ${parts.year}`;
   }
 
   function formatTime(node, now) {
