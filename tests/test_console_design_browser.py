@@ -3,8 +3,10 @@ desktop and phone sizes, in light and dark, never scrolls sideways and paints th
 for; the header toggle switches the theme and remembers it across pages; the three panes on a
 wide screen (live), the icons, avatars and times the browser draws match the server's."""
 
+import json
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 
@@ -171,12 +173,21 @@ def test_text_colours_meet_aa_contrast_in_both_themes(server, browser, scheme):
         page.context.close()
 
 
-def test_three_panes_on_a_wide_screen_follow_the_queue_live(server, browser, shots):
-    page = page_in(browser, server, "desktop", "light")
-    refused = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+@contextmanager
+def signed_in(browser, server, viewport, scheme, username="alice"):
+    """A fresh browser context, logged in, closed afterwards whatever happens."""
+    page = page_in(browser, server, viewport, scheme)
     try:
-        log_in(page, "alice")
+        log_in(page, username)
+        yield page
+    finally:
+        page.context.close()
+
+
+def test_three_panes_on_a_wide_screen_follow_the_queue_live(server, browser, shots):
+    with signed_in(browser, server, "desktop", "light") as page:
+        refused = []
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
         page.click(".views a[data-view=unassigned]")
         page.wait_for_url(re.compile(r"view=unassigned"), timeout=WAIT)
         ticket = page.locator("table.queue tbody tr[data-ticket]").first.get_attribute("data-ticket")
@@ -202,26 +213,18 @@ def test_three_panes_on_a_wide_screen_follow_the_queue_live(server, browser, sho
         sprite = page.evaluate("fetch(document.querySelector('.channel use').getAttribute('href').split('#')[0])"
                                ".then(r => r.status + ' ' + r.headers.get('content-type'))")
         assert sprite.startswith("200 image/svg+xml"), sprite
-    finally:
-        page.context.close()
 
 
 def test_on_a_phone_the_ticket_page_has_no_queue_pane(server, browser):
-    page = page_in(browser, server, "phone", "dark")
-    try:
-        log_in(page, "alice")
+    with signed_in(browser, server, "phone", "dark") as page:
         page.goto(page.locator("table.queue tbody a").first.get_attribute("href"))
         page.locator("#reply-text").wait_for(timeout=WAIT)
         assert page.locator("#queue-pane").is_hidden() and overflow(page) <= 0
-    finally:
-        page.context.close()
 
 
 def test_times_avatars_and_icons_drawn_live_match_the_server(server, browser):
     """time.js and ui.js are the twins of timefmt.py and avatars.py: same text, same colours."""
-    page = page_in(browser, server, "desktop", "light")
-    try:
-        log_in(page, "alice")
+    with signed_in(browser, server, "desktop", "light") as page:
         expected = server.shell(
             "import json; from datetime import datetime, timedelta, UTC\n"
             "from django.utils import timezone, translation\n"
@@ -234,8 +237,6 @@ def test_times_avatars_and_icons_drawn_live_match_the_server(server, browser):
             "names = ['Ada Lovelace', 'grace@example.org', '+1 415 555 0101', 'Émile Zola', 'Visitor 4821']\n"
             "print(json.dumps({'offsets': offsets, 'times': times, 'names': names,\n"
             "  'avatars': [[avatars.initials(n), avatars.colour(n)] for n in names]}))").splitlines()[-1]
-        import json
-
         want = json.loads(expected)
         got = page.evaluate("""want => {
             helpdeskTime.setZone("Europe/Paris");
@@ -253,14 +254,10 @@ def test_times_avatars_and_icons_drawn_live_match_the_server(server, browser):
             return [c.querySelector("svg").getAttribute("aria-label"), c.title, t.textContent, t.title.length > 10];
         }""")
         assert node == ["Telegram", "Telegram", "just now", True]
-    finally:
-        page.context.close()
 
 
 def test_keyboard_only_skip_link_then_search(server, browser):
-    page = page_in(browser, server, "desktop", "dark")
-    try:
-        log_in(page, "alice")
+    with signed_in(browser, server, "desktop", "dark") as page:
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip-link"
         page.keyboard.press("Enter")
@@ -271,14 +268,10 @@ def test_keyboard_only_skip_link_then_search(server, browser):
         page.keyboard.press("j")
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"/console/tickets/\d+/"), timeout=WAIT)
-    finally:
-        page.context.close()
 
 
 def test_an_agent_chooses_a_time_zone_in_the_console(server, browser):
-    page = page_in(browser, server, "phone", "light")
-    try:
-        log_in(page, "bob")
+    with signed_in(browser, server, "phone", "light", "bob") as page:
         page.click("a.who")
         page.select_option("select[name=time_zone]", "Asia/Tokyo")
         page.click("#preferences-form button[type=submit]")
@@ -288,5 +281,3 @@ def test_an_agent_chooses_a_time_zone_in_the_console(server, browser):
         title = page.locator("time[data-rel]").first.get_attribute("title")
         assert "GMT+9" in title or "JST" in title, title
         assert overflow(page) <= 0
-    finally:
-        page.context.close()
