@@ -5,6 +5,7 @@ because the console's CSP forbids it. console/ui.js builds the same markup for l
 
 import re
 import zlib
+from functools import lru_cache
 from html import escape
 
 PALETTE_SIZE = 8
@@ -34,11 +35,17 @@ def safe_picture(url: str) -> str:
 
 def avatar_html(name: str, picture: str = "", *, size: str = "") -> str:
     """An <img> or an initials disc, decorative: the name is always written beside it."""
-    cls = f"avatar{' avatar-' + escape(size) if size else ''}"
     picture = safe_picture(picture)
     if picture:
+        cls = f"avatar{' avatar-' + escape(size) if size else ''}"
         return (f'<img class="{cls}" src="{escape(picture)}" alt="" loading="lazy" '
                 f'referrerpolicy="no-referrer">')
+    return _disc(name, size)
+
+
+@lru_cache(maxsize=4096)  # the queue shows the same customers page after page
+def _disc(name: str, size: str) -> str:
+    cls = f"avatar{' avatar-' + escape(size) if size else ''}"
     return f'<span class="{cls} av-{colour(name)}" aria-hidden="true">{escape(initials(name))}</span>'
 
 

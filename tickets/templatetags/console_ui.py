@@ -28,10 +28,14 @@ def avatar(name, picture="", size=""):
     return mark_safe(avatars.avatar_html(str(name), picture or "", size=size))  # noqa: S308 - escaped
 
 
-@register.simple_tag
-def when(moment, cls=""):
-    """{% when message.created_at %}: relative time, the exact one on hover (timefmt)."""
-    return mark_safe(timefmt.time_html(moment, cls=cls))  # noqa: S308 - time_html escapes
+@register.simple_tag(takes_context=True)
+def when(context, moment, cls=""):
+    """{% when message.created_at %}: relative time, the exact one on hover (timefmt). One
+    formatter (one "now", one zone) serves the whole page being rendered."""
+    clock = context.render_context.get("console_ui.clock")
+    if clock is None:
+        clock = context.render_context["console_ui.clock"] = timefmt.TimeFormatter()
+    return mark_safe(clock.html(moment, cls=cls))  # noqa: S308 - html() escapes
 
 
 # The queue's views rail: which icon and which heading each kind of view gets.

@@ -314,7 +314,10 @@
     pick("#assignee-select", d.assignee);
     if (d.team !== undefined && d.team !== null) pick("#team-select", d.team);
     const status = $("#status-select");
-    if (status && $("#ticket-status")) $("#ticket-status").textContent = status.selectedOptions[0].textContent;
+    if (status && $("#ticket-status")) {
+      $("#ticket-status").textContent = status.selectedOptions[0].textContent;
+      $("#ticket-status").className = `badge status st-${status.value}`;  // its colour (console.css)
+    }
     const priority = $("#priority-select");
     if (priority && $("#ticket-priority")) $("#ticket-priority").textContent = priority.selectedOptions[0].textContent;
     if (d.tags && $("#tags-input") && document.activeElement !== $("#tags-input")) $("#tags-input").value = d.tags.join(", ");
