@@ -220,6 +220,11 @@ def test_on_a_phone_the_ticket_page_has_no_queue_pane(server, browser):
         page.goto(page.locator("table.queue tbody a").first.get_attribute("href"))
         page.locator("#reply-text").wait_for(timeout=WAIT)
         assert page.locator("#queue-pane").is_hidden() and overflow(page) <= 0
+        # The narrowest phone the issue names: queue cards and the ticket still fit.
+        page.set_viewport_size({"width": 375, "height": 812})
+        assert overflow(page) <= 0
+        page.goto("/console/")
+        assert overflow(page) <= 0 and page.locator("table.queue tbody tr").first.bounding_box()["width"] <= 375
 
 
 def test_times_avatars_and_icons_drawn_live_match_the_server(server, browser):

@@ -253,6 +253,13 @@ def test_preferences_cost_the_console_no_query_after_login(client, agent, django
 # -- the back office ------------------------------------------------------------------------------------
 
 @pytest.mark.django_db
+def test_the_admin_login_page_is_branded_and_answers_anonymous_visitors(client):
+    response = client.get("/admin/login/")  # was a 500: the scoped admins asked an anonymous user's teams
+    assert response.status_code == 200
+    assert "Helpdesk administration" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_admin_is_branded(admin_client):
     index = admin_client.get("/admin/").content.decode()
     assert "Helpdesk administration" in index and "Django administration" not in index
