@@ -81,6 +81,40 @@ class TicketOut(Schema):
     waiting_since: datetime | None = Field(description="When the customer started waiting for an answer.")
 
 
+class SatisfactionAnswerOut(Schema):
+    rating: int
+    at: str = Field(description="When it was given.")
+    via: str = Field("", description="How: a channel, `link`, `widget`...")
+
+
+class SatisfactionOut(Schema):
+    """The ticket's satisfaction survey (surveys app): whether it went out, and the answer."""
+
+    status: str = Field(description="scheduled, cancelled, skipped, sent or answered.")
+    channel: str
+    skip_reason: str = Field(description="Why it was not sent (skipped).")
+    sent_at: datetime | None
+    answered_at: datetime | None
+    rating: int | None = Field(description="1-5; 4 and 5 count as satisfied.")
+    comment: str
+    agent: int | None = Field(validation_alias="agent_id", description="The ticket's assignee when it was rated.")
+    replaced: list[SatisfactionAnswerOut] = Field(validation_alias="history",
+                                                  description="Earlier answers this one replaced, oldest first.")
+
+
+class TicketDetailOut(TicketOut):
+    satisfaction: SatisfactionOut | None = Field(description="The satisfaction survey, if one was planned.")
+
+    @staticmethod
+    def resolve_satisfaction(obj):
+        from django.core.exceptions import ObjectDoesNotExist
+
+        try:
+            return obj.survey  # surveys.Survey (one per ticket), when the app is installed
+        except (ObjectDoesNotExist, AttributeError):
+            return None
+
+
 class AttachmentOut(Schema):
     id: int
     filename: str

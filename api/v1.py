@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 
 from api import errors
 from api.auth import TokenAuth
-from api.views import customers, tickets
+from api.views import customers, reports, tickets
 from privacy.api import router as privacy_router
 
 
@@ -35,5 +35,6 @@ errors.install(api)
 api.add_router("", customers.router)
 api.add_router("", tickets.router)
 api.add_router("", privacy_router)
+api.add_router("", reports.router)
 
 urlpatterns = api.urls

@@ -1,11 +1,13 @@
 """Service levels at scale, on SQLite (each part in a child process with its own database):
 
-1. ingest throughput through services.ingest() without the metrics hook, with an empty hook
-   (the seam's own cost), with the hook and no policy, and with three policies and a
-   business-hours schedule (target: within 10 %; compared on CPU per message, which a
-   shared machine disturbs far less than wall time);
+1. ingest through services.ingest(): separate runs without any hook, with an empty hook (the
+   seam's own cost), with the hooks and no policy, and with three policies and a business-hours
+   schedule; then, deciding, the same mix interleaved in one process without the app (the
+   surveys hook only) and with it and its policies (target: within 10 % CPU per message;
+   interleaving puts whatever else a shared machine does on both alike);
 2. the "Breaching soon" view with 100,000 open tickets (target <= 25 ms, like the queue),
-   and the badges for a screenful of rows;
+   the main queue by next deadline beside its default order (the queue's own counts are in
+   both), and the badges for a screenful of rows;
 3. the breach scheduler: CPU per simulated hour of the real task worker with 100,000 open
    tickets whose checks fall due over a day (run_after), i.e. no scan of the open tickets.
 
@@ -81,6 +83,51 @@ def child_ingest(mode: str, messages: int) -> dict:
     return {"rate": messages / elapsed, "cpu_ms": 1000 * cpu / messages}
 
 
+AB_MODES = {
+    # every in-transaction hook off: the bare ingest path
+    "no hooks at all": [],
+    # what ingest costs without the service-levels app (the surveys hook stays)
+    "without the SLA app": ["surveys.sinks.on_events"],
+    # the app with its policies and schedule (settings.HELPDESK_EVENT_HOOKS)
+    "SLA app, 3 policies": None,
+}
+
+
+def child_interleaved(messages: int, chunk: int = 50) -> dict:
+    """CPU per message of each mode in ONE process, in alternating chunks: whatever else the
+    machine is doing falls on every mode alike (separate runs on a shared machine drift by
+    tens of percent). Each mode has its own customers, so every mode meets the same mix of
+    new tickets and follow-ups."""
+    setup()
+    from django.conf import settings
+
+    from tickets import services
+    from tickets.channels import InboundMessage
+
+    policies()
+    full = list(settings.HELPDESK_EVENT_HOOKS)
+    channels = [("email", "user{}-{}@example.com"), ("sms", "+1{}{:06d}"), ("chat", "visitor-{}-{}")]
+
+    def make(mode_index: int, i: int):
+        customer = i // 5
+        channel, pattern = channels[customer % len(channels)]
+        external = f"bench-{mode_index}-{i - 1}" if i % 20 == 19 else f"bench-{mode_index}-{i}"
+        return InboundMessage(channel=channel, external_id=external, sender=pattern.format(mode_index + 4, customer),
+                              sender_name=f"Customer {customer}", subject="Order question",
+                              text=f"Message {i}: where is my order? " * 3)
+
+    cpu = dict.fromkeys(AB_MODES, 0.0)
+    for start in range(0, messages, chunk):
+        for index, (mode, hooks) in enumerate(AB_MODES.items()):
+            batch = [make(index, i) for i in range(start, min(start + chunk, messages))]
+            settings.HELPDESK_EVENT_HOOKS = full if hooks is None else hooks
+            started = time.process_time()
+            for msg in batch:
+                services.ingest(msg)
+            cpu[mode] += time.process_time() - started
+    return {mode: 1000 * seconds / messages for mode, seconds in cpu.items()}
+
+
 def seed_open_tickets(tickets: int):
     """`tickets` open tickets with metrics whose next deadline falls within the next day (a few
     already past), inserted in bulk, and the one sweep task enqueued for the earliest moment."""
@@ -132,6 +179,7 @@ def child_scale(tickets: int, repeat: int) -> dict:
     results = {}
     ids = ",".join(str(i) for i in range(1, 51))
     for name, url in [("breaching soon", "/console/sla/"), ("by next deadline", "/console/sla/?sort=deadline"),
+                      ("queue, default order", "/console/"), ("queue by deadline", "/console/?sort=deadline"),
                       ("badges (50 rows)", f"/console/sla/badges/?ids={ids}")]:
         for _ in range(3):
             timed(url)
@@ -168,22 +216,9 @@ def run(mode_args: list[str], tmp: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=3000)
-    parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=3, help="ingest runs per mode (best is kept)")
-    parser.add_argument("--child", nargs="*")
-    args = parser.parse_args()
-    if args.child is not None:
-        kind, *rest = args.child
-        if kind == "ingest":
-            print(json.dumps(child_ingest(rest[0], args.messages)))
-        else:
-            print(json.dumps(child_scale(args.tickets, args.repeat)))
-        return
-
+def ingest_report(args) -> None:
+    """Separate runs per mode (best of --rounds), then the same modes interleaved in one process:
+    the interleaved figure decides (see child_interleaved)."""
     results = {}
     for mode in ("no hook", "empty hook", "hook, no policy", "policies"):
         runs = []
@@ -192,19 +227,54 @@ def main():
                 runs.append(run(["ingest", mode], tmp))
         results[mode] = (max(r["rate"] for r in runs), min(r["cpu_ms"] for r in runs))
     base_rate, base_cpu = results["no hook"]
-    print(f"ingest on SQLite, {args.messages} messages, best of {args.rounds} (wall rate, and CPU per message):")
+    print(f"ingest on SQLite, {args.messages} messages, separate runs, best of {args.rounds} "
+          "(wall rate, and CPU per message):")
     for mode, (rate, cpu) in results.items():
         print(f"  {mode:<18}{rate:8.0f} messages/s {100 * (rate / base_rate - 1):+6.1f} %   "
               f"{cpu:6.3f} ms CPU {100 * (cpu / base_cpu - 1):+6.1f} %")
-    verdict = "meets" if results["policies"][1] <= 1.1 * base_cpu else "MISSES"
-    print(f"  CPU per message with SLA policies within 10 % of without: {verdict}")
+    rounds = []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            rounds.append(run(["interleaved"], tmp))
+    best = {mode: min(r[mode] for r in rounds) for mode in AB_MODES}
+    base = best["without the SLA app"]
+    print(f"ingest CPU per message, the modes interleaved in one process (best of {args.rounds}):")
+    for mode, cpu in best.items():
+        print(f"  {mode:<22}{cpu:6.3f} ms {100 * (cpu / base - 1):+6.1f} % vs without the app")
+    verdict = "meets" if best["SLA app, 3 policies"] <= 1.1 * base else "MISSES"
+    print(f"  with the SLA app and policies within 10 % of without the app: {verdict}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3, help="ingest runs per mode (best is kept)")
+    parser.add_argument("--child", nargs="*")
+    parser.add_argument("--only", choices=["ingest", "scale"], help="one part only")
+    args = parser.parse_args()
+    if args.child is not None:
+        kind, *rest = args.child
+        if kind == "ingest":
+            print(json.dumps(child_ingest(rest[0], args.messages)))
+        elif kind == "interleaved":
+            print(json.dumps(child_interleaved(args.messages)))
+        else:
+            print(json.dumps(child_scale(args.tickets, args.repeat)))
+        return
+
+    if args.only in (None, "ingest"):
+        ingest_report(args)
+    if args.only == "ingest":
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         data = run(["scale"], tmp)
     print(f"\n{args.tickets:,} open tickets with SLA deadlines on SQLite, median of {args.repeat} requests:")
     for name, ms in data["views"].items():
         target = f"target <= {TARGET_VIEW_MS:.0f} ms: {'ok' if ms <= TARGET_VIEW_MS else 'OVER TARGET'}" \
-            if name == "breaching soon" else ""
+            if name in ("breaching soon", "queue by deadline") else ""
         print(f"  {name:<20}{ms:7.1f} ms  {target}")
     s = data["scheduler"]
     print(f"breach scheduler, one simulated hour: {s['sweeps']} sweep task(s) checked the {s['checks']:,} tickets "

@@ -120,6 +120,9 @@ def _message(msg, adapter_key, raw, sender, sender_name, auto_reason, stripped_t
         meta["cc"] = others
     if auto_reason:
         meta["auto_submitted"] = auto_reason
+    # The writer's language, as the mail client declared it (tickets.language reads either).
+    if lang := mime.header(msg, "Content-Language") or mime.header(msg, "Accept-Language"):
+        meta["language"] = lang[:100]
     if spam_score is not None:
         meta["spam_score"] = spam_score
     hints = ThreadHints(ticket_id=ticket_id, reply_to_external_ids=tuple(dict.fromkeys(ids))[-20:],

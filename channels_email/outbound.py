@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.html import linebreaks
 
 from channels_email import conf, tokens
+from tickets import automated
 from tickets.channels import PermanentDeliveryError, TransientDeliveryError
 from tickets.models import Message
 from tickets.services.outbound import email_cc
@@ -62,6 +63,9 @@ def build_reply(message: Message, address: str = "") -> EmailMultiAlternatives:
     if references:
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
+    if auto := automated.auto_submitted(message):  # RFC 3834: autoresponders must not answer it
+        headers["Auto-Submitted"] = auto
+        headers["X-Auto-Response-Suppress"] = "All"
     cc = email_cc(ticket, recipient)
     text = message.text or ""
     html = message.html or linebreaks(text)

@@ -90,6 +90,8 @@ class TelegramAdapter(BaseAdapter):
         meta = {"update_id": update_id, "chat_type": chat.get("type") or "private"}
         if person.get("username"):
             meta["username"] = person["username"]
+        if person.get("language_code"):  # the user's app language: the ticket's (tickets.language)
+            meta["language"] = str(person["language_code"])[:35]
         text = message.get("text") or message.get("caption") or ""
         if edited:
             return [InboundMessage(

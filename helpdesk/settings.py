@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "service_levels",
     "routing",
     "surveys",
+    "reports",
     "preferences",  # each agent's time zone and language (issue 17)
 ]
 
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tickets.console.context_processors.live_seq",
                 "routing.context.console",  # the availability switch in the console header
+                "surveys.context.console",  # the survey's state in the ticket sidebar
                 "preferences.middleware.context",  # body[data-tz]: the agent's chosen zone
             ],
         },
@@ -266,6 +268,9 @@ HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event"]
 # Callables run INSIDE the change's transaction with its new Event rows (per-ticket metrics;
 # surveys scheduled on a solve, cancelled on a reopen: no extra query per commit).
 HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events"]
+# Extra orders of the console's queue (?sort=<key>), offered by apps: key -> dotted path of a
+# callable(tickets queryset, limit) -> ticket ids, with a `label` (service_levels adds one).
+HELPDESK_QUEUE_ORDERS = {}
 # Called in ingest before threading; may consume a message (a survey answer). See tickets/services/inbound.py.
 HELPDESK_INBOUND_HOOKS = ["surveys.inbound.intercept"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
@@ -405,9 +410,18 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
 # --- Service levels (service_levels; README "Service levels") -------------------------------
 # Per-ticket metrics are written in the transaction of each change (an event hook).
 HELPDESK_EVENT_HOOKS = [*HELPDESK_EVENT_HOOKS, "service_levels.metrics.on_events"]
+# The main queue's orders besides its own (longest waiting first): key -> callable(tickets, limit)
+# returning ticket ids, with a `label`.
+HELPDESK_QUEUE_ORDERS = {**HELPDESK_QUEUE_ORDERS, "deadline": "service_levels.queue.by_next_deadline"}
 # --- Routing and automation (routing/; README "Routing and automation") -------------------------
 # After each commit the routing sink asks the worker for a pass (rules, inbox teams, assignment).
 HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "routing.sinks.on_event"]
 HELPDESK_ROUTING_AWAY_AFTER_SECONDS = int(env("HELPDESK_ROUTING_AWAY_AFTER_SECONDS", "900"))
 HELPDESK_ROUTING_SWEEP_SECONDS = int(env("HELPDESK_ROUTING_SWEEP_SECONDS", "60"))
 HELPDESK_ROUTING_AUTO_CLOSE_DAYS = int(env("HELPDESK_ROUTING_AUTO_CLOSE_DAYS", "0"))
+# The chat widget's "we're online" follows the online agents of the chat inbox's team.
+LIVECHAT_ONLINE_CHECK = "routing.availability.chat_online"
+# The queue sidebar labels inbox views by the names routing gives them.
+HELPDESK_INBOX_NAMES = "routing.inboxes.names"
+# The languages a ticket's language is guessed among (tickets.language); hints may name others.
+HELPDESK_LANGUAGES = tuple(x.strip() for x in env("HELPDESK_LANGUAGES", "en,de,fr,es").split(",") if x.strip())

@@ -23,12 +23,13 @@ urlpatterns = [
     # The console script's strings in the user's language (gettext/ngettext/interpolate).
     # Translations change only with a deploy: cached an hour, revalidated by process start time.
     path("jsi18n/", cache_page(3600)(last_modified(lambda request: _STARTED)(
-        JavaScriptCatalog.as_view(packages=["tickets", "service_levels"]))), name="javascript-catalog"),
+        JavaScriptCatalog.as_view(packages=["tickets", "service_levels", "reports"]))), name="javascript-catalog"),
     path("console/", include("tickets.console.urls")),
     path("console/customers/", include("privacy.urls")),
     path("console/mailboxes/", include("mailboxes.urls")),
     path("console/sla/", include("service_levels.urls")),
     path("console/routing/", include("routing.urls")),
+    path("console/reports/", include("reports.urls")),
     path("console/preferences/", include("preferences.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),

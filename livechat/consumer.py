@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from livechat import conversation, origins, ratelimit, visitors
+from livechat import conversation, online, origins, ratelimit, visitors
 from livechat.models import Conversation, Inbox
 from tickets import events, presence
 from tickets.models import Identity
@@ -49,17 +49,17 @@ def _authenticate(token, inbox_key, want_history):
     customer_id = (Identity.objects.filter(channel="chat", address=session.address)
                    .values_list("customer_id", flat=True).first())
     visitors.connected(session.pk)
-    ready = {"type": "ready", "online": presence.agents_online() > 0, "name": session.name,
+    ready = {"type": "ready", "online": online.is_online(inbox_key), "name": session.name,
              "has_email": bool(session.email)}
     if want_history:
         ready["history"] = conversation.history(session)
     return session, tickets, customer_id, ready
 
 
-def _send(session, content):
+def _send(session, content, language=""):
     if not ratelimit.allow(f"send:{session.address}", settings.LIVECHAT_RATE_LIMIT_PER_MINUTE):
         raise conversation.Refused(_("You are sending messages too fast. Please wait a moment."), 429)
-    message = conversation.send(session, content.get("client_id"), content.get("text", ""))
+    message = conversation.send(session, content.get("client_id"), content.get("text", ""), language=language)
     return message, message.customer_id
 
 
@@ -160,7 +160,7 @@ class VisitorConsumer(EventStreamConsumer):
             if time.monotonic() - self._seen_at > SEEN_EVERY:
                 self._seen_at = time.monotonic()
                 await on_thread_pool(visitors.seen)(self.session.pk)
-            await self.send_json({"type": "pong"})
+            await self.send_json({"type": "pong", "online": await on_thread_pool(online.is_online)(self.inbox_key)})
         elif kind == "send":
             await self._handle_send(content)
         elif kind == "contact":
@@ -180,7 +180,8 @@ class VisitorConsumer(EventStreamConsumer):
     async def _handle_send(self, content):
         client_id = content.get("client_id")
         try:
-            message, customer_id = await on_thread_pool(_send)(self.session, content)
+            language = dict(self.scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+            message, customer_id = await on_thread_pool(_send)(self.session, content, language)
         except conversation.Refused as refused:
             await self.send_json({"type": "error", "client_id": client_id, "error": refused.reason})
             return

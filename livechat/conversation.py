@@ -45,9 +45,10 @@ def clean_client_id(client_id) -> str:
 
 
 def send(session: VisitorSession, client_id: str, text: str,
-         attachments: tuple[InboundAttachment, ...] = ()) -> Message:
+         attachments: tuple[InboundAttachment, ...] = (), language: str = "") -> Message:
     """The visitor's message enters the helpdesk. Idempotent on client_id: a resend after a
-    dropped connection returns the stored message and publishes nothing."""
+    dropped connection returns the stored message and publishes nothing. `language`: the
+    browser's Accept-Language (the ticket's language, tickets.language)."""
     client_id = clean_client_id(client_id)
     if text is not None and not isinstance(text, str):
         raise Refused(_("The message must be text."))
@@ -66,7 +67,8 @@ def send(session: VisitorSession, client_id: str, text: str,
         channel="chat", adapter="chat", external_id=external_id(session, client_id),
         sender=session.address, sender_name=session.name, text=text, attachments=attachments,
         hints=ThreadHints(session=session.address),
-        meta={"inbox": session.inbox.key, "client_id": client_id, "page": session.page_url},
+        meta={"inbox": session.inbox.key, "client_id": client_id, "page": session.page_url,
+              **({"language": language[:100]} if language else {})},
         recipient=session.inbox.key,
     ))
     ticket = result.message.ticket

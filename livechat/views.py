@@ -16,9 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from livechat import conversation, origins, ratelimit, visitors
+from livechat import conversation, online, origins, ratelimit, visitors
 from livechat.models import Inbox
-from tickets import presence, safejson
+from tickets import safejson
 from tickets.channels import InboundAttachment
 from tickets.files import normalise_filename
 
@@ -86,7 +86,7 @@ def visitor(request, inbox):
 def config(inbox, session) -> dict:
     return {
         "title": inbox.title, "greeting": inbox.greeting, "offline_message": inbox.offline_message,
-        "online": presence.agents_online() > 0,
+        "online": online.is_online(inbox.key),
         "prechat": inbox.prechat_enabled and not session.email,
         "prechat_require_email": inbox.prechat_require_email,
         "max_upload_bytes": inbox.max_upload_bytes, "upload_types": inbox.upload_type_list(),
@@ -139,7 +139,8 @@ def upload(request, inbox):
                         "max": round(inbox.max_upload_bytes / 1048576, 1)}, 413)
     message = conversation.send(session, request.POST.get("client_id"), request.POST.get("text", ""),
                                 attachments=(InboundAttachment(filename=name, content_type=content_type,
-                                                               content=upload.read()),))
+                                                               content=upload.read()),),
+                                language=request.headers.get("Accept-Language", ""))
     return JsonResponse({"id": message.pk, "ticket": message.ticket_id,
                          "created_at": message.created_at.isoformat()}, status=201)
 

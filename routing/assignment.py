@@ -20,6 +20,7 @@ from routing import availability
 from routing.models import AgentStatus, TeamRouting
 from tickets import services
 from tickets.models import Ticket
+from tickets.people import display_name
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,37 @@ def pick(routing: TeamRouting, agents: list[int], loads: Loads, statuses: dict, 
     return free[0]
 
 
+def release_offline() -> list[int]:
+    """Unassign the new and open tickets that offline agents hold in teams whose option says
+    so (TeamRouting.release_when_offline), with a line in each timeline; they wait for
+    assignment again. Returns the ticket ids. Offline is what routing.availability computes:
+    chose offline, or no console seen for the presence timeout (a closed or crashed browser)."""
+    team_ids = list(TeamRouting.objects.filter(release_when_offline=True).values_list("team_id", flat=True))
+    if not team_ids:
+        return []
+    held = Ticket.objects.filter(team_id__in=team_ids, status__in=LOAD_STATUSES, assignee__isnull=False)
+    holders = sorted(set(held.values_list("assignee_id", flat=True)))
+    gone = [u for u, s in availability.effective(holders).items() if s == availability.OFFLINE]
+    if not gone:
+        return []
+    actor, released = auto_assignment_actor(), []
+    for ticket in held.filter(assignee_id__in=gone).select_related("assignee").order_by("pk")[:WAITING_LIMIT]:
+        current = Ticket.objects.select_for_update().filter(pk=ticket.pk, assignee_id=ticket.assignee_id).first()
+        if current is None:
+            continue  # reassigned meanwhile
+        services.assign(current, assignee=None, actor=actor)
+        services.note(current, author=None, text=_("Returned to the pool: %(name)s went offline.")
+                      % {"name": display_name(ticket.assignee)})
+        released.append(ticket.pk)
+    if released:
+        log.info("returned %d tickets of offline agents to the pool", len(released))
+    return released
+
+
 def fill() -> list[tuple[int, int]]:
     """Assign waiting tickets of every team with automatic assignment; returns (ticket, agent)
     pairs. The caller holds the routing lock (see the module docstring)."""
+    release_offline()
     teams = list(TeamRouting.objects.exclude(mode=TeamRouting.Mode.OFF).select_related("team"))
     if not teams:
         return []

@@ -8,6 +8,7 @@ computed when it is read, so a crashed browser or process can never leave someon
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -80,3 +81,33 @@ def touch(user, active: bool) -> str:
 
         request_pass()
     return after
+
+
+# Live chat asks on every visitor ping (LIVECHAT_ONLINE_CHECK): the answer is kept a few
+# seconds per inbox and process, so a thousand visitors cost a query every few seconds.
+CHAT_ONLINE_SECONDS = 5.0
+_chat_online: dict[str, tuple[float, bool]] = {}
+
+
+def chat_online(inbox_key: str) -> bool:
+    """Live chat's "we're online": some agent of the chat inbox's team is online (routing's
+    Inbox "chat:<key>", else the chat default "chat"); with no team, any agent online."""
+    now = time.monotonic()
+    cached = _chat_online.get(inbox_key)
+    if cached is not None and now - cached[0] < CHAT_ONLINE_SECONDS:
+        return cached[1]
+    from routing.models import Inbox
+
+    inboxes = {i.key: i for i in Inbox.objects.filter(key__in=[f"chat:{inbox_key}", "chat"]).select_related("team")}
+    inbox = inboxes.get(f"chat:{inbox_key}") or inboxes.get("chat")
+    if inbox is not None and inbox.team is not None:
+        members = list(inbox.team.members.filter(is_active=True).values_list("pk", flat=True))
+        answer = ONLINE in effective(members).values()
+    else:
+        answer = ONLINE in effective().values()
+    _chat_online[inbox_key] = (now, answer)
+    return answer
+
+
+def forget_chat_online() -> None:
+    _chat_online.clear()

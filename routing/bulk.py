@@ -9,13 +9,13 @@ import logging
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
-from routing import macros
+from routing import macros, merging
 from tickets import services
 from tickets.models import Ticket
 from tickets.policy import visible_ticket_ids
 
 log = logging.getLogger(__name__)
-ACTIONS = ("assign", "status", "priority", "add_tag", "macro")
+ACTIONS = ("assign", "status", "priority", "add_tag", "macro", "merge")
 MAX_TICKETS = 500
 
 
@@ -31,14 +31,17 @@ def run(user, ticket_ids, action: str, value: str) -> list[dict]:
         raise BulkRefused(_("Select at least one ticket."))
     if len(ids) > MAX_TICKETS:
         raise BulkRefused(_("At most %(n)s tickets at once.") % {"n": MAX_TICKETS})
-    change = _prepare(user, action, value)
     allowed = visible_ticket_ids(user, ids)
     tickets = Ticket.objects.in_bulk(allowed)
+    change = _merge(user, tickets, ids, value) if action == "merge" else _prepare(user, action, value)
     results = []
     for ticket_id in ids:
         ticket = tickets.get(ticket_id)
         if ticket is None:
             results.append({"ticket": ticket_id, "ok": False, "error": _("Not found or not allowed.")})
+            continue
+        if action == "merge" and str(ticket_id) == str(value):
+            results.append({"ticket": ticket_id, "ok": True, "kept": True})
             continue
         try:
             change(ticket)
@@ -79,6 +82,18 @@ def _prepare(user, action: str, value: str):
     if macro is None:
         raise BulkRefused(_("Unknown macro."))
     return lambda t: macros.apply(macro, t, user)
+
+
+def _merge(user, tickets: dict, ids: list[int], value: str):
+    """Merge the others into the selected ticket `value` (one of them, visible to the user)."""
+    target = tickets.get(_int(value)) if _int(value) in ids else None
+    if target is None:
+        raise BulkRefused(_("Choose which of the selected tickets to keep."))
+    if len(ids) < 2:
+        raise BulkRefused(_("Select at least two tickets to merge."))
+    if target.status == Ticket.Status.CLOSED:
+        raise BulkRefused(_("A closed ticket cannot take others: choose an open one to keep."))
+    return lambda t: merging.merge_into(target, t, actor=user)
 
 
 def _int(value) -> int | None:

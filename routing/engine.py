@@ -17,7 +17,7 @@ from functools import cached_property
 from django.db import transaction
 from django.db.models import Q
 
-from routing import assignment, rules
+from routing import assignment, autoreply, rules
 from routing.models import Inbox, RoutingState, Rule, Snooze, TeamRouting
 from tickets import events, services
 from tickets.models import Event, Message, Ticket
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 MAX_PASSES = 50
 MAX_DEPTH = 3
-RELEVANT = ("ticket.created", "message.created", "ticket.updated")
+RELEVANT = ("ticket.created", "message.created", "ticket.updated", "sla.warning")
 
 
 def locked_state() -> RoutingState:
@@ -41,8 +41,9 @@ def locked_state() -> RoutingState:
 
 
 def is_configured() -> bool:
-    return (Rule.objects.filter(is_active=True).exists() or Inbox.objects.filter(team__isnull=False).exists()
-            or TeamRouting.objects.exclude(mode=TeamRouting.Mode.OFF).exists())
+    return (Rule.objects.filter(is_active=True).exists()
+            or Inbox.objects.filter(Q(team__isnull=False) | ~Q(out_of_hours_reply="")).exists()
+            or TeamRouting.objects.filter(~Q(mode=TeamRouting.Mode.OFF) | Q(release_when_offline=True)).exists())
 
 
 def start_from_now_if_idle() -> None:
@@ -89,31 +90,34 @@ def _handle(rows: list[Event], depth: dict) -> int:
     ticket_ids = {e.ticket_id for e in rows if e.ticket_id}
     tickets = Ticket.objects.select_related("customer").in_bulk(ticket_ids)
     active = list(Rule.objects.filter(is_active=True))
-    inboxes = {i.key: i for i in Inbox.objects.filter(team__isnull=False).select_related("team")} if any(
-        e.kind == "ticket.created" for e in rows) else {}
+    inboxes = {i.key: i for i in Inbox.objects.select_related("team")}
     labels = {rules.rule_actor(r).label: r.pk for r in active}
+    by_seq = {e.seq: e for e in rows}
     fired = 0
     for event in rows:
         ticket = tickets.get(event.ticket_id)
         if ticket is None:
             continue
         trigger, text = _trigger(event)
+        caused_by = labels.get((event.data or {}).get("actor", ""))
+        if trigger == Rule.Trigger.CUSTOMER_REPLIED and not caused_by:
+            autoreply.maybe_send(ticket, _inbox_of(ticket, inboxes), event.message_id, event.created_at)
         if trigger == Rule.Trigger.CREATED:
             depth["created", ticket.pk] = event.seq
+            text = _first_text(by_seq.get(event.seq + 1), ticket.pk)
         elif trigger == Rule.Trigger.CUSTOMER_REPLIED and depth.get(("created", ticket.pk)) == event.seq - 1:
             continue  # the first message of a new ticket: recorded with it, part of "created"
         if trigger is None:
             continue
-        caused_by = labels.get((event.data or {}).get("actor", ""))
         level = depth.get(ticket.pk, 0) + 1 if caused_by else 0
         if level > MAX_DEPTH:
             log.warning("rule chain on ticket %s stopped at depth %s", ticket.pk, MAX_DEPTH)
             continue
         if trigger == Rule.Trigger.CREATED:
-            ticket = _inbox_team(ticket, inboxes)
+            ticket = tickets[ticket.pk] = _inbox_team(ticket, inboxes)
         elif trigger == Rule.Trigger.CUSTOMER_REPLIED and not caused_by:
             Snooze.objects.filter(ticket_id=ticket.pk).delete()  # "until the customer replies"
-        facts = _facts(ticket, text, trigger)
+        facts = _facts(ticket, text, trigger, event.created_at)
         for rule in active:
             if rule.trigger != trigger or rule.pk == caused_by or not _matches(rule, facts):
                 continue
@@ -122,18 +126,28 @@ def _handle(rows: list[Event], depth: dict) -> int:
                 depth[ticket.pk] = level
                 # The next rules see the ticket as this one left it.
                 ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
-                facts = _facts(ticket, facts.text, trigger)
+                facts = _facts(ticket, facts.text, trigger, facts.at)
                 if rule.stop:
                     break
+        tickets[ticket.pk] = ticket
     return fired
+
+
+def _first_text(event: Event | None, ticket_id: int) -> str:
+    """The text of a new ticket's first message when its event is in the batch (recorded right
+    after ticket.created): no query for body conditions."""
+    if (event is not None and event.ticket_id == ticket_id and event.kind == "message.created"
+            and (event.data or {}).get("direction") == Message.Direction.INBOUND):
+        return event.data.get("text", "")
+    return ""
 
 
 class _LazyText(rules.Facts):
     """Facts whose message text is read only if a condition asks for it: the first inbound
     message of a new ticket (the text of a reply comes with its event)."""
 
-    def __init__(self, ticket: Ticket):
-        self.ticket = ticket
+    def __init__(self, ticket: Ticket, at=None):
+        self.ticket, self.at = ticket, at  # not self.text: that is the cached property below
 
     @cached_property
     def text(self) -> str:
@@ -141,10 +155,10 @@ class _LazyText(rules.Facts):
         return first.text if first else ""
 
 
-def _facts(ticket: Ticket, text: str, trigger: str) -> rules.Facts:
+def _facts(ticket: Ticket, text: str, trigger: str, at) -> rules.Facts:
     if trigger == Rule.Trigger.CREATED and not text:
-        return _LazyText(ticket)
-    return rules.Facts(ticket, text)
+        return _LazyText(ticket, at)
+    return rules.Facts(ticket, text, at)
 
 
 def _matches(rule: Rule, facts: rules.Facts) -> bool:
@@ -163,6 +177,8 @@ def _trigger(event: Event) -> tuple[str | None, str]:
         return Rule.Trigger.CUSTOMER_REPLIED, data.get("text", "")
     if event.kind == "ticket.updated" and data.get("change", "status") == "status":
         return Rule.Trigger.STATUS_CHANGED, ""
+    if event.kind == "sla.warning":
+        return Rule.Trigger.SLA_WARNING, ""
     return None, ""
 
 
@@ -178,10 +194,15 @@ def _run(rule: Rule, ticket: Ticket) -> bool:
         return False
 
 
+def _inbox_of(ticket: Ticket, inboxes: dict):
+    """The ticket's inbox: the exact one, else its channel's default."""
+    return inboxes.get(ticket.inbox) or inboxes.get(ticket.channel)
+
+
 def _inbox_team(ticket: Ticket, inboxes: dict) -> Ticket:
-    """A new ticket joins its inbox's team (the exact inbox, else its channel's default)."""
-    inbox = inboxes.get(ticket.inbox) or inboxes.get(ticket.channel)
-    if inbox is None or ticket.team_id is not None:
+    """A new ticket joins its inbox's team."""
+    inbox = _inbox_of(ticket, inboxes)
+    if inbox is None or inbox.team is None or ticket.team_id is not None:
         return ticket
     updated = services.assign(ticket, assignee=ticket.assignee, team=inbox.team,
                               actor=assignment.Actor(str(inbox.name)))
@@ -192,7 +213,7 @@ def _inbox_team(ticket: Ticket, inboxes: dict) -> Ticket:
 def dry_run(rule: Rule, limit: int = 200) -> list[Ticket]:
     """Recent tickets the rule's conditions match now (nothing is changed)."""
     recent = Ticket.objects.select_related("customer").filter(~Q(status=Ticket.Status.CLOSED)).order_by("-pk")[:limit]
-    return [ticket for ticket in recent if _matches(rule, _LazyText(ticket))]
+    return [ticket for ticket in recent if _matches(rule, _LazyText(ticket, ticket.created_at))]
 
 
 def request_pass() -> None:

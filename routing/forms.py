@@ -9,6 +9,8 @@ Names are resolved to ids here, then routing.rules.validate() checks everything.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -16,8 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from routing import rules
-from routing.models import Inbox, Rule, TeamRouting
+from routing.models import Inbox, Macro, Rule, TeamRouting
+from tickets.console.compose import PLACEHOLDER_NAMES
 from tickets.models import CannedResponse, Team, Ticket
+
+PLACEHOLDERS = frozenset(PLACEHOLDER_NAMES)
 
 PRIORITY_NAMES = {str(label).lower(): value for value, label in Ticket.Priority.choices}
 
@@ -110,13 +115,14 @@ class RuleForm(forms.ModelForm):
 class TeamRoutingForm(forms.ModelForm):
     class Meta:
         model = TeamRouting
-        fields = ["mode"]
+        fields = ["mode", "release_when_offline"]
 
 
 class InboxForm(forms.ModelForm):
     class Meta:
         model = Inbox
-        fields = ["key", "name", "team"]
+        fields = ["key", "name", "team", "out_of_hours_reply"]
+        widgets = {"out_of_hours_reply": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
 
 def parse_channel_capacity(text: str) -> dict:
@@ -128,3 +134,64 @@ def parse_channel_capacity(text: str) -> dict:
             raise ValidationError(_("Write capacities per channel as channel=number, e.g. chat=3, email=20."))
         found[channel.strip().lower()] = int(number)
     return found
+
+
+_ANY_PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
+
+
+class MacroForm(forms.ModelForm):
+    """A macro as an agent edits it in the console. Whoever may not edit shared macros
+    (routing.change_macro) edits personal ones only: the owner is forced to them."""
+
+    class Meta:
+        model = Macro
+        fields = ["name", "shortcut", "reply", "status", "priority", "add_tags", "remove_tags", "assign_to_me", "team"]
+        widgets = {"reply": forms.Textarea(attrs={"rows": 5, "cols": 60})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.may_share = user.has_perm("routing.change_macro")
+        self.fields["scope"] = forms.ChoiceField(
+            label=gettext_lazy("Who can use it"),
+            choices=[("personal", gettext_lazy("Only me")), ("shared", gettext_lazy("Everyone (or the team below)"))]
+            if self.may_share else [("personal", gettext_lazy("Only me"))],
+            initial="shared" if self.instance.pk and self.instance.owner_id is None else "personal")
+        if not self.may_share:
+            del self.fields["team"]
+
+    def clean_shortcut(self):
+        shortcut = self.cleaned_data.get("shortcut", "").strip()
+        if shortcut and not (len(shortcut) == 1 and shortcut in "123456789"):
+            raise ValidationError(_("The shortcut is one digit from 1 to 9 (Alt+digit on a ticket)."))
+        return shortcut
+
+    def clean_reply(self):
+        reply = self.cleaned_data.get("reply", "")
+        unknown = sorted({m.group(1) for m in _ANY_PLACEHOLDER.finditer(reply)} - PLACEHOLDERS)
+        if unknown:
+            raise ValidationError(_("Unknown placeholder %(p)s; use %(known)s.") % {
+                "p": ", ".join("{" + u + "}" for u in unknown), "known": ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))})
+        return reply
+
+    def clean(self):
+        data = super().clean()
+        shared = self.may_share and data.get("scope") == "shared"
+        self.instance.owner = None if shared else (self.instance.owner if self.instance.owner_id else self.user)
+        if not shared:
+            self.instance.team = None
+        if not any([data.get("reply", "").strip(), data.get("status"), data.get("priority") is not None,
+                    data.get("add_tags", "").strip(), data.get("remove_tags", "").strip(), data.get("assign_to_me")]):
+            self.add_error(None, _("A macro must do something: a reply, a status, a priority, tags or assign to me."))
+        shortcut = data.get("shortcut")
+        if shortcut:
+            from routing.macros import available
+
+            clash = available(self.instance.owner or self.user).filter(shortcut=shortcut).exclude(pk=self.instance.pk)
+            if not shared and clash.exists():
+                self.add_error("shortcut", _("Alt+%(d)s already applies '%(name)s'.") % {"d": shortcut,
+                                                                                    "name": clash.first().name})
+            elif shared and Macro.objects.filter(owner__isnull=True, team=data.get("team"), shortcut=shortcut
+                                                 ).exclude(pk=self.instance.pk).exists():
+                self.add_error("shortcut", _("Another shared macro already uses Alt+%(d)s.") % {"d": shortcut})
+        return data

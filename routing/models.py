@@ -19,6 +19,10 @@ class Inbox(models.Model):
     name = models.CharField(_("name"), max_length=100)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              verbose_name=_("team"), help_text=_("New tickets from this inbox go to this team."))
+    out_of_hours_reply = models.TextField(
+        _("out-of-hours auto-reply"), blank=True, max_length=2000,
+        help_text=_("Sent once per conversation to a customer who writes while this inbox is closed "
+                    "(business hours of the inbox's team, else the default schedule). Empty: none."))
 
     class Meta:
         ordering = ["name"]
@@ -62,6 +66,10 @@ class TeamRouting(models.Model):
 
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="routing")
     mode = models.CharField(_("automatic assignment"), max_length=16, choices=Mode, default=Mode.OFF)
+    release_when_offline = models.BooleanField(
+        _("return an offline agent's tickets to the pool"), default=False,
+        help_text=_("When a member goes offline, their new and open tickets of this team are unassigned "
+                    "and assigned again."))
     # Round-robin's place: the agent who got the last ticket.
     last_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="+")
@@ -88,6 +96,7 @@ class Rule(models.Model):
         CREATED = "created", _("Ticket created")
         CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
         STATUS_CHANGED = "status_changed", _("Status changed")
+        SLA_WARNING = "sla_warning", _("An SLA warning fires")
 
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveIntegerField(_("order"), default=0)
@@ -116,7 +125,7 @@ class Macro(models.Model):
                               related_name="+", help_text=_("Empty: shared (or the team's)."))
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     shortcut = models.CharField(_("keyboard shortcut"), max_length=1, blank=True,
-                                help_text=_("One digit: Alt+<digit> applies it on a ticket."))
+                                help_text=_("One digit from 1 to 9: Alt and that digit apply it on a ticket."))
     reply = models.TextField(_("reply"), blank=True, help_text=_("Placeholders: {customer_name}, "
                              "{customer_first_name}, {agent_name}, {ticket_id}, {ticket_subject}"))
     status = models.CharField(_("status"), max_length=16, choices=Ticket.Status, blank=True)

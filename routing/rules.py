@@ -13,12 +13,13 @@ from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from routing.assignment import Actor
 from routing.models import Rule
-from tickets import automated, services
+from tickets import automated, language, services
 from tickets.models import CannedResponse, Team, Ticket
 
 # field -> the operators it accepts
@@ -31,11 +32,15 @@ FIELDS = {
     "tag": ("has", "has_not"),
     "priority": ("is", "is_not", "at_least"),
     "status": ("is", "is_not"),
+    "language": ("is", "is_not"),
+    "business_hours": ("is",),
 }
+BUSINESS_HOURS = ("inside", "outside")
 FIELD_LABELS = {
     "channel": gettext_lazy("Channel"), "inbox": gettext_lazy("Inbox"), "subject": gettext_lazy("Subject"),
     "body": gettext_lazy("Message text"), "organisation": gettext_lazy("Customer organisation"),
     "tag": gettext_lazy("Tag"), "priority": gettext_lazy("Priority"), "status": gettext_lazy("Status"),
+    "language": gettext_lazy("Language"), "business_hours": gettext_lazy("Business hours (inside / outside)"),
 }
 ACTIONS = {
     # action -> what its value is
@@ -85,9 +90,19 @@ def validate(trigger: str, conditions, actions) -> tuple[list[dict], list[dict]]
         elif fld == "status" and value not in Ticket.Status.values:
             errors.append(_("Condition %(n)s: unknown status %(v)r.") % {"n": n, "v": value})
             continue
+        elif fld == "business_hours" and str(value).strip().lower() not in BUSINESS_HOURS:
+            errors.append(_("Condition %(n)s: business hours are 'inside' or 'outside'.") % {"n": n})
+            continue
+        elif fld == "language" and not language.from_hint(value):
+            errors.append(_("Condition %(n)s: write a language code such as en, de, fr.") % {"n": n})
+            continue
         elif not str(value).strip():
             errors.append(_("Condition %(n)s: a value is required.") % {"n": n})
             continue
+        if fld == "business_hours":
+            value = str(value).strip().lower()
+        elif fld == "language":
+            value = language.from_hint(value)  # "de-AT" is German: tickets keep the primary tag
         clean_conditions.append({"field": fld, "op": op, "value": value if fld == "priority" else str(value).strip()})
     clean_actions = []
     if not actions:
@@ -138,10 +153,17 @@ def _check_value(kind, value):
 
 
 class Facts:
-    """What conditions look at, read lazily: most rules never need the customer or tags."""
+    """What conditions look at, read lazily: most rules never need the customer or tags.
+    `at`: when it happened (business hours are judged then, not when the worker got to it)."""
 
-    def __init__(self, ticket: Ticket, text: str = ""):
-        self.ticket, self.text = ticket, text
+    def __init__(self, ticket: Ticket, text: str = "", at=None):
+        self.ticket, self.text, self.at = ticket, text, at
+
+    @cached_property
+    def business_hours(self) -> str:
+        from routing import hours
+
+        return "inside" if hours.is_open(self.ticket, self.at or timezone.now()) else "outside"
 
     @cached_property
     def organisation(self) -> str:
@@ -152,32 +174,63 @@ class Facts:
         return set(self.ticket.tags.values_list("name", flat=True))
 
     def value(self, name: str):
-        t = self.ticket
-        return {"channel": lambda: t.channel, "inbox": lambda: t.inbox, "subject": lambda: t.subject,
-                "body": lambda: self.text, "organisation": lambda: self.organisation,
-                "priority": lambda: t.priority, "status": lambda: t.status}[name]()
+        return _GETTERS[name](self)
+
+    def lowered(self, name: str) -> str:
+        """The value as text, lower-case, computed once per fact: fifty rules testing the
+        subject lower it once."""
+        cache = self.__dict__.setdefault("_lowered", {})
+        if name not in cache:
+            cache[name] = str(self.value(name)).lower()
+        return cache[name]
+
+
+_GETTERS = {
+    "channel": lambda f: f.ticket.channel, "inbox": lambda f: f.ticket.inbox, "subject": lambda f: f.ticket.subject,
+    "body": lambda f: f.text, "organisation": lambda f: f.organisation, "priority": lambda f: f.ticket.priority,
+    "status": lambda f: f.ticket.status, "language": lambda f: (f.ticket.meta or {}).get("language", ""),
+    "business_hours": lambda f: f.business_hours,
+}
 
 
 def holds(condition: dict, facts: Facts) -> bool:
+    return compile_condition(condition)(facts)
+
+
+def compile_condition(condition: dict):
+    """One condition as a function of the facts, its operand prepared once."""
     fld, op, want = condition["field"], condition["op"], condition["value"]
     if fld == "tag":
-        return (want.lower() in facts.tags) == (op == "has")
-    have = facts.value(fld)
-    if op == "is":
-        return str(have).lower() == str(want).lower()
-    if op == "is_not":
-        return str(have).lower() != str(want).lower()
+        tag, has = str(want).lower(), op == "has"
+        return lambda f: (tag in f.tags) == has
+    if fld not in _GETTERS:
+        raise ValueError(f"unknown field {fld!r}")
     if op == "at_least":
-        return int(have) >= int(want)
+        floor, get = int(want), _GETTERS[fld]
+        return lambda f: int(get(f)) >= floor
+    text = str(want).lower()
+    if op == "is":
+        return lambda f: f.lowered(fld) == text
+    if op == "is_not":
+        return lambda f: f.lowered(fld) != text
     if op == "contains":
-        return str(want).lower() in str(have).lower()
+        return lambda f: text in f.lowered(fld)
     if op == "not_contains":
-        return str(want).lower() not in str(have).lower()
+        return lambda f: text not in f.lowered(fld)
     raise ValueError(f"unknown operator {op!r}")
 
 
+def compiled(rule: Rule) -> tuple:
+    """The rule's conditions compiled, kept on the rule object: a routing pass loads the rules
+    once per batch and tests them against every event of it (an edited rule is a new object)."""
+    checks = rule.__dict__.get("_checks")
+    if checks is None:
+        checks = rule.__dict__["_checks"] = tuple(compile_condition(c) for c in rule.conditions)
+    return checks
+
+
 def matches(rule: Rule, facts: Facts) -> bool:
-    return all(holds(c, facts) for c in rule.conditions)
+    return all(check(facts) for check in compiled(rule))
 
 
 def rule_actor(rule: Rule) -> Actor:

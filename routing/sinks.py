@@ -12,8 +12,8 @@ from routing.models import Inbox, Rule, TeamRouting
 
 _CONFIGURED = (
     f"SELECT 1 FROM {Rule._meta.db_table} WHERE is_active "  # noqa: S608 - table names only
-    f"UNION ALL SELECT 1 FROM {TeamRouting._meta.db_table} WHERE mode <> 'off' "
-    f"UNION ALL SELECT 1 FROM {Inbox._meta.db_table} WHERE team_id IS NOT NULL LIMIT 1"
+    f"UNION ALL SELECT 1 FROM {TeamRouting._meta.db_table} WHERE mode <> 'off' OR release_when_offline "
+    f"UNION ALL SELECT 1 FROM {Inbox._meta.db_table} WHERE team_id IS NOT NULL OR out_of_hours_reply <> '' LIMIT 1"
 )
 _WAITING = (f"SELECT 1 FROM {DBTaskResult._meta.db_table} WHERE status = %s AND task_path = %s "  # noqa: S608
             "LIMIT 1")

@@ -4,20 +4,23 @@ authorise, call one function, render."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from routing import availability, bulk, engine, forms, macros, schedule
-from routing.models import AgentStatus, Inbox, Rule, TeamRouting
+from routing.models import AgentStatus, Inbox, Macro, Rule, TeamRouting
 from tickets import services
 from tickets.console import queries
 from tickets.console.views import agent_required
@@ -63,12 +66,12 @@ def settings_page(request):
         _save_settings(request)
         return redirect("routing:settings")
     teams = list(Team.objects.all())
-    modes = {t.team_id: t.mode for t in TeamRouting.objects.all()}
+    modes = {t.team_id: (t.mode, t.release_when_offline) for t in TeamRouting.objects.all()}
     agents = queries.agents()
     statuses = AgentStatus.objects.in_bulk([a.pk for a in agents], field_name="user_id")
     now = availability.effective([a.pk for a in agents])
     return render(request, "routing/settings.html", {
-        "teams": [(t, modes.get(t.pk, TeamRouting.Mode.OFF)) for t in teams], "modes": TeamRouting.Mode.choices,
+        "teams": [(t, *modes.get(t.pk, (TeamRouting.Mode.OFF, False))) for t in teams], "modes": TeamRouting.Mode.choices,
         "agents": [(a, statuses.get(a.pk), now.get(a.pk)) for a in agents],
         "inboxes": Inbox.objects.select_related("team"), "inbox_form": forms.InboxForm(),
         "rules": Rule.objects.all(),
@@ -188,3 +191,54 @@ def post_bulk(request):
     except bulk.BulkRefused as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=400)
     return JsonResponse({"ok": all(r["ok"] for r in results), "results": results})
+
+
+# --- macros, edited in the console: personal ones by any agent, shared / team ones by team leads
+def _editable_macro(request, pk) -> Macro:
+    """A macro this user may edit: their own, or a shared one with routing.change_macro. Anyone
+    else's personal macro is "not found" (its existence is nobody's business)."""
+    macro = get_object_or_404(Macro, pk=pk)
+    if macro.owner_id == request.user.pk:
+        return macro
+    if macro.owner_id is None and request.user.has_perm("routing.change_macro"):
+        return macro
+    if macro.owner_id is None:
+        raise PermissionDenied
+    raise Http404
+
+
+# A made-up ticket for the preview: the editor sees placeholders filled without reading anyone's data.
+SAMPLE_TICKET = SimpleNamespace(pk=1234, subject=_lazy("Where is my order?"), customer=SimpleNamespace(name="Jane Doe"))
+
+
+@agent_required
+def macro_list(request):
+    mine = Macro.objects.filter(owner=request.user).select_related("team")
+    shared = Macro.objects.filter(owner__isnull=True).select_related("team")
+    return render(request, "routing/macros.html", {
+        "mine": mine, "shared": shared, "may_share": request.user.has_perm("routing.change_macro")})
+
+
+@agent_required
+def edit_macro(request, pk=None):
+    macro = _editable_macro(request, pk) if pk else Macro()
+    form = forms.MacroForm(request.POST or None, instance=macro, user=request.user)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview = macros.preview(form.instance, SAMPLE_TICKET, request.user)
+        else:
+            form.save()
+            messages.success(request, _("Macro '%(name)s' saved.") % {"name": form.instance.name})
+            return redirect("routing:macro_list")
+    return render(request, "routing/macro.html", {"form": form, "macro": macro, "preview": preview,
+                                                  "placeholders": sorted(forms.PLACEHOLDERS)})
+
+
+@require_POST
+@agent_required
+def delete_macro(request, pk):
+    macro = _editable_macro(request, pk)
+    macro.delete()
+    messages.success(request, _("Macro '%(name)s' deleted.") % {"name": macro.name})
+    return redirect("routing:macro_list")

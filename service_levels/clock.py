@@ -25,6 +25,7 @@ class Entry:
     direction: str  # inbound / outbound / note
     status: str = ""  # delivery status of an outbound message
     by_agent: bool = True  # False: automatic (acknowledgement, rule, bot, survey)
+    author_id: int | None = None  # who wrote it (reports attribute a ticket to its first replier)
 
     @property
     def is_reply(self) -> bool:
@@ -61,7 +62,7 @@ def compute(created_at: datetime, messages: list[Entry], status_log: list[tuple[
     status, awaiting, replied = "new", None, False
     cycles: list[dict] = []  # reply targets: {"kind", "start", "met", "by_solve"}
     periods: list[list] = [[created_at, None]]  # resolution: [start, end) while new/open
-    out = dict(solves=[], reopens=0, public_replies=0, customer_messages=0, agent_touches=0)
+    out = dict(solves=[], reopens=0, public_replies=0, customer_messages=0, agent_touches=0, first_reply_by_id=None)
     for at, _order, item in items:
         if isinstance(item, Entry):
             if item.direction == "inbound":
@@ -71,6 +72,8 @@ def compute(created_at: datetime, messages: list[Entry], status_log: list[tuple[
             elif item.is_reply:
                 out["public_replies"] += 1
                 out["agent_touches"] += 1
+                if out["first_reply_by_id"] is None:  # the agent of the first reply, not today's assignee
+                    out["first_reply_by_id"] = item.author_id
                 if awaiting is not None:
                     awaiting["met"] = at
                     cycles.append(awaiting)
@@ -116,12 +119,21 @@ def compute(created_at: datetime, messages: list[Entry], status_log: list[tuple[
     else:
         out["resolution_seconds"] = out["resolution_business_seconds"] = None
     out["solved_at"] = out["solves"][-1] if out["solves"] and status in DONE else None
+    # Zendesk's "full resolution time": creation to the latest solve, pending time included.
+    if out["solved_at"] is not None:
+        out["full_resolution_seconds"] = (out["solved_at"] - created_at).total_seconds()
+        out["full_resolution_business_seconds"] = hours.seconds_between(created_at, out["solved_at"]) if hours else None
+    else:
+        out["full_resolution_seconds"] = out["full_resolution_business_seconds"] = None
     out["solves"] = [t.isoformat() for t in out["solves"]]
 
     targets = [_reply_target(c, plan) for c in cycles if c["kind"] in plan.targets]
     if RESOLUTION in plan.targets:
         targets.append(_resolution_target(created_at, periods, status, out["solved_at"], plan))
     out["targets"] = targets
+    # The settled targets in one short text ("first_reply:achieved resolution:breached"):
+    # reports count SLA achievement over thousands of tickets without parsing every target.
+    out["sla_outcomes"] = " ".join(f"{t['kind']}:{t['state']}" for t in targets if t["state"] in ("achieved", "breached"))
     active = [t for t in targets if t["state"] == "active"]
     out["next_due_at"] = min((datetime.fromisoformat(t["due"]) for t in active), default=None)
     return out

@@ -49,6 +49,7 @@ class Config:
     hours: dict = field(default_factory=dict)  # schedule id -> BusinessHours, or the error building it
     default_schedule: int | None = None
     team_schedule: dict = field(default_factory=dict)
+    inbox_schedule: dict = field(default_factory=dict)  # Ticket.inbox key -> schedule id
     uses_tags: bool = False  # whether any policy looks at tags / organisations (else skip the reads)
     uses_organisations: bool = False
 
@@ -58,10 +59,14 @@ class Config:
             raise PolicyError(f"schedule {schedule_id} is broken: {hours}")
         return hours
 
-    def plan_for(self, *, channel, priority, team_id, tag_ids, organisation) -> Plan:
+    def schedule_id_for(self, inbox: str = "", team_id: int | None = None) -> int | None:
+        """The hours a ticket works to: its inbox's schedule, else its team's, else the default."""
+        return self.inbox_schedule.get(inbox or "") or self.team_schedule.get(team_id) or self.default_schedule
+
+    def plan_for(self, *, channel, priority, team_id, tag_ids, organisation, inbox: str = "") -> Plan:
         rule = next((r for r in self.rules if r.matches(channel, priority, team_id, tag_ids, organisation)), None)
-        schedule_id = ((rule.schedule_id if rule else None) or self.team_schedule.get(team_id)
-                       or self.default_schedule)
+        # A policy that names a schedule keeps it (its targets were written for those hours).
+        schedule_id = (rule.schedule_id if rule else None) or self.schedule_id_for(inbox, team_id)
         try:
             hours = self.schedule_hours(schedule_id) if schedule_id else None
         except PolicyError:
@@ -83,12 +88,15 @@ _lock = threading.Lock()
 _VERSION = f"SELECT value FROM {ConfigVersion._meta.db_table} WHERE id = 1"  # noqa: S608
 
 
-def current() -> Config:
+def current(version: int | None = None) -> Config:
+    """The configuration; `version`: ConfigVersion's value when the caller read it already
+    (service_levels.metrics reads it with the wake-up moment, in one statement)."""
     global _cached
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSION)
-        row = cursor.fetchone()
-    version = row[0] if row else 0
+    if version is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_VERSION)
+            row = cursor.fetchone()
+        version = row[0] if row else 0
     with _lock:
         if _cached is None or _cached.version != version:
             _cached = _load(version)
@@ -114,6 +122,8 @@ def _load(version: int) -> Config:
             config.default_schedule = schedule.pk
         for team in schedule.teams.all():
             config.team_schedule.setdefault(team.pk, schedule.pk)
+        for key in schedule.inboxes or ():
+            config.inbox_schedule.setdefault(key, schedule.pk)
     for policy in Policy.objects.filter(is_active=True).prefetch_related("teams", "tags"):
         targets = {}
         for kind in (FIRST_REPLY, NEXT_REPLY, RESOLUTION):

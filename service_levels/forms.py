@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -93,6 +94,9 @@ class ScheduleForm(forms.Form):
     is_default = forms.BooleanField(label=gettext_lazy("Default schedule"), required=False)
     teams = forms.ModelMultipleChoiceField(label=gettext_lazy("Teams working these hours"), required=False,
                                            queryset=Team.objects.all())
+    inboxes = forms.MultipleChoiceField(label=gettext_lazy("Inboxes working these hours"), required=False,
+                                        help_text=gettext_lazy("Before the team's schedule: a ticket works to its "
+                                                               "inbox's hours, else its team's, else the default."))
 
     def __init__(self, *args, instance: Schedule | None = None, **kwargs):
         self.instance = instance
@@ -100,8 +104,13 @@ class ScheduleForm(forms.Form):
             kwargs["initial"] = {"name": instance.name, "timezone": instance.timezone,
                                  "hours": format_hours(instance.intervals),
                                  "holidays": format_holidays(instance.holidays),
-                                 "is_default": instance.is_default, "teams": list(instance.teams.all())}
+                                 "is_default": instance.is_default, "teams": list(instance.teams.all()),
+                                 "inboxes": list(instance.inboxes)}
         super().__init__(*args, **kwargs)
+        self.fields["inboxes"].choices = inbox_choices(instance.inboxes if instance else ())
+
+    def clean_inboxes(self):
+        return services.validate_inboxes(self.cleaned_data["inboxes"], self.instance)
 
     def clean_timezone(self):
         return services.validate_timezone(self.cleaned_data["timezone"].strip())
@@ -122,7 +131,20 @@ class ScheduleForm(forms.Form):
         data = self.cleaned_data
         return services.save_schedule(self.instance, name=data["name"], timezone=data["timezone"],
                                       intervals=data["hours"], holidays=data["holidays"],
-                                      is_default=data["is_default"], teams=data["teams"])
+                                      is_default=data["is_default"], teams=data["teams"],
+                                      inboxes=data["inboxes"])
+
+
+def inbox_choices(current=()) -> list[tuple[str, str]]:
+    """The inboxes routing knows (its Inbox rows, when the app is installed), and any key this
+    schedule already lists: (key, "name (key)")."""
+    choices = {}
+    if apps.is_installed("routing"):
+        for key, name in apps.get_model("routing", "Inbox").objects.values_list("key", "name"):
+            choices[key] = f"{name} ({key})"
+    for key in current:
+        choices.setdefault(key, key)
+    return sorted(choices.items(), key=lambda item: item[1].lower())
 
 
 def _words(text: str) -> list[str]:

@@ -97,18 +97,30 @@ class BusinessHours:
         return sum(b - a for a, b in self._spans(start.timestamp(), end.timestamp()))
 
     def add(self, start: datetime, seconds: float) -> datetime:
-        """The moment at which `seconds` of open time have passed since `start`."""
+        """The moment at which `seconds` of open time have passed since `start`: walks the
+        (cached) open spans day by day from the local day before `start`."""
         if seconds <= 0:
             return start
-        remaining, window = float(seconds), 7 * DAY
-        t = start.timestamp()
-        for _ in range(HORIZON_DAYS // 7 + 1):
-            for a, b in self._spans(t, t + window):
-                if remaining <= b - a:
-                    return _utc(a + remaining)
-                remaining -= b - a
-            t += window
+        remaining, t = float(seconds), start.timestamp()
+        day = math.floor((t + self._offset(t)) / DAY) - 1
+        for _ in range(HORIZON_DAYS + 2):
+            for a, b in self._day(day):
+                lo = max(a, t)
+                if b > lo:
+                    if remaining <= b - lo:
+                        return _utc(lo + remaining)
+                    remaining -= b - lo
+                    t = b  # a night shift's two days touch: never count a moment twice
+            day += 1
         raise NeverOpen("the schedule is not open that long within the next two years")
+
+    def next_open(self, at: datetime) -> datetime | None:
+        """`at` when open then, else the next moment the schedule opens (None: not within
+        two weeks, e.g. a long holiday): for "we are back at 09:00" replies."""
+        if self.is_open(at):
+            return at
+        spans = self._spans(at.timestamp(), at.timestamp() + 14 * DAY)
+        return _utc(spans[0][0]) if spans else None
 
     def open_spans(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         return [(_utc(a), _utc(b)) for a, b in self._spans(start.timestamp(), end.timestamp())]
@@ -201,3 +213,37 @@ CALENDAR = CalendarHours()
 
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
+
+
+# -- the questions other apps ask (routing's business-hours conditions, out-of-hours replies) --
+
+def schedule_for(ticket_or_inbox, team_id: int | None = None) -> BusinessHours | None:
+    """The hours that apply to a ticket (anything with `.inbox` and `.team_id`) or to an inbox
+    key ("email:support@x.test", with `team_id` the team it routes to): the inbox's schedule,
+    else the team's, else the default one; None when no schedule applies (or it is broken,
+    which is logged). Reads the cached configuration: one indexed read of its version."""
+    from service_levels import config
+
+    if isinstance(ticket_or_inbox, str) or ticket_or_inbox is None:
+        inbox = ticket_or_inbox or ""
+    else:
+        inbox, team_id = ticket_or_inbox.inbox or "", getattr(ticket_or_inbox, "team_id", team_id)
+    current = config.current()
+    schedule_id = current.schedule_id_for(inbox, team_id)
+    if schedule_id is None:
+        return None
+    try:
+        return current.schedule_hours(schedule_id)
+    except config.PolicyError as error:
+        config.log.warning("no business hours for %s: %s", inbox or f"team {team_id}", error)
+        return None
+
+
+def is_open(hours: BusinessHours | None, at: datetime | None = None) -> bool:
+    """Whether `hours` (from schedule_for) are open at `at` (default: now). No schedule means
+    no closing time: open."""
+    if hours is None:
+        return True
+    if at is None:
+        at = datetime.now(UTC)
+    return hours.is_open(at)

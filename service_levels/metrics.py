@@ -7,8 +7,13 @@ on). For each ticket the events touch it recomputes the whole record from the ti
 
 Ingest is the hot path, so two changes skip the full read: a customer writing again while
 they already wait (only the message count moves: one UPDATE), and a new ticket (its whole
-timeline is in the events at hand). Both give exactly what the full computation gives; the
-reads are plain SQL (tickets.plainsql) for the same reason as ingest's own.
+timeline and the ticket's fields are in the events at hand: one read of the two one-row
+tables, one INSERT). Both give exactly what the full computation gives; the reads are plain
+SQL (tickets.plainsql) for the same reason as ingest's own.
+
+No savepoint on SQLite (the hook is marked `keeps_whole`): everything that can fail in Python
+is computed first, a ticket's record is its last write, and the only write before it (an
+earlier wake-up) is harmless alone: a sweep that finds nothing due just plans the next one.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ import logging
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from service_levels import config
 from service_levels.clock import Entry, Plan, compute
-from service_levels.models import TicketMetrics, Wakeup
+from service_levels.models import ConfigVersion, TicketMetrics, Wakeup
 from tickets import plainsql
 from tickets.automated import AUTOMATED as AUTOMATED_META
+from tickets.automated import is_filed_aside
+from tickets.events import wants
 from tickets.models import Customer, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -31,20 +39,28 @@ log = logging.getLogger(__name__)
 # Events that can move a ticket's clock or counters (sla.* and presence-like kinds cannot).
 TICKET_KINDS = {"ticket.created", "ticket.updated", "message.created", "message.status", "message.moved"}
 STATUS_KINDS = ("ticket.created", "ticket.updated")
+# Customer changes that can move a condition (their organisation) of their tickets' policies.
+CUSTOMER_KINDS = ("customer.merged", "customer.unmerged", "customer.updated")
 # Outbound messages a person did not write (tickets.automated): never a reply (README, "the
 # rules of the clock").
 
 METRICS = TicketMetrics._meta.db_table
-_STILL_WAITING = (f"UPDATE {METRICS} SET customer_messages = customer_messages + 1, updated_at = %s "  # noqa: S608
+# (updated_at stays: it says when the clock last moved, and a count is not the clock.)
+_STILL_WAITING = (f"UPDATE {METRICS} SET customer_messages = customer_messages + 1 "  # noqa: S608
                   "WHERE ticket_id = %s AND awaiting_since IS NOT NULL")
-TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "customer_id")
+TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "customer_id", "inbox")
 _ORGANISATION = f"SELECT organisation FROM {Customer._meta.db_table} WHERE id = %s"  # noqa: S608
 _TAGS = f"SELECT tag_id FROM {Ticket.tags.through._meta.db_table} WHERE ticket_id = %s"  # noqa: S608
 _SHARE_WAKEUP = f"SELECT 1 FROM {Wakeup._meta.db_table} WHERE id = 1 FOR SHARE"  # noqa: S608
+# The two one-row tables a change reads, in one statement: the configuration's version and the
+# moment the next sweep is enqueued for.
+_SINGLETONS = (f"SELECT (SELECT value FROM {ConfigVersion._meta.db_table} WHERE id = 1), "  # noqa: S608
+               f"(SELECT at FROM {Wakeup._meta.db_table} WHERE id = 1)")
 _LOCK = f"SELECT 1 FROM {METRICS} WHERE ticket_id = %s FOR UPDATE"  # noqa: S608
 SAVED_FIELDS = tuple(f.name for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
 
 
+@wants(*TICKET_KINDS, *CUSTOMER_KINDS, keeps_whole=True)
 def on_events(events: list[Event]) -> None:
     by_ticket: dict[int, list[Event]] = {}
     extra: set[int] = set()
@@ -71,7 +87,7 @@ def _customer_still_waiting(ticket_id: int, batch: list[Event]) -> bool:
     if len(batch) != 1 or batch[0].kind != "message.created" or (batch[0].data or {}).get("direction") != "inbound":
         return False
     with connection.cursor() as cursor:
-        cursor.execute(_STILL_WAITING, [connection.ops.adapt_datetimefield_value(timezone.now()), ticket_id])
+        cursor.execute(_STILL_WAITING, [ticket_id])
         return cursor.rowcount == 1
 
 
@@ -87,12 +103,17 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
     if connection.features.has_select_for_update and not new_ticket:
         with connection.cursor() as cursor:  # concurrent changes of one ticket take turns
             cursor.execute(_LOCK, [ticket_id])
+    with connection.cursor() as cursor:
+        cursor.execute(_SINGLETONS)
+        version, wakeup_at = cursor.fetchone()
+    wakeup_at = _datetime_from_db(wakeup_at)
     metrics = None if new_ticket else plainsql.select_one(TicketMetrics, "ticket_id = %s", [ticket_id])
-    rows = plainsql.select_values(Ticket, TICKET_FIELDS, "id = %s", [ticket_id])
-    if not rows:
-        return None
-    ticket = dict(zip(TICKET_FIELDS, rows[0], strict=True))
-    exists = metrics is not None
+    ticket = _created_ticket(batch) if new_ticket else None
+    if ticket is None:
+        rows = plainsql.select_values(Ticket, TICKET_FIELDS, "id = %s", [ticket_id])
+        if not rows:
+            return None
+        ticket = dict(zip(TICKET_FIELDS, rows[0], strict=True))
     if new_ticket:
         log_entries = _append_statuses([], new_statuses)
         messages = [_entry_of(e.data) for e in batch if e.kind == "message.created"]
@@ -102,22 +123,85 @@ def refresh(ticket_id: int, new_statuses: list | None = None, *, rebuild: bool =
         else:
             log_entries = _append_statuses(list(metrics.status_log), new_statuses)
         messages = timeline(ticket_id)
-    metrics = metrics or TicketMetrics(ticket_id=ticket_id)
-    plan = plan_for(ticket_id, ticket, new_ticket=new_ticket)
-    result = compute(ticket["created_at"], messages, [(datetime.fromisoformat(at), status) for at, status in log_entries], plan)
-    previous_targets = metrics.targets or []
-    for name, value in result.items():
-        setattr(metrics, name, value)
-    metrics.status_log = log_entries
-    metrics.policy_id, metrics.policy_name = plan.policy_id, plan.policy_name
-    metrics.next_check_at = next_check(result["targets"], timezone.now(), previous_targets)
-    if exists:
-        plainsql.update(metrics, SAVED_FIELDS)
-    else:
-        plainsql.insert(metrics)
-    if metrics.next_check_at and not rebuild:
-        wake_by(metrics.next_check_at)
+    plan = plan_for(ticket_id, ticket, new_ticket=new_ticket, version=version)
+    values = compute(ticket["created_at"], messages, [(datetime.fromisoformat(at), status) for at, status in log_entries],
+                     plan)
+    now = timezone.now()
+    values.update(status_log=log_entries, policy_id=plan.policy_id, policy_name=plan.policy_name, updated_at=now,
+                  next_check_at=next_check(values["targets"], now, metrics.targets if metrics else ()))
+    if values["next_check_at"] and not rebuild:
+        wake_by(values["next_check_at"], known=wakeup_at)
+    # Last: the record is the write that must not be half-done (see the module's docstring).
+    _write(ticket_id, values, exists=metrics is not None)
+    return _instance(ticket_id, values)
+
+
+_WRITES: dict[tuple[str, bool], tuple[str, list]] = {}
+
+
+def _write(ticket_id: int, values: dict, *, exists: bool) -> None:
+    """INSERT or UPDATE one record from its field values, as one plain statement built once per
+    process, each value adapted as the ORM adapts it (a new ticket's record was a third of the
+    hook's cost through the generic per-field path)."""
+    key = (connection.vendor, exists)
+    if key not in _WRITES:
+        q = connection.ops.quote_name
+        fields = [TicketMetrics._meta.get_field(name) for name in SAVED_FIELDS]
+        columns = [q(f.column) for f in fields]
+        if exists:
+            sql = (f"UPDATE {q(METRICS)} SET {', '.join(f'{c} = %s' for c in columns)} "  # noqa: S608
+                   f"WHERE {q('ticket_id')} = %s")
+        else:
+            sql = (f"INSERT INTO {q(METRICS)} ({', '.join(columns)}, {q('ticket_id')}) "  # noqa: S608
+                   f"VALUES ({', '.join(['%s'] * (len(columns) + 1))})")
+        _WRITES[key] = (sql, [(f.attname, f.get_internal_type(), getattr(f, "encoder", None)) for f in fields])
+    sql, fields = _WRITES[key]
+    ops, params = connection.ops, []
+    for attname, kind, encoder in fields:
+        value = values[attname]
+        if kind == "DateTimeField":
+            value = ops.adapt_datetimefield_value(value)
+        elif kind == "JSONField":
+            value = ops.adapt_json_value(value, encoder)
+        params.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, ticket_id])
+
+
+def _instance(ticket_id: int, values: dict) -> TicketMetrics:
+    """The written record as an instance, without Model.__init__ (see tickets.events._event)."""
+    metrics = TicketMetrics.__new__(TicketMetrics)
+    metrics._state = ModelState()
+    metrics._state.adding, metrics._state.db = False, connection.alias
+    metrics.__dict__.update(values, ticket_id=ticket_id)
     return metrics
+
+
+_WAKEUP_AT = None  # (column, converters) of Wakeup.at, found once
+
+
+def _datetime_from_db(value):
+    """A raw column value as the ORM gives a DateTimeField (SQLite stores text)."""
+    global _WAKEUP_AT
+    if _WAKEUP_AT is None or _WAKEUP_AT[2] != connection.vendor:
+        column = Wakeup._meta.get_field("at").get_col(Wakeup._meta.db_table)
+        _WAKEUP_AT = (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection),
+                      connection.vendor)
+    column, converters, _vendor = _WAKEUP_AT
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
+
+
+def _created_ticket(batch: list[Event]) -> dict | None:
+    """The new ticket's fields as its ticket.created event carries them (None for events
+    written before they carried its creation time)."""
+    data = next((e.data for e in batch if e.kind == "ticket.created"), None) or {}
+    if not data.get("created_at"):
+        return None
+    return {"created_at": datetime.fromisoformat(data["created_at"]), "status": data["status"],
+            "priority": data["priority"], "team_id": data["team"], "channel": data["channel"],
+            "customer_id": data["customer"], "inbox": data.get("inbox") or ""}
 
 
 def _append_statuses(entries: list, new_statuses) -> list:
@@ -132,8 +216,8 @@ def _entry_of(data: dict) -> Entry:
     return Entry(datetime.fromisoformat(data["created_at"]), "inbound", data["status"], by_agent=False)
 
 
-def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False) -> Plan:
-    current = config.current()
+def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False, version: int | None = None) -> Plan:
+    current = config.current(version)
     tag_ids = []
     if current.uses_tags and not new_ticket:  # a new ticket has no tags yet
         with connection.cursor() as cursor:
@@ -146,7 +230,7 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False) -> Plan:
             organisation = cursor.fetchone()[0]
     try:
         return current.plan_for(channel=ticket["channel"], priority=ticket["priority"], team_id=ticket["team_id"],
-                                tag_ids=tag_ids, organisation=organisation)
+                                tag_ids=tag_ids, organisation=organisation, inbox=ticket.get("inbox") or "")
     except config.PolicyError as error:
         # Bad configuration never stops the change: this ticket has no clock until it is fixed.
         log.warning("ticket %s has no SLA clock: %s", ticket_id, error)
@@ -156,8 +240,10 @@ def plan_for(ticket_id: int, ticket: dict, *, new_ticket: bool = False) -> Plan:
 def timeline(ticket_id: int) -> list[Entry]:
     rows = plainsql.select_values(Message, ("created_at", "direction", "status", "author_id", "meta"),
                                   "ticket_id = %s", [ticket_id])
-    return [Entry(at, direction, status, by_agent=author is not None and not (meta or {}).get(AUTOMATED_META))
-            for at, direction, status, author, meta in rows]
+    return [Entry(at, direction, status, by_agent=author is not None and not (meta or {}).get(AUTOMATED_META),
+                  author_id=author)
+            for at, direction, status, author, meta in rows
+            if not (direction == "inbound" and is_filed_aside(meta))]  # a survey answer is no request
 
 
 def status_history(ticket_id: int) -> list[list]:
@@ -188,25 +274,26 @@ def next_check(targets: list[dict], now, previous: list[dict] = ()) -> datetime 
     return min((datetime.fromisoformat(m) for _key, m in moments if datetime.fromisoformat(m) > now), default=None)
 
 
-def wake_by(moment: datetime) -> None:
+def wake_by(moment: datetime, known: datetime | None | bool = False) -> None:
     """Make sure a sweep runs by `moment`: enqueue one only when the next sweep already
-    enqueued is later (or none is), which most changes are not."""
+    enqueued is later (or none is), which most changes are not. `known`: Wakeup.at as the
+    caller read it in this transaction (SQLite: nobody else writes until we commit)."""
     if connection.features.has_select_for_update:
         # A shared lock: changes do not wait for each other, but a sweep that is about to
         # decide the next wake-up (FOR UPDATE) waits for them, so none is missed.
         with connection.cursor() as cursor:
             cursor.execute(_SHARE_WAKEUP)
-    wakeup = plainsql.select_one(Wakeup, "id = 1", [])
-    if wakeup is not None and wakeup.at is not None and wakeup.at <= moment:
+        known = False  # read it again under the lock
+    if known is False:
+        wakeup = plainsql.select_one(Wakeup, "id = 1", [])
+        known = wakeup.at if wakeup is not None else None
+    if known is not None and known <= moment:
         return
     from service_levels.tasks import sweep
     from tickets.queueing import enqueue_on_commit
 
-    if wakeup is None:
+    if not Wakeup.objects.filter(id=1).update(at=moment):
         Wakeup.objects.update_or_create(id=1, defaults={"at": moment})
-    else:
-        wakeup.at = moment
-        plainsql.update(wakeup, ("at",))
     enqueue_on_commit(sweep.using(run_after=moment))
 
 

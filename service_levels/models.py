@@ -4,6 +4,7 @@
 screens), service_levels.hooks (metrics, inside the transaction that records the events) and
 service_levels.tasks (warnings and breaches)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,9 @@ class Schedule(models.Model):
     is_default = models.BooleanField(_("default schedule"), default=False)
     # A team works its own hours; a ticket of that team uses them unless its policy names one.
     teams = models.ManyToManyField(Team, blank=True, related_name="+", verbose_name=_("teams"))
+    # Inboxes working these hours, by the key tickets record (Ticket.inbox, e.g.
+    # "email:support@x.test"; routing's Inbox rows name them). Before the team's schedule.
+    inboxes = models.JSONField(_("inboxes"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -110,12 +114,22 @@ class TicketMetrics(models.Model):
     reopens = models.PositiveIntegerField(default=0)
     resolution_seconds = models.FloatField(null=True, blank=True)  # open time (pending/solved excluded)
     resolution_business_seconds = models.FloatField(null=True, blank=True)
+    # Zendesk's full resolution time: creation to the latest solve (pending and reopened time included).
+    full_resolution_seconds = models.FloatField(null=True, blank=True)
+    full_resolution_business_seconds = models.FloatField(null=True, blank=True)
+    # The agent who sent the first counted public reply: reports attribute the ticket to them
+    # (not to whoever is assigned today). No constraint, like `policy`: a deleted user must
+    # not fail a customer's change at commit.
+    first_reply_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                       related_name="+", db_constraint=False)
     public_replies = models.PositiveIntegerField(default=0)
     customer_messages = models.PositiveIntegerField(default=0)
     agent_touches = models.PositiveIntegerField(default=0)
     # Each target: {"key", "kind", "start", "due", "warn", "business", "minutes", "state",
     # "met_at", "elapsed", "over"}; see service_levels.clock.
     targets = models.JSONField(default=list)
+    # "kind:state" of each achieved or breached target, space-separated (reports read this).
+    sla_outcomes = models.TextField(blank=True, default="")
     # Status changes as the events recorded them ([[iso time, status], ...]): what pauses and
     # resumes resolution, kept here because the event log is pruned.
     status_log = models.JSONField(default=list)
@@ -131,7 +145,9 @@ class TicketMetrics(models.Model):
         indexes = [models.Index(fields=["next_due_at"], name="sla_next_due_idx",
                                 condition=Q(next_due_at__isnull=False)),
                    models.Index(fields=["next_check_at"], name="sla_next_check_idx",
-                                condition=Q(next_check_at__isnull=False))]
+                                condition=Q(next_check_at__isnull=False)),
+                   # Reports read the tickets solved in a period.
+                   models.Index(fields=["solved_at"], name="sla_solved_idx", condition=Q(solved_at__isnull=False))]
 
     def __str__(self):
         return f"metrics of ticket {self.ticket_id}"

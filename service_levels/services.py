@@ -54,16 +54,30 @@ def describe(interval) -> str:
     return f"{DAYS[weekday].title()} {hhmm(start)}-{hhmm(end)}"
 
 
+def validate_inboxes(inboxes, schedule: Schedule | None = None) -> list[str]:
+    """Inbox keys, each working to one schedule only (else which hours apply would depend on
+    the order schedules were read in)."""
+    keys = list(dict.fromkeys(str(key).strip() for key in inboxes or () if str(key).strip()))
+    taken = {key: other.name for other in Schedule.objects.exclude(pk=getattr(schedule, "pk", None))
+             for key in other.inboxes or () if key in keys}
+    if taken:
+        key = next(iter(taken))
+        raise ValidationError(_("The inbox %(inbox)s already works to the schedule “%(schedule)s”.")
+                              % {"inbox": key, "schedule": taken[key]}, code="inbox-taken")
+    return keys
+
+
 def save_schedule(schedule: Schedule | None = None, *, name: str, timezone: str, intervals, holidays=(),
-                  is_default: bool = False, teams=()) -> Schedule:
+                  is_default: bool = False, teams=(), inboxes=()) -> Schedule:
     validate_timezone(timezone)
     intervals = validate_intervals(intervals)
+    inboxes = validate_inboxes(inboxes, schedule)
     with transaction.atomic():
         if is_default:
             Schedule.objects.filter(is_default=True).exclude(pk=getattr(schedule, "pk", None)).update(is_default=False)
         schedule = schedule or Schedule()
         schedule.name, schedule.timezone, schedule.is_default = name, timezone, is_default
-        schedule.intervals, schedule.holidays = intervals, list(holidays)
+        schedule.intervals, schedule.holidays, schedule.inboxes = intervals, list(holidays), inboxes
         schedule.save()
         schedule.teams.set(teams)
         config.bump()

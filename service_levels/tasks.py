@@ -34,7 +34,16 @@ BATCH = 200
 @task()
 def sweep() -> str:
     now = timezone.now()
-    fired = checked = 0
+    counts = record_due(now)
+    schedule_next(now)
+    return f"{counts['checked']} checked, {counts['warning'] + counts['breach']} recorded"
+
+
+def record_due(now: datetime) -> dict[str, int]:
+    """Check every record whose next warning or breach moment has come, in batches (each its
+    own transaction, due rows locked SKIP LOCKED so several workers split them). Returns how
+    many were checked and how many warnings and breaches were recorded."""
+    counts = {"checked": 0, Alert.Kind.WARNING: 0, Alert.Kind.BREACH: 0}
     while True:
         with transaction.atomic():
             due = TicketMetrics.objects.filter(next_check_at__lte=now).order_by("next_check_at")
@@ -43,18 +52,17 @@ def sweep() -> str:
             batch = list(due[:BATCH])
             tickets = Ticket.objects.select_related("team").in_bulk([m.ticket_id for m in batch])
             for metrics in batch:
-                fired += check(metrics, tickets.get(metrics.ticket_id), now)
-            checked += len(batch)
+                for kind in check(metrics, tickets.get(metrics.ticket_id), now):
+                    counts[kind] += 1
+            counts["checked"] += len(batch)
         if len(batch) < BATCH:
-            break
-    schedule_next(now)
-    return f"{checked} checked, {fired} recorded"
+            return counts
 
 
-def check(metrics: TicketMetrics, ticket: Ticket | None, now: datetime) -> int:
+def check(metrics: TicketMetrics, ticket: Ticket | None, now: datetime) -> list[str]:
     """Record what fell due on one ticket (a breach makes its warning moot) and move its
-    next check to the next moment still ahead."""
-    fired, later = 0, []
+    next check to the next moment still ahead. Returns the kinds recorded."""
+    fired, later = [], []
     for target in metrics.targets:
         if target["state"] != "active" or not target.get("due"):
             continue
@@ -63,7 +71,7 @@ def check(metrics: TicketMetrics, ticket: Ticket | None, now: datetime) -> int:
         later += [m for m in (warn, due) if m is not None and m > now]
         kind = Alert.Kind.BREACH if due <= now else Alert.Kind.WARNING if warn is not None and warn <= now else None
         if kind and ticket is not None and _record_once(ticket, target, kind, due, now):
-            fired += 1
+            fired.append(kind)
     TicketMetrics.objects.filter(pk=metrics.pk).update(next_check_at=min(later, default=None))
     return fired
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +78,9 @@ class Survey(models.Model):
     rating = models.PositiveSmallIntegerField(_("rating (1-5)"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # The ticket's assignee when the rating was given: whom reports credit it to.
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("agent rated"))
     # Set when the customer finished (sent the comment form): the link is used up.
     closed_at = models.DateTimeField(null=True, blank=True)
     # Every replaced answer: [{"rating", "comment", "at", "via"}], oldest first (the audit).
@@ -89,6 +93,8 @@ class Survey(models.Model):
             models.Index(fields=["identity", "status"], name="survey_identity_idx"),
             # Reports read answered surveys by period.
             models.Index(fields=["answered_at"], name="survey_answered_idx"),
+            # ... and sent surveys by period (the response rate).
+            models.Index(fields=["sent_at"], name="survey_sent_idx"),
         ]
 
     def __str__(self):

@@ -181,7 +181,10 @@ def record_rating(survey: Survey, rating: int, *, via: str) -> Survey:
                                    "at": survey.answered_at.isoformat(), "replaced_at": now.isoformat(),
                                    "via": via})
         survey.rating, survey.answered_at, survey.status = rating, now, S.ANSWERED
-        survey.save(update_fields=["rating", "answered_at", "status", "history"])
+        # Reports credit the rating to the agent responsible when it was given (the solver,
+        # still the assignee while the ticket is solved), not to whoever is assigned later.
+        survey.agent_id = survey.ticket.assignee_id
+        survey.save(update_fields=["rating", "answered_at", "status", "history", "agent"])
         _record_rated(survey, via)
     return survey
 

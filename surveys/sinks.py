@@ -17,6 +17,7 @@ import logging
 
 from django.db import connection
 
+from tickets.events import wants
 from tickets.models import Event, Ticket
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def on_event(seqs) -> None:
         react(ticket_id, json.loads(data) if isinstance(data, str) else data or {})
 
 
+@wants("ticket.updated")  # called for no other change (ingest's included)
 def on_events(events) -> None:
     for event in events:
         if event.kind == "ticket.updated" and event.ticket_id is not None:

@@ -27,8 +27,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clean_fake_channel():
+    from routing.availability import forget_chat_online
+
     testing.outbox.clear()
     testing.failures.clear()
+    forget_chat_online()  # live chat's "we're online" is cached per process for a few seconds
     yield
     testing.outbox.clear()
     testing.failures.clear()

@@ -68,6 +68,8 @@ CONSOLE_PERMISSION = profile(LOGIN, user=DENIED, restricted=DENIED, agent=DENIED
 TEAM_LEAD_CONSOLE = CONSOLE_PERMISSION
 PRIVACY_API = profile(UNAUTHENTICATED, token_user=DENIED, token_restricted=DENIED, token_agent=DENIED,
                       token_admin=OK)
+# Reports need reports.view_reports (team leads in the demo; agents do not have it).
+REPORTS_API = PRIVACY_API
 
 
 @dataclass
@@ -141,6 +143,11 @@ ROUTES = {
     "GET console/routing/": Row(CONSOLE_PERMISSION),
     "GET console/routing/rules/new/": Row(CONSOLE_PERMISSION),
     "GET console/routing/rules/<int:pk>/": Row(CONSOLE_PERMISSION, pk="rule"),
+    "GET console/routing/macros/": Row(CONSOLE),
+    "GET console/routing/macros/new/": Row(CONSOLE),
+    # The world's macro is shared: editing it is a team lead's (routing.change_macro).
+    "GET console/routing/macros/<int:pk>/": Row(CONSOLE_PERMISSION, pk="macro"),
+    "POST console/routing/macros/<int:pk>/delete/": Row(CONSOLE_PERMISSION, pk="macro"),
     "GET console/routing/tickets/<int:pk>/macros/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
     "POST console/routing/tickets/<int:pk>/macros/<int:macro_id>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket",
                                                                       macro_id="macro"),
@@ -148,6 +155,16 @@ ROUTES = {
     # Bulk: each ticket is authorised on its own (another team's ticket is refused in the result).
     "POST console/routing/bulk/": Row(CONSOLE, body={"ids": "$hidden_ticket", "action": "status", "value": "open"}),
     "GET console/routing/bulk/options/": Row(CONSOLE),
+    # The Reports pages need reports.view_reports (team leads; the admin here). Figures are read
+    # through the user's visibility (reports.sources), so a restricted lead sees their teams only.
+    "GET console/reports/": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "by": "team"}),
+    "GET console/reports/drill/": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
+    "GET console/reports/drill.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "figure": "created"}),
+    "GET console/reports/table.csv": Row(TEAM_LEAD_CONSOLE, body={"period": "7d", "table": "volume"}),
+    "GET api/v1/reports/summary": Row(REPORTS_API),
+    "GET api/v1/reports/series": Row(REPORTS_API, body={"figure": "created"}),
+    "GET api/v1/reports/breakdown": Row(REPORTS_API, body={"figure": "csat", "by": "agent"}),
+    "GET api/v1/reports/drill": Row(REPORTS_API, body={"figure": "backlog"}),
     "GET api/v1/openapi.json": Row(PUBLIC),
     "GET api/v1/docs": Row(PUBLIC),
     "GET api/v1/": Row(NOBODY),  # django-ninja's empty root: 404

@@ -69,6 +69,7 @@ def console_pages(server, page) -> dict[str, str]:
         "privacy": f"/console/customers/{customer.splitlines()[-1]}/privacy/",
         "sla-settings": "/console/sla/settings/", "sla-policy": "/console/sla/settings/policies/new/",
         "routing-rule": "/console/routing/rules/new/", "mailbox-new": "/console/mailboxes/new/",
+        "routing-macros": "/console/routing/macros/", "routing-macro": "/console/routing/macros/new/",
         "surveys": "/console/surveys/settings/",
     }
 

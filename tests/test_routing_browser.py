@@ -93,3 +93,51 @@ def test_a_macro_applied_from_the_keyboard_after_its_preview(alice, server):
     expect(alice.locator(".timeline, main").first).to_contain_text("Hi Jane, it shipped.", timeout=WAIT)
     status = query(server, f"from tickets.models import Ticket; print(Ticket.objects.get(pk={ticket}).status)")
     assert status == "pending"
+
+
+def test_a_macro_written_in_the_console_by_keyboard_then_applied_with_its_shortcut(alice, server):
+    from playwright.sync_api import expect
+
+    alice.goto("/console/routing/macros/new/")
+    alice.locator("#id_name").focus()
+    alice.keyboard.type("Thanks, typed")
+    alice.keyboard.press("Tab")
+    alice.keyboard.type("7")  # the shortcut
+    alice.keyboard.press("Tab")
+    alice.keyboard.type("Thanks {customer_first_name}! {agent_name}")
+    alice.locator("button[name=preview]").focus()
+    alice.keyboard.press("Enter")
+    expect(alice.locator("#macro-preview pre")).to_have_text("Thanks Jane! Alice", timeout=WAIT)
+    alice.locator("button[name=save]").focus()
+    alice.keyboard.press("Enter")
+    expect(alice.locator("#my-macros")).to_contain_text("Alt+7", timeout=WAIT)
+
+    ticket = ticket_of(server, customer_writes(server, "typed-macro-fan", "hello?", name="Ken Adams"))
+    alice.goto(f"/console/tickets/{ticket}/")
+    live(alice)
+    expect(alice.locator("#routing-bar")).to_have_attribute("data-ready", "1", timeout=WAIT)
+    alice.keyboard.press("Alt+7")
+    expect(alice.locator("#macro-reply")).to_have_text("Thanks Ken! Alice", timeout=WAIT)
+    alice.keyboard.press("Enter")
+    expect(alice.locator("#routing-message")).to_have_text("Macro applied.", timeout=WAIT)
+
+
+def test_bulk_merge_of_three_tickets_shows_a_result_each(alice, server):
+    from playwright.sync_api import expect
+
+    ids = sorted(ticket_of(server, customer_writes(server, "merge-fan", f"merge me {i}", session=f"merge-{i}"))
+                 for i in range(3))
+    alice.goto("/console/?view=channel:fake")
+    live(alice)
+    for pk in ids:
+        alice.locator(f"#queue tr[data-ticket='{pk}'] input.bulk-pick").click()
+    expect(alice.locator("#bulk-count")).to_have_text(re.compile(r"^3 "), timeout=WAIT)
+    expect(alice.locator("#bulk-bar")).to_have_attribute("data-ready", "1", timeout=WAIT)
+    alice.select_option("#bulk-action", "merge")
+    alice.select_option("#bulk-value", value=str(ids[0]))
+    alice.click("#bulk-apply")
+    expect(alice.locator("#bulk-results")).to_have_attribute("data-done", "3", timeout=WAIT)
+    expect(alice.locator("#bulk-results")).to_contain_text(f"#{ids[0]} ✓ kept")
+    closed = query(server, f"from tickets.models import Ticket; print(Ticket.objects.filter(pk__in={ids[1:]}, "
+                           "status='closed').count())")
+    assert closed == "2"

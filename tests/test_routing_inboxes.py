@@ -92,3 +92,15 @@ def test_the_queue_has_a_view_per_inbox(console):
     views = {v.key: v.count for v in page.context["views"]}
     assert views["inbox:sms:+14155550100"] == 1
     assert "inbox:sms" not in views  # the default inbox is the channel's own view
+
+
+def test_inbox_views_are_labelled_by_name_and_unnamed_ones_by_key(console):
+    from routing.models import Inbox
+
+    Inbox.objects.create(key="sms:+14155550100", name="Sales line")
+    services.ingest(inbound(channel="sms", sender="+14155550101", recipient="+14155550100"))
+    services.ingest(inbound(channel="sms", sender="+14155550102", recipient="+14155550199"))
+    page = console.get("/console/")
+    labels = {v.key: v.label for v in page.context["views"] if v.key.startswith("inbox:")}
+    assert labels == {"inbox:sms:+14155550100": "Sales line", "inbox:sms:+14155550199": "sms:+14155550199"}
+    assert "Sales line" in page.content.decode()

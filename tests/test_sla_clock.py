@@ -207,3 +207,37 @@ def test_rebuild_gives_the_live_numbers(clock, agent, run_tasks, django_capture_
     assert rebuilt == live
     assert (live[ticket.pk]["public_replies"], live[ticket.pk]["agent_touches"]) == (1, 2)
     assert live[ticket.pk]["resolution_seconds"] == (30 + 20) * 60 and len(live[ticket.pk]["solves"]) == 1
+    # For reports: the first replier (the refused reply credits nobody) and Zendesk's full
+    # resolution time (creation to solve, pending included).
+    assert live[ticket.pk]["first_reply_by"] == agent.pk and live[ticket.pk]["full_resolution_seconds"] == 70 * 60
+    assert live[ticket.pk]["sla_outcomes"].split()[0] == "first_reply:achieved"
+
+
+def test_rebuild_records_the_deadlines_already_past_once(clock, agent):
+    from io import StringIO
+
+    from service_levels.models import Alert
+    from tickets.models import Event
+
+    calendar_policy(first_reply_minutes=60, next_reply_minutes=None, resolution_minutes=None)
+    late = customer_writes(sender="visitor-1").ticket  # due at 60 min
+    clock.at(40)
+    warned = customer_writes(sender="visitor-2").ticket  # warning at 88 min, due at 100
+    answered = customer_writes(sender="visitor-3").ticket
+    services.reply(answered, author=agent, text="In time")
+    TicketMetrics.objects.all().delete()  # an install that upgrades: no records, no alerts
+    clock.at(90)
+
+    out = StringIO()
+    call_command("rebuild_ticket_metrics", stdout=out)
+    assert "Rebuilt the metrics of 3 tickets." in out.getvalue()
+    assert "Deadlines already past: recorded 1 warnings and 1 breaches." in out.getvalue()
+    assert sorted(Alert.objects.values_list("ticket_id", "kind")) == sorted([(late.pk, "breach"), (warned.pk, "warning")])
+    assert Event.objects.filter(kind="sla.breached", ticket=late).count() == 1
+
+    out = StringIO()
+    call_command("rebuild_ticket_metrics", stdout=out)
+    assert "Deadlines already past: recorded 0 warnings and 0 breaches." in out.getvalue()
+    assert Alert.objects.count() == 2 and Event.objects.filter(kind__startswith="sla.").count() == 2
+    # The next moment still ahead (the second ticket's breach at 100 min) has its sweep.
+    assert TicketMetrics.objects.get(ticket=warned).next_check_at == T0 + timedelta(minutes=100)

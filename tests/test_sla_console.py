@@ -123,3 +123,52 @@ def test_the_ticket_page_lists_each_target_with_its_state(clock, console, agent)
     page = console.get(f"/console/sla/tickets/{ticket.pk}/").content.decode()
     assert "achieved in 12 min" in page and "target 60 min" in page and "Policy: Standard" in page
     assert f'data-due="{(T0 + timedelta(minutes=240)).isoformat()}"' in page  # resolution, counting down
+
+
+def test_the_main_queue_sorts_by_next_deadline_in_a_constant_number_of_queries(clock, console, agent):
+    calendar_policy(name="Slow", first_reply_minutes=600, channels=["fake"], priorities=[0])
+    calendar_policy(first_reply_minutes=30)
+    first, slow = make_tickets(2)
+    services.set_priority(slow, 0, actor=agent)  # the slow policy: due in 10 hours
+    clock.at(1)
+    second = make_tickets(1, start=2)[0]
+    clock.at(2)
+    replied = make_tickets(1, start=3)[0]
+    services.reply(replied, author=agent, text="Done")
+    services.set_status(replied, "pending", actor=agent)  # no deadline running: after the others
+    few, response = queries_of(console, "/console/?sort=deadline")
+    assert [row.pk for row in response.context["tickets"]] == [first.pk, second.pk, slow.pk, replied.pk]
+    page = response.content.decode()
+    assert 'data-sort="deadline" aria-current="true"' in page and "By next deadline" in page
+    assert 'href="?view=mine&amp;sort=deadline"' in page  # the views keep the order
+    default = [row.pk for row in console.get("/console/").context["tickets"]]
+    assert default[:3] == [first.pk, slow.pk, second.pk]  # longest waiting first, as before
+    services.assign(second, assignee=agent, actor=agent)
+    assert [r.pk for r in console.get("/console/?view=mine&sort=deadline").context["tickets"]] == [second.pk]
+
+    make_tickets(40, start=10)
+    many, response = queries_of(console, "/console/?sort=deadline")
+    assert many == few and len(response.context["tickets"]) == 44
+    assert response.context["tickets"][0].pk == first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_has_a_schedule_policies_and_tickets_with_badges(client):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from service_levels.models import TicketMetrics
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_service_levels", stdout=StringIO())  # again: nothing doubles
+    assert Schedule.objects.get().is_default and Schedule.objects.get().name == "Office hours"
+    assert list(Policy.objects.values_list("name", flat=True)) == ["Urgent", "Messaging", "Standard"]
+    metrics = TicketMetrics.objects.filter(next_due_at__isnull=False)
+    assert metrics.count() >= 5 and {m.policy_name for m in metrics} == {"Messaging", "Standard"}
+    alice = get_user_model().objects.get(username="alice")
+    client.force_login(alice)
+    assert client.get("/console/sla/settings/").status_code == 200  # alice leads the demo team
+    ids = ",".join(str(m.ticket_id) for m in metrics)
+    assert len(client.get(f"/console/sla/badges/?ids={ids}").json()["badges"]) == metrics.count()

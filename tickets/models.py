@@ -142,6 +142,8 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-updated_at"], name="ticket_status_recent_idx"),
             # The queue's per-view counts: one GROUP BY read from this index alone.
             models.Index(fields=["status", "channel", "team", "assignee", "inbox"], name="ticket_counts_idx"),
+            # Reports: the tickets created in a period (one B-tree page per new ticket, not per message).
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
         ]
 
     def __str__(self):

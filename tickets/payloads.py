@@ -59,4 +59,5 @@ def ticket_data(ticket) -> dict:
         "team": ticket.team_id,
         "waiting_since": ticket.waiting_since.isoformat() if ticket.waiting_since else None,
         "updated_at": ticket.updated_at.isoformat() if ticket.updated_at else None,
+        "created_at": ticket.created_at.isoformat() if ticket.created_at else None,
     }

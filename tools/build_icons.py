@@ -33,7 +33,7 @@ LUCIDE = {
     "paperclip": "paperclip", "settings": "settings", "mailbox": "mailbox", "gauge": "gauge",
     "star": "star", "route": "route", "shield": "shield-check", "send": "send-horizontal",
     "note": "sticky-note", "channel": "radio-tower", "alert": "triangle-alert", "check": "check",
-    "menu": "panel-left",
+    "menu": "panel-left", "chart": "chart-column",
 }
 # sprite name -> file name in simple-icons/icons (filled brand marks)
 BRANDS = {"whatsapp": "whatsapp", "messenger": "messenger", "instagram": "instagram", "telegram": "telegram"}

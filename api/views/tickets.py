@@ -23,6 +23,7 @@ from api.schemas import (
     NoteIn,
     PriorityIn,
     StatusIn,
+    TicketDetailOut,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -106,8 +107,9 @@ def create_ticket(request, payload: TicketIn, idempotency_key: str | None = comm
     return Status(201, TicketOut.from_orm(ticket))
 
 
-@router.get("/tickets/{ticket_id}", response={200: TicketOut, **READ_ERRORS}, summary="Read a ticket")
+@router.get("/tickets/{ticket_id}", response={200: TicketDetailOut, **READ_ERRORS}, summary="Read a ticket")
 def get_ticket(request, ticket_id: int = TicketId):
+    """The ticket, with its satisfaction survey (state and answer) when one was planned."""
     return common.visible_ticket(request, ticket_id)
 
 

@@ -12,7 +12,8 @@ from tickets.services.outbound import reply_adapter_key, reply_refusal
 
 log = logging.getLogger(__name__)
 
-PLACEHOLDER = re.compile(r"\{(customer_name|customer_first_name|agent_name|ticket_id|ticket_subject)\}")
+PLACEHOLDER_NAMES = ("customer_name", "customer_first_name", "agent_name", "ticket_id", "ticket_subject")
+PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDER_NAMES) + r")\}")
 
 
 def adapter_key_for(identity, history_messages=()) -> str | None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Message, Team, Ticket
@@ -82,10 +84,17 @@ QUEUE_COLUMNS = ("pk", "subject", "status", "priority", "channel", "waiting_sinc
                  "assignee__username", "assignee__first_name", "assignee__last_name")
 
 
-def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[QueueRow]:
+def queue_orders() -> dict:
+    """The orders apps offer besides the default (settings.HELPDESK_QUEUE_ORDERS): key ->
+    callable(active tickets queryset, limit) -> ids, with a `label`."""
+    return {key: import_string(path) for key, path in getattr(settings, "HELPDESK_QUEUE_ORDERS", {}).items()}
+
+
+def queue_tickets(view: str, user, limit: int = QUEUE_SIZE, order: str = "") -> list[QueueRow]:
     """Longest-waiting customer first, then tickets nobody waits on (answered), least recently
-    touched first; solved tickets most recently solved first. Ids come from index-ordered
-    scans (a LIMIT over an index, whatever the table size), then the rows in one query."""
+    touched first; solved tickets most recently solved first; or an app's `order` of the
+    active tickets (queue_orders). Ids come from index-ordered scans (a LIMIT over an index,
+    whatever the table size), then the rows in one query."""
     where = queue_filter(view, user)
     if where is None:
         where, view = Q(), "open"
@@ -93,6 +102,9 @@ def queue_tickets(view: str, user, limit: int = QUEUE_SIZE) -> list[QueueRow]:
     if view == "solved":
         ids = list(Ticket.objects.filter(where, status=Ticket.Status.SOLVED).order_by("-updated_at")
                    .values_list("pk", flat=True)[:limit])
+    elif order and (sort := queue_orders().get(order)):
+        # A plain filter (the literal ACTIVE_SQL names the table, which breaks in a subquery).
+        ids = sort(Ticket.objects.filter(where, status__in=ACTIVE), limit)
     else:
         active = Ticket.objects.extra(where=[ACTIVE_SQL]).filter(where)  # noqa: S610 - constant SQL
         waiting = list(active.filter(waiting_since__isnull=False).order_by("waiting_since", "updated_at")
@@ -122,6 +134,12 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
     return [rows[pk] for pk in ids if pk in rows]
 
 
+def inbox_names() -> dict[str, str]:
+    """{inbox key: display name} from the function HELPDESK_INBOX_NAMES names (none: {})."""
+    path = getattr(settings, "HELPDESK_INBOX_NAMES", "")
+    return import_string(path)() if path else {}
+
+
 def queue_views(user) -> list[QueueView]:
     """Every view with its count: one GROUP BY over the active tickets (read from
     ticket_counts_idx alone), a count of the solved ones, and the team names."""
@@ -148,9 +166,12 @@ def queue_views(user) -> list[QueueView]:
     views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
               if key.startswith("channel:")]
     views += [QueueView(f"team:{team.pk}", team.name, counts[f"team:{team.pk}"]) for team in Team.objects.all()]
-    # One view per inbox tickets came in through, labelled by its key (routing/ names them).
-    views += [QueueView(key, key.partition(":")[2], n) for key, n in sorted(counts.items())
-              if key.startswith("inbox:")]
+    # One view per inbox tickets came in through, labelled by its name where an app names
+    # inboxes (HELPDESK_INBOX_NAMES: routing), else by its key; sorted by label.
+    names = inbox_names()
+    inboxes = [QueueView(key, names.get(key[6:]) or key.partition(":")[2], n) for key, n in counts.items()
+               if key.startswith("inbox:")]
+    views += sorted(inboxes, key=lambda v: (v.label.lower(), v.key))
     return views
 
 

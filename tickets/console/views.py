@@ -53,13 +53,18 @@ def queue(request):
         view = "open"
     seq = events.current_seq()  # read before the data: the socket resumes from here
     links = _link_bases()
-    tickets = queries.queue_tickets(view, request.user)
+    orders = queries.queue_orders()
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in orders and view != "solved" else ""
+    tickets = queries.queue_tickets(view, request.user, order=sort)
     context = {
         **links,
         "tickets": tickets,
         "rows": rendering.queue_rows_html(tickets, console_base=links["console_base"], no_subject=_("(no subject)")),
         "views": queries.queue_views(request.user),
         "view": view,
+        "sort": sort,
+        "orders": [(key, order.label) for key, order in orders.items()] if view != "solved" else [],
         "seq": seq,
         "unread_mentions": _unread_mentions(request.user),
     }

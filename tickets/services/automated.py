@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from tickets import events, plainsql
-from tickets.automated import AUTOMATED
+from tickets.automated import AUTOMATED, FILED_ASIDE
 from tickets.channels import InboundMessage
 from tickets.models import Identity, Message, Ticket
 from tickets.payloads import message_data
@@ -61,7 +61,7 @@ def file_aside(msg: InboundMessage, identity: Identity, ticket: Ticket, *, meta:
         channel=msg.channel, adapter=msg.adapter_key, identity=identity,
         author_name=msg.sender_name or identity.display_name or identity.address,
         text=msg.text, external_id=msg.external_id, status=Message.Status.RECEIVED,
-        provider_timestamp=msg.timestamp, meta={**msg.meta, **meta},
+        provider_timestamp=msg.timestamp, meta={**msg.meta, **meta, FILED_ASIDE: True},
     ))
     events.record("message.created", ticket=ticket, message=message, public=True,
                   data=message_data(message, []))

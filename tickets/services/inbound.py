@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from tickets import events, plainsql
+from tickets import events, language, plainsql
 from tickets.addresses import normalise_address
 from tickets.channels import InboundMessage
 from tickets.files import AttachmentRejected, check_size, normalise_filename
@@ -301,6 +301,10 @@ def _find_ticket(msg: InboundMessage, identity: Identity, customer_id: int, now)
     if related is None and hints.related_ticket_id:
         related = plainsql.select_one(Ticket, "id = %s", [hints.related_ticket_id])
     meta = {"session": hints.session} if hints.session else {}
+    # The customer's language (the channel's hint, else a guess from the text): surveys write
+    # in it and routing rules can test it (tickets.language).
+    if lang := language.language_for(msg.subject, msg.text, msg.meta.get("language", "")):
+        meta["language"] = lang
     ticket = plainsql.insert(Ticket(
         customer_id=customer_id, subject=(msg.subject or _first_line(msg.text))[:300],
         channel=msg.channel, inbox=msg.inbox, related_to=related, meta=meta,

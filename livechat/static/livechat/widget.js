@@ -262,6 +262,7 @@
         updateStatus(); showCard();
       } else if (d.type === "event") apply(d);
       else if (d.type === "cursor") lastSeq = Math.max(lastSeq, d.seq);
+      else if (d.type === "pong") { if ("online" in d && d.online !== cfg.online) { cfg.online = d.online; updateStatus(); } }
       else if (d.type === "ack") acked(d);
       else if (d.type === "typing") typingText(d);
       else if (d.type === "reload") { historyShown = false; lastSeq = 0; }

@@ -152,7 +152,7 @@
   const count = el("span", { id: "bulk-count" });
   const action = el("select", { id: "bulk-action", ariaLabel: _("Bulk action") });
   [["assign", _("Assign to")], ["status", _("Set status")], ["priority", _("Set priority")],
-    ["add_tag", _("Add tag")], ["macro", _("Apply macro")]].forEach(([v, l]) => action.append(el("option", { value: v }, l)));
+    ["add_tag", _("Add tag")], ["macro", _("Apply macro")], ["merge", _("Merge into")]].forEach(([v, l]) => action.append(el("option", { value: v }, l)));
   const value = el("select", { id: "bulk-value", ariaLabel: _("Value") });
   const tag = el("input", { id: "bulk-tag", placeholder: _("tag"), hidden: true });
   const go = el("button", { type: "button", id: "bulk-apply" }, _("Apply"));
@@ -166,9 +166,14 @@
     const kind = action.value;
     tag.hidden = kind !== "add_tag";
     value.hidden = kind === "add_tag";
+    // Merge: keep one of the selected tickets (the oldest first), the others merge into it.
+    const chosen = Array.from(picked).sort((a, b) => Number(a) - Number(b));
     const list = { assign: [["", _("Nobody")], ...options.agents.map((a) => [a.id, a.name])],
       status: options.statuses, priority: options.priorities,
-      macro: options.macros.map((m) => [m.id, m.name]) }[kind] || [];
+      macro: options.macros.map((m) => [m.id, m.name]), merge: chosen.map((id) => [id, `#${id}`]) }[kind] || [];
+    const key = `${kind}:${list.map(([v]) => v).join(",")}`;
+    if (value.dataset.key === key) return;  // unchanged: no mutation (the observer re-renders on one)
+    value.dataset.key = key;
     value.replaceChildren(...list.map(([v, l]) => el("option", { value: v }, l)));
   }
   action.addEventListener("change", fillValues);
@@ -194,6 +199,7 @@
     const empty = document.querySelector("#queue tr.empty td");
     if (empty && empty.colSpan === 8) empty.colSpan = 9;
     bar.hidden = picked.size === 0;
+    if (action.value === "merge") fillValues();
     const text = `${picked.size} ${_("selected")}`;
     if (count.textContent !== text) count.textContent = text;  // (no mutation: no observer loop)
   }
@@ -236,7 +242,8 @@
     if (answer.error) { results.append(el("li", { className: "failed" }, answer.error)); return; }
     for (const r of answer.results) {
       results.append(el("li", { className: r.ok ? "done" : "failed" },
-        r.ok ? `#${r.ticket} ✓` : `#${r.ticket}: ${r.error}`));
+        r.kept ? `#${r.ticket} ✓ ${_("kept: the others were merged into it")}`
+          : r.ok ? `#${r.ticket} ✓` : `#${r.ticket}: ${r.error}`));
     }
     results.dataset.done = String(answer.results.filter((r) => r.ok).length);
     picked.clear();

@@ -619,8 +619,10 @@
     const key = event.key;
     if (key === "j") move(1);
     else if (key === "k") move(-1);
-    // Enter on a focused link or button is that control's (the skip link, a view), not "open".
-    else if (key === "Enter" && page !== "ticket" && !(target.closest && target.closest("a, button, summary"))) openSelected();
+    else if (key === "Enter" && page !== "ticket") {
+      if (target.closest && target.closest("button, a[href], summary")) return;  // a focused control keeps its Enter
+      openSelected();
+    }
     else if (key === "/") { event.preventDefault(); $("#search-box").focus(); }
     else if (key === "?") { const help = $("#help"); if (help.open) help.close(); else help.showModal(); }
     else if (page === "ticket" && key === "r") { event.preventDefault(); showTab("reply"); }
