@@ -5,26 +5,32 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast install browser mailservers bench lint clean
+.PHONY: run test test-fast install install-runtime browser mailservers bench lint clean
 
-$(VENV)/.installed: pyproject.toml
+# Two installs: what running needs (`make run`), and the test tools on top (`make test`,
+# `make install`). Each is redone when pyproject.toml changes.
+$(VENV)/.runtime: pyproject.toml
 	@PYTHON=$$(bin/find-python) || exit 1; \
 	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYTHON"; "$$PYTHON" -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $@
 
+install-runtime: $(VENV)/.runtime
 install: $(VENV)/.installed
 
-run: install
-	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py seed_demo --if-empty
-	@echo ""
-	@echo "  Console:   http://$(HOST):$(PORT)/   (log in as alice / helpdesk-demo; admin / helpdesk-demo for /admin/)"
-	@echo "  Live chat: http://$(HOST):$(PORT)/chat/demo/   (a demo web page embedding the chat widget)"
-	@echo "  Press Ctrl-C once to stop the server and the worker."
-	@echo ""
-	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+# The demo is served, seeded and printed at one address: HELPDESK_PUBLIC_URL when set, else
+# http://HOST:PORT (`make run PORT=8100` links, the chat snippet and the widget's origin say 8100).
+run: install-runtime
+	@export HELPDESK_PUBLIC_URL="$${HELPDESK_PUBLIC_URL:-http://$(HOST):$(PORT)}"; \
+	  $(PY) manage.py migrate --noinput -v0 && \
+	  $(PY) manage.py seed_demo --if-empty && \
+	  echo "  Press Ctrl-C once to stop the server and the worker." && echo "" && \
+	  exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's chromium; install it when we can (root + apt), else they skip
 # with a clear reason.

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "routing",
     "surveys",
     "reports",
+    "preferences",  # each agent's time zone and language (issue 17)
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "preferences.middleware.AgentPreferencesMiddleware",  # the agent's time zone and language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -105,11 +107,13 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
+                "django.template.context_processors.i18n",  # <html lang> in the agent's language
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tickets.console.context_processors.live_seq",
                 "routing.context.console",  # the availability switch in the console header
                 "surveys.context.console",  # the survey's state in the ticket sidebar
+                "preferences.middleware.context",  # body[data-tz]: the agent's chosen zone
             ],
         },
     },

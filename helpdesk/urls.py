@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.cache import cache_page
@@ -14,6 +15,8 @@ _STARTED = timezone.now()
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:queue", permanent=False)),
+    # Browsers and feed readers ask for /favicon.ico on any page without a <link rel=icon>.
+    path("favicon.ico", RedirectView.as_view(url=static("console/favicon.ico"), permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -29,6 +32,7 @@ urlpatterns = [
     path("console/reports/", include("reports.urls")),
     path("console/notifications/", include("notifications.urls")),
     path("console/views/", include("saved_views.urls")),
+    path("console/preferences/", include("preferences.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
     path("attachments/inline/<int:pk>/<str:token>/", console_views.inline_image, name="inline_image"),

@@ -244,11 +244,8 @@ def test_the_admin_scopes_a_restricted_staff_agent_to_their_teams(client, restri
     messages = client.get("/admin/tickets/message/").content.decode()
     assert f"/admin/tickets/message/{hidden.pk}/change/" not in messages
     assert f"/admin/tickets/message/{world['vera'].messages.get().pk}/change/" in messages
-    events_page = client.get("/admin/tickets/event/").content.decode()
-    hidden_event = Event.objects.filter(ticket=world["mallory"]).first()
-    shown_event = Event.objects.filter(ticket=world["vera"]).first()
-    assert f"/admin/tickets/event/{shown_event.pk}/change/" in events_page
-    assert f"/admin/tickets/event/{hidden_event.pk}/change/" not in events_page
+    # The event log is machinery (helpdesk.admin_site): superusers only, scoped or not.
+    assert client.get("/admin/tickets/event/").status_code == 403
     customers = client.get("/admin/tickets/customer/").content.decode()
     assert "Vera Visible" in customers and "Mallory Hidden" not in customers
     assert "mallory@example.com" not in client.get("/admin/tickets/identity/").content.decode()

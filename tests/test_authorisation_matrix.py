@@ -94,6 +94,9 @@ ROUTES = {
     "GET login/": Row(PUBLIC),
     "POST logout/": Row(profile(LOGIN)),  # everyone ends on the login page
     "GET jsi18n/": Row(PUBLIC),
+    "GET favicon.ico": Row(PUBLIC),
+    "GET console/preferences/": Row(CONSOLE),
+    "POST console/preferences/": Row(CONSOLE, {"time_zone": "Europe/Paris", "language": ""}),
     "GET admin/*": Row(ADMIN),
     "GET console/": Row(CONSOLE),
     "GET console/search/": Row(CONSOLE, body={"q": "mallory"}),

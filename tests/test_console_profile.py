@@ -52,7 +52,7 @@ def test_merges_are_listed_and_undone_from_the_profile(console, agent):
     response = console.post(f"/console/merges/{merge.pk}/undo/", {"customer": target.pk})
     assert response.status_code == 302 and response["Location"] == f"/console/customers/{target.pk}/"
     assert CustomerMerge.objects.get(pk=merge.pk).undone_at is not None
-    assert "undone on" in profile(console, target.pk)
+    assert "undone by" in profile(console, target.pk)
 
 
 def test_the_profile_shows_satisfaction_ratings(console, agent):

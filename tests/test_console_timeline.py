@@ -231,7 +231,9 @@ def test_each_ticket_header_appears_once_however_the_messages_interleave(console
     body = console.get(f"/console/tickets/{ticket.pk}/").content.decode()
     assert len(re.findall(f'<details class="block other" data-ticket="{sms.message.ticket_id}"', body)) == 1
     assert body.count('class="block-head"') == 2
-    assert '<span class="channel ch-sms">sms</span> · <span class="block-status status-new">New</span>' in body
+    from tickets.console.icons import channel_html
+
+    assert channel_html("sms") + ' · <span class="block-status status-new">New</span>' in body
 
 
 # ---- names ------------------------------------------------------------------------------------

@@ -248,7 +248,10 @@ def admin_rows(user, *, ticket: str | None = None, customer: str | None = None) 
     """What of a model a staff user may read in the admin. Give the path to the row's ticket
     (`"pk"` for tickets themselves, `"message__ticket"`, ...) or to its customer; with neither,
     the rows cannot be scoped (raw payloads, webhook bodies...) and only users who see every
-    team may read them: None means none."""
+    team may read them: None means none. Nobody logged in (the admin's own login page lists
+    the apps too) reads nothing."""
+    if not user.is_authenticated:
+        return None
     if user.is_superuser or sees_all_teams(user):
         return Q()
     if ticket is not None:

@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tickets.console.activity import Names, describe
+from tickets.console.avatars import avatar_html
+from tickets.console.icons import channel_html
+from tickets.console.timefmt import TimeFormatter
 
 
 def _labels() -> dict[str, str]:
@@ -27,11 +30,12 @@ def _labels() -> dict[str, str]:
             "images": escape(_("Show remote images")), "folded": escape(_("Show quoted text")),
             "html_dropped": escape(_("The formatted (HTML) version was not kept: %(reason)s. Showing the text.")),
             "collision": escape(_("Reuses the id of another sender's message: kept as a separate message.")),
-            "automated": escape(_("automatic")), "no_subject": escape(_("(no subject)"))}
+            "automated": escape(_("automatic")), "no_subject": escape(_("(no subject)")),
+            "time": TimeFormatter()}  # one clock and zone for the whole list (timefmt)
 
 
 def _time(moment) -> str:
-    return f'<time datetime="{moment.isoformat()}">{moment:%Y-%m-%d %H:%M}</time>'
+    return TimeFormatter().html(moment)  # the console's one date formatter (timefmt, time.js)
 
 
 def system_note_html(m) -> str:
@@ -59,7 +63,7 @@ def block_head_html(ticket, count: int, *, console_base: str, labels: dict) -> s
     messages = escape(ngettext("%(n)s message", "%(n)s messages", count) % {"n": count})
     return (f'<a href="{console_base}tickets/{ticket.pk}/">#{ticket.pk}</a> '
             f'<span class="block-subject">{escape(ticket.subject) or labels["no_subject"]}</span> · '
-            f'<span class="channel ch-{escape(ticket.channel)}">{escape(ticket.channel)}</span> · '
+            f'{channel_html(ticket.channel)} · '
             f'<span class="block-status status-{escape(ticket.status)}">{status}</span> · '
             f'<span class="block-count">{messages}</span>')
 
@@ -69,9 +73,8 @@ def message_html(m, *, console_base: str, attachment_base: str, csrf_token: str,
         return system_note_html(m)
     mid = m.pk
     parts = [f'<li class="msg {escape(m.direction)}" id="m{mid}" data-message="{mid}" data-ticket="{m.ticket_id}" '
-             f'tabindex="-1"><div class="meta"><span class="channel">{escape(m.channel)}</span> '
-             f'<strong>{escape(m.author_name)}</strong> <time datetime="{m.created_at.isoformat()}">'
-             f'{m.created_at:%Y-%m-%d %H:%M}</time>']
+             f'tabindex="-1"><div class="meta">{channel_html(m.channel)} '
+             f'<strong>{escape(m.author_name)}</strong> {labels["time"].html(m.created_at)}']
     if m.direction == "outbound":
         status = escape(m.status)
         parts.append(f' <span class="delivery" data-status="{status}">{status}</span> '
@@ -161,16 +164,17 @@ def fragments(items, tickets, *, names: Names, console_base: str, attachment_bas
 def queue_rows_html(rows, *, console_base: str, no_subject: str) -> str:
     """The queue table's rows (tickets.console.queries.QueueRow)."""
     parts = []
+    clock = TimeFormatter()
     for t in rows:
         href = f"{console_base}tickets/{t.pk}/"
         tags = "".join(f' <span class="tag">{escape(tag)}</span>' for tag in t.tags)
-        waited = (f'<time class="waited" datetime="{t.waiting_since.isoformat()}">{t.waiting_since:%Y-%m-%d %H:%M}'
-                  "</time>" if t.waiting_since else "—")
         parts.append(
-            f'<tr data-ticket="{t.pk}" data-href="{href}"><td><a href="{href}">{t.pk}</a></td>'
+            f'<tr data-ticket="{t.pk}" data-href="{href}"><td class="number"><a href="{href}">{t.pk}</a></td>'
             f'<td class="subject"><a href="{href}">{escape(t.subject or no_subject)}</a>{tags}</td>'
-            f'<td class="customer"><a href="{console_base}customers/{t.customer_id}/">{escape(t.customer)}</a></td><td><span class="channel ch-{escape(t.channel)}">{escape(t.channel)}</span></td>'
-            f'<td class="status">{escape(t.status_label)}</td>'
+            f'<td class="customer">{avatar_html(t.customer, size="sm")}<a href="{console_base}customers/{t.customer_id}/">{escape(t.customer)}</a></td>'
+            f'<td class="channel-cell">{channel_html(t.channel)}</td>'
+            f'<td class="status"><span class="badge st-{escape(t.status)}">{escape(t.status_label)}</span></td>'
             f'<td class="priority p{int(t.priority)}">{escape(t.priority_label)}</td>'
-            f'<td>{escape(t.assignee or "—")}</td><td class="waiting">{waited}</td></tr>')
+            f'<td class="assignee{"" if t.assignee else " none"}">{escape(t.assignee or "—")}</td>'
+            f'<td class="waiting">{clock.html(t.waiting_since, cls="waited")}</td></tr>')
     return mark_safe("".join(parts))  # noqa: S308 - every value above went through escape()

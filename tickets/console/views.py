@@ -17,7 +17,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from tickets import events, policy, search, services
-from tickets.console import activity, compose, filters, inline_images, queries, rendering
+from tickets.console import activity, avatars, compose, filters, inline_images, queries, rendering
 from tickets.console.panels import panels as customer_panels
 from tickets.models import Attachment, Event, Identity, Message, Ticket
 from tickets.people import customer_name, customer_names
@@ -117,6 +117,7 @@ def ticket_detail(request, pk):
         **links,
         "ticket": ticket, "blocks": blocks, "truncated": truncated, "identities": identities,
         "customer_name": customer_name(ticket.customer.name, identities, ticket.customer_id),
+        "customer_picture": avatars.picture_of(identities),
         "activity_kinds": " ".join(activity.ACTIVITY_KINDS),
         "panels": customer_panels(ticket.customer, request.user, "HELPDESK_TICKET_PANELS", identities),
         "seq": seq, "agents": agents, "teams": teams,

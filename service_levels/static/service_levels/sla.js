@@ -31,7 +31,8 @@
       node.classList.toggle("sla-overdue", left <= 0);
       node.classList.toggle("sla-warn", left > 0 && !!warned);
       node.classList.toggle("sla-ok", left > 0 && !warned);
-      node.title = new Date(Date.parse(node.dataset.due)).toLocaleString();
+      // The exact deadline as every console time shows it (console/time.js), in the agent's zone.
+      node.title = window.helpdeskTime ? window.helpdeskTime.exact(node.dataset.due) : node.dataset.due;
     }
   }
   function syncClock(serverNow) {

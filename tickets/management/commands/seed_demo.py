@@ -8,6 +8,7 @@ watching), a few seconds per 100k messages on SQLite, with a progress bar."""
 from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
@@ -89,6 +90,7 @@ class Command(BaseCommand):
             return
         if if_empty and Ticket.objects.exists():
             self.stdout.write("Demo data already present.")
+            self._print_urls()
             return
         self._ensure_users()
         if apps.is_installed("service_levels"):  # a schedule and policies: the demo tickets get SLA badges
@@ -107,8 +109,20 @@ class Command(BaseCommand):
                     # Demo people wrote from several channels: seed them as one customer each.
                     linked_identities=((messages[0][0], messages[0][1]),) if n else (),
                 ))
-        self.stdout.write(self.style.SUCCESS(f"Seeded {count} messages. Log in as alice / {DEMO_PASSWORD} "
-                                             f"(agent) or admin / {DEMO_PASSWORD} (admin)."))
+        self.stdout.write(self.style.SUCCESS(f"Seeded {count} messages."))
+        self._print_urls()
+
+    def _print_urls(self):
+        """Where to go, at the address this helpdesk says it is served at (HELPDESK_PUBLIC_URL:
+        `make run PORT=8100` sets it to http://127.0.0.1:8100)."""
+        base = settings.HELPDESK_PUBLIC_URL
+        lines = ["", f"  Console:   {base}/console/   (agent alice / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD} "
+                     f"for {base}/admin/)"]
+        if apps.is_installed("livechat"):
+            lines += [f"  Live chat: {base}/chat/demo/   (a demo web page embedding the chat widget)",
+                      f'  Embed:     <script src="{base}/chat/widget.js" data-inbox="demo" async></script>']
+        lines += [f"  Public URL (webhooks, links in mail): {base}", ""]
+        self.stdout.write("\n".join(lines))
 
     def _ensure_users(self):
         with transaction.atomic():

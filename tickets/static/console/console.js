@@ -130,17 +130,8 @@
   }
 
   // ---- queue ----------------------------------------------------------------------------
-  // How long each customer has waited, kept ticking in the browser (the server sends times).
-  function showWaited() {
-    const now = Date.now();
-    for (const node of $$("time.waited")) {
-      const minutes = Math.max(0, Math.floor((now - Date.parse(node.getAttribute("datetime"))) / 60000));
-      const d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
-      node.textContent = d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
-      node.title = new Date(node.getAttribute("datetime")).toLocaleString();
-    }
-  }
-  if (page === "queue") { showWaited(); setInterval(showWaited, 30000); }
+  // Times ("3 min ago") are written and kept ticking by console/time.js (helpdeskTime).
+  const showTimes = (root) => { if (window.helpdeskTime) window.helpdeskTime.refresh(root); };
   // "Filter and sort": the form comes from the server the first time it is opened (the queue
   // page renders it only when filters are in use).
   const filterBox = $("#queue-filters");
@@ -166,7 +157,7 @@
     const html = await response.text();
     const doc = new DOMParser().parseFromString(`<div id="queue-body">${html}</div>`, "text/html");
     $("#queue-body").replaceWith(doc.getElementById("queue-body"));
-    showWaited();
+    showTimes($("#queue-body"));
     for (const id of touched) {
       const row = $(`#queue tr[data-ticket="${id}"]`);
       if (row) row.classList.add("fresh");
@@ -249,6 +240,7 @@
       const fresh = document.createRange().createContextualFragment(item.html).firstElementChild;
       node.replaceWith(fresh);
       bindMessage(fresh);
+      showTimes(fresh);
       if (isCurrent(item.ticket)) fresh.classList.add("fresh");
     }
     for (const [ticket, head] of Object.entries(json.heads || {})) {
@@ -303,7 +295,10 @@
     pick("#assignee-select", d.assignee);
     if (d.team !== undefined && d.team !== null) pick("#team-select", d.team);
     const status = $("#status-select");
-    if (status && $("#ticket-status")) $("#ticket-status").textContent = status.selectedOptions[0].textContent;
+    if (status && $("#ticket-status")) {
+      $("#ticket-status").textContent = status.selectedOptions[0].textContent;
+      $("#ticket-status").className = `badge status st-${status.value}`;  // its colour (console.css)
+    }
     const priority = $("#priority-select");
     if (priority && $("#ticket-priority")) $("#ticket-priority").textContent = priority.selectedOptions[0].textContent;
     if (d.tags && $("#tags-input") && document.activeElement !== $("#tags-input")) $("#tags-input").value = d.tags.join(", ");
@@ -378,7 +373,7 @@
     if (info.units !== undefined && info.per_segment) parts.push(fmt(_("%(units)s characters, %(per_segment)s per segment"), info));
     if (info.window_open === true) {
       parts.push(info.window_closes_at
-        ? fmt(_("24-hour window open until %(time)s"), {time: new Date(info.window_closes_at).toLocaleString()})
+        ? fmt(_("24-hour window open until %(time)s"), {time: window.helpdeskTime.exact(info.window_closes_at)})
         : _("24-hour window open"));
     }
     if (info.window_open === false) parts.push(_("24-hour window closed: only an approved template can be sent"));
