@@ -102,7 +102,7 @@
   header.append(titleBox, transcriptBtn, closeBtn);
   var errBox = el("div", { class: "err", role: "alert", hidden: "" });
   var card = el("form", { class: "card", hidden: "", novalidate: "" });
-  var list = el("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var list = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
   var typing = el("div", { class: "typing", "aria-live": "polite" });
   var compose = el("form", { class: "compose" });
   var input = el("textarea", { rows: "1", "aria-label": "Type your message", placeholder: "Type your message…" });
@@ -120,7 +120,7 @@
     return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
   }
   function showError(text) { errBox.textContent = text || ""; errBox.hidden = !text; }
-  function notice(text) { list.appendChild(el("li", { class: "notice" }, text)); scroll(); }
+  function notice(text) { list.appendChild(el("div", { class: "notice" }, text)); scroll(); }
   function scroll() { list.scrollTop = list.scrollHeight; }
   function hhmm(iso) {
     var d = iso ? new Date(iso) : new Date();
@@ -161,7 +161,7 @@
       node.querySelector(".text").textContent = m.text || "";
       return node;
     }
-    node = el("li", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
+    node = el("div", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
     if (m.direction === "outbound") node.appendChild(el("div", { class: "who" }, m.author || "Support"));
     var bubble = el("div", { class: "bubble" });
     bubble.appendChild(el("span", { class: "text" }, m.text || ""));
@@ -223,7 +223,7 @@
     saved.rated = saved.rated || {};
     if (saved.rated[path] || list.querySelector('[data-survey="' + path + '"]')) return;
     var labels = ["Very bad", "Bad", "OK", "Good", "Very good"];
-    var node = el("li", { class: "rating-card", "data-survey": path });
+    var node = el("div", { class: "rating-card", "data-survey": path });
     var uid = "hdc-rate-" + (list.querySelectorAll(".rating-card").length + 1);
     var box = el("div", { role: "group", "aria-labelledby": uid + "-q" });
     box.appendChild(el("p", { id: uid + "-q", class: "q" }, "How would you rate this conversation?"));
@@ -329,7 +329,7 @@
     n.dataset.id = d.id; setTick(n, "sent");
   }
   function pendingBubble(p) {
-    var node = el("li", { class: "msg inbound", "data-client": p.client_id });
+    var node = el("div", { class: "msg inbound", "data-client": p.client_id });
     var bubble = el("div", { class: "bubble" }); bubble.appendChild(el("span", { class: "text" }, p.text));
     var meta = el("div", { class: "meta" });
     meta.append(el("time", { datetime: p.at }, hhmm(p.at)), " ", el("span", { class: "tick" }));

@@ -179,11 +179,12 @@
     } else {
       block = el("details", "block other");
       block.open = true;
-      const summary = el("summary");
+      // The link sits beside the summary, not in it (a control inside a control).
       const link = el("a", "", `#${ticket}`);
       link.href = `/console/tickets/${encodeURIComponent(ticket)}/`;
-      summary.append(link);
-      block.append(summary);
+      const opener = el("p", "open-ticket");
+      opener.append(link);
+      block.append(el("summary", "", `#${ticket}`), opener);
     }
     block.dataset.ticket = ticket;
     block.append(el("ol"));
