@@ -113,3 +113,26 @@ def test_widget_buttons_are_44px_tap_targets_on_a_touch_screen(server, browser):
     small = [s for s in sizes if s[1] < 44 or s[2] < 44]
     assert not small, f"tap targets under 44 px: {small}"
     context.close()
+
+
+def test_tab_reaches_the_reply_box_before_any_message_button(server, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    log_in(page, server, "alice")
+    ticket = page.locator("#queue tr[data-ticket]").first.get_attribute("data-ticket")
+    page.goto(server.url(f"/console/tickets/{ticket}/"))
+    expect(page.locator("#timeline .msg").first).to_be_visible()
+    passed = []
+    for _ in range(60):  # Tab from the top of the page, as a keyboard user would
+        page.keyboard.press("Tab")
+        where = page.evaluate("""() => { const a = document.activeElement;
+            return a.matches('.skip-link') ? 'skip' : a.closest('#timeline') ? 'timeline' : a.id || a.tagName; }""")
+        if where == "skip":
+            break
+        passed.append(where)
+    else:
+        pytest.fail(f"Tab never reached the skip-to-reply link: {passed}")
+    assert "timeline" not in passed and passed, passed
+    page.keyboard.press("Enter")
+    expect(page.locator("#reply-text")).to_be_focused()
+    context.close()
