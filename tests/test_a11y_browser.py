@@ -81,6 +81,8 @@ def test_widget_and_demo_page_have_no_serious_axe_violations(server, browser, si
     launcher = page.locator("#helpdesk-chat .launcher")
     expect(launcher).to_be_visible(timeout=WAIT)
     assert_accessible(page, label=f"demo page, widget closed ({size}, {scheme})")
+    # The demo page fits the screen: nothing scrolls sideways (the embed snippet wraps).
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), "demo page overflows"
 
     launcher.click()
     expect(page.locator("#helpdesk-chat #hdc-name")).to_be_visible(timeout=WAIT)
