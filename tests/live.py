@@ -212,3 +212,14 @@ def _close(sock):
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+
+
+def log_in(page, live: LiveServer, username: str = "alice", password: str = "helpdesk-demo") -> None:
+    """Sign a Playwright page in to the console through the login form (the seeded password)."""
+    import re
+
+    page.goto(live.url("/login/"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/"))

@@ -61,7 +61,8 @@ def block_head_html(ticket, count: int, *, console_base: str, labels: dict) -> s
     """A ticket's header in the customer's history: once per ticket."""
     status = escape(str(ticket.get_status_display()))
     messages = escape(ngettext("%(n)s message", "%(n)s messages", count) % {"n": count})
-    return (f'<a href="{console_base}tickets/{ticket.pk}/">#{ticket.pk}</a> '
+    # No link inside: a summary is a control already (the "Open ticket" link sits beside it).
+    return (f'<span class="block-number">#{ticket.pk}</span> '
             f'<span class="block-subject">{escape(ticket.subject) or labels["no_subject"]}</span> · '
             f'{channel_html(ticket.channel)} · '
             f'<span class="block-status status-{escape(ticket.status)}">{status}</span> · '

@@ -49,7 +49,10 @@
     ".rating-card{clear:both;margin:10px 0;padding:10px;background:#fff;border:1px solid #dde2ec;border-radius:10px}.rating-card .q{margin:0 0 6px;font-weight:600}" +
     ".stars{display:flex;gap:6px}.rate{flex:1;padding:8px 0;border:1px solid #c5cbd8;border-radius:8px;background:#fff;cursor:pointer;font-weight:600}.rate[aria-pressed=true]{background:#2456d3;color:#fff}" +
     ".rating-card .said{margin:6px 0 0;font-size:13px}.rating-card .comment textarea{width:100%;margin:4px 0}" +
-    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}" +
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}.titlebox{flex:1;min-width:0}.card .intro{margin:0}" +
+    "svg.i{width:18px;height:18px;vertical-align:middle;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}.launcher svg.i{width:26px;height:26px}.tick svg.i{width:12px;height:12px}" +
+    "header button{display:inline-flex;align-items:center;gap:4px;min-height:32px}.btn2{display:inline-flex;align-items:center;justify-content:center}" +
+    "@media (pointer:coarse){header button,.btn,.btn2,.rate,.att{min-height:44px;min-width:44px}textarea,.card input{min-height:44px}}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}}" +
     "@media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}";
   try {
@@ -62,27 +65,50 @@
     if (text !== undefined && text !== null) n.textContent = text;
     return n;
   }
+  // Icons are SVG (systems without an emoji font showed boxes); drawn with strokes from these paths.
+  var ICONS = {
+    chat: "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z",
+    close: "M6 6l12 12M18 6L6 18",
+    mail: "M3 6h18v12H3zM3 7l9 6 9-6",
+    clip: "M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7.5",
+    clock: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 7v5l3 2",
+    check: "M5 12.5l4.5 4.5L19 7",
+    checks: "M2 12.5l4.5 4.5L16 7M9 15.5l1.5 1.5L20 7",
+    alert: "M12 7v6M12 16.5v.5"
+  };
+  function icon(name) {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("class", "i"); svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(NS, "path"); path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
   var launcher = el("button", { class: "launcher", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "hdc-panel", type: "button" });
-  launcher.appendChild(el("span", { "aria-hidden": "true" }, "💬"));
+  launcher.appendChild(icon("chat"));
   var badge = el("span", { class: "badge", hidden: "" });
   launcher.appendChild(badge);
   var panel = el("section", { class: "panel", id: "hdc-panel", role: "dialog", "aria-label": "Chat", hidden: "" });
   var header = el("header");
-  var titleBox = el("div", { style: "flex:1" });
+  var titleBox = el("div", { class: "titlebox" });
   var title = el("h2", { id: "hdc-title" }, "Chat");
   var status = el("span", { class: "status", role: "status" });
   titleBox.append(title, status);
-  var transcriptBtn = el("button", { type: "button", "aria-label": "Email me a transcript" }, "✉ Transcript");
-  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" }, "✕");
+  var transcriptBtn = el("button", { type: "button", "aria-label": "Email me a transcript" });
+  transcriptBtn.append(icon("mail"), "Transcript");
+  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" });
+  closeBtn.appendChild(icon("close"));
   header.append(titleBox, transcriptBtn, closeBtn);
   var errBox = el("div", { class: "err", role: "alert", hidden: "" });
   var card = el("form", { class: "card", hidden: "", novalidate: "" });
-  var list = el("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var list = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
   var typing = el("div", { class: "typing", "aria-live": "polite" });
   var compose = el("form", { class: "compose" });
   var input = el("textarea", { rows: "1", "aria-label": "Type your message", placeholder: "Type your message…" });
   var file = el("input", { type: "file", class: "sr", tabindex: "-1", "aria-hidden": "true" });
-  var attach = el("button", { type: "button", class: "btn2", "aria-label": "Attach a file" }, "📎");
+  var attach = el("button", { type: "button", class: "btn2", "aria-label": "Attach a file" });
+  attach.appendChild(icon("clip"));
   var send = el("button", { type: "submit", class: "btn" }, "Send");
   compose.append(file, attach, input, send);
   panel.append(header, errBox, card, list, typing, compose);
@@ -94,7 +120,7 @@
     return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
   }
   function showError(text) { errBox.textContent = text || ""; errBox.hidden = !text; }
-  function notice(text) { list.appendChild(el("li", { class: "notice" }, text)); scroll(); }
+  function notice(text) { list.appendChild(el("div", { class: "notice" }, text)); scroll(); }
   function scroll() { list.scrollTop = list.scrollHeight; }
   function hhmm(iso) {
     var d = iso ? new Date(iso) : new Date();
@@ -103,9 +129,10 @@
   function setTick(node, state) {
     var t = node.querySelector(".tick");
     if (!t) return;
-    var labels = { pending: ["🕓", "Sending"], sent: ["✓", "Sent"], seen: ["✓✓", "Seen"], failed: ["!", "Not sent"] };
+    var labels = { pending: ["clock", "Sending"], sent: ["check", "Sent"], seen: ["checks", "Seen"], failed: ["alert", "Not sent"] };
     var l = labels[state] || labels.sent;
-    t.textContent = l[0]; t.setAttribute("aria-label", l[1]); t.setAttribute("title", l[1]); t.dataset.s = state;
+    t.textContent = ""; t.appendChild(icon(l[0])); t.appendChild(el("span", { class: "sr" }, l[1]));
+    t.setAttribute("title", l[1]); t.dataset.s = state;
   }
   function updateStatus() {
     if (!ready) { status.textContent = "Connecting…"; return; }
@@ -134,7 +161,7 @@
       node.querySelector(".text").textContent = m.text || "";
       return node;
     }
-    node = el("li", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
+    node = el("div", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
     if (m.direction === "outbound") node.appendChild(el("div", { class: "who" }, m.author || "Support"));
     var bubble = el("div", { class: "bubble" });
     bubble.appendChild(el("span", { class: "text" }, m.text || ""));
@@ -147,6 +174,7 @@
     if (m.id) node.dataset.id = m.id;
     (m.attachments || []).forEach(function (a) { attachmentLink(node.querySelector(".bubble"), a); });
     if (m.direction === "outbound") {
+      typing.textContent = ""; // the message the agent was typing is here
       lastOutbound = Math.max(lastOutbound, +m.id);
       list.querySelectorAll(".inbound .tick").forEach(function (t) { if (t.dataset.s === "sent") setTick(t.parentNode.parentNode, "seen"); });
     } else {
@@ -158,7 +186,8 @@
   }
   function attachmentLink(bubble, a) {
     if (bubble.querySelector('[data-att="' + a.id + '"]')) return;
-    var b = el("button", { type: "button", class: "att", "data-att": a.id }, "📎 " + a.filename + " (" + Math.max(1, Math.round(a.size / 1024)) + " KB)");
+    var b = el("button", { type: "button", class: "att", "data-att": a.id });
+    b.append(icon("clip"), " " + a.filename + " (" + Math.max(1, Math.round(a.size / 1024)) + " KB)");
     b.addEventListener("click", function () {
       fetchFile(a).then(function (blob) {
         var link = el("a", { href: URL.createObjectURL(blob), download: a.filename });
@@ -194,9 +223,10 @@
     saved.rated = saved.rated || {};
     if (saved.rated[path] || list.querySelector('[data-survey="' + path + '"]')) return;
     var labels = ["Very bad", "Bad", "OK", "Good", "Very good"];
-    var node = el("li", { class: "rating-card", "data-survey": path });
-    var box = el("div", { role: "group", "aria-labelledby": "hdc-rate-q" });
-    box.appendChild(el("p", { id: "hdc-rate-q", class: "q" }, "How would you rate this conversation?"));
+    var node = el("div", { class: "rating-card", "data-survey": path });
+    var uid = "hdc-rate-" + (list.querySelectorAll(".rating-card").length + 1);
+    var box = el("div", { role: "group", "aria-labelledby": uid + "-q" });
+    box.appendChild(el("p", { id: uid + "-q", class: "q" }, "How would you rate this conversation?"));
     var row = el("div", { class: "stars" });
     labels.forEach(function (label, i) {
       var b = el("button", { type: "button", class: "rate", "aria-pressed": "false", "aria-label": (i + 1) + " of 5, " + label, title: label }, String(i + 1));
@@ -206,8 +236,8 @@
     box.appendChild(row);
     var say = el("p", { class: "said", role: "status" });
     var form = el("form", { class: "comment", hidden: "" });
-    var text = el("textarea", { rows: "2", id: "hdc-rate-comment", maxlength: "5000" });
-    form.append(el("label", { for: "hdc-rate-comment" }, "Anything to add? (optional)"), text,
+    var text = el("textarea", { rows: "2", id: uid + "-comment", maxlength: "5000" });
+    form.append(el("label", { for: uid + "-comment" }, "Anything to add? (optional)"), text,
       el("button", { type: "submit", class: "btn" }, "Send feedback"));
     box.append(say, form);
     node.appendChild(box);
@@ -299,7 +329,7 @@
     n.dataset.id = d.id; setTick(n, "sent");
   }
   function pendingBubble(p) {
-    var node = el("li", { class: "msg inbound", "data-client": p.client_id });
+    var node = el("div", { class: "msg inbound", "data-client": p.client_id });
     var bubble = el("div", { class: "bubble" }); bubble.appendChild(el("span", { class: "text" }, p.text));
     var meta = el("div", { class: "meta" });
     meta.append(el("time", { datetime: p.at }, hhmm(p.at)), " ", el("span", { class: "tick" }));
@@ -327,19 +357,22 @@
 
   // --- the forms -----------------------------------------------------------------------------
   function showCard(kind) {
+    var wasShown = !card.hidden, hadFocus = card.contains(root.activeElement);
     card.textContent = "";
     kind = kind || (cfg.prechat && !saved.prechatDone ? "prechat" : (!cfg.online && !cfg.has_email ? "offline" : ""));
     card.hidden = !kind;
-    if (!kind) return;
+    if (!kind) { if (wasShown && hadFocus && isOpen) input.focus(); return; }
     var intro = kind === "prechat" ? "Before we start, how can we reach you?" : kind === "transcript"
       ? "Where should we send the transcript?" : (cfg.offline_message || "We're away. Leave your email and we'll reply there.");
-    card.appendChild(el("p", { style: "margin:0" }, intro));
+    card.appendChild(el("p", { class: "intro" }, intro));
     var name = el("input", { id: "hdc-name", autocomplete: "name" });
     var email = el("input", { id: "hdc-email", type: "email", autocomplete: "email" });
     if (kind === "prechat") { card.append(el("label", { for: "hdc-name" }, "Name"), name); }
     card.append(el("label", { for: "hdc-email" }, "Email" + (kind === "prechat" && !cfg.prechat_require_email ? " (optional)" : "")), email);
     var ok = el("button", { type: "submit", class: "btn" }, kind === "transcript" ? "Send transcript" : kind === "prechat" ? "Start chat" : "Save");
     card.appendChild(ok);
+    // Opening the chat lands on the first field to fill (visitors type straight away).
+    if (isOpen && (hadFocus || (!wasShown && (!root.activeElement || root.activeElement === input)))) focusFirst();
     card.onsubmit = function (e) {
       e.preventDefault();
       var v = email.value.trim();
@@ -348,7 +381,9 @@
       if (kind === "transcript") { sendFrame({ type: "transcript", email: v }); card.hidden = true; return; }
       sendFrame({ type: "contact", name: name.value.trim(), email: v });
       if (kind === "prechat") { saved.prechatDone = true; persist(); }
-      if (!v) { cfg.prechat = false; showCard(); }
+      if (!v) { cfg.prechat = false; showCard(); } else card.hidden = true;
+      if (card.hidden) input.focus(); // started: the next thing to do is write
+
     };
   }
   compose.addEventListener("submit", function (e) {
@@ -389,7 +424,11 @@
     launcher.setAttribute("aria-expanded", String(open));
     saved.open = open; persist();
     sendFrame({ type: "open", open: open });
-    if (open) { markRead(); scroll(); if (!quiet) input.focus(); } else { updateBadge(); if (!quiet) launcher.focus(); }
+    if (open) { markRead(); scroll(); if (!quiet) focusFirst(); } else { updateBadge(); if (!quiet) launcher.focus(); }
+  }
+  function focusFirst() {
+    var field = !card.hidden && card.querySelector("input");
+    (field || input).focus();
   }
   launcher.addEventListener("click", function () { setOpen(!isOpen); });
   closeBtn.addEventListener("click", function () { setOpen(false); });

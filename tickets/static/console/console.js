@@ -193,11 +193,12 @@
     block.open = true;
     block.dataset.ticket = ticket;
     block.dataset.headPending = "1";
-    const summary = el("summary", "block-head");
-    const link = el("a", "", `#${ticket}`);
+    // The link sits beside the summary, not in it (a control inside a control).
+    const link = el("a", "", fmt(_("Open ticket #%(n)s"), {n: ticket}));
     link.href = `/console/tickets/${encodeURIComponent(ticket)}/`;
-    summary.append(link);
-    block.append(summary, el("ol"));
+    const opener = el("p", "open-ticket");
+    opener.append(link);
+    block.append(el("summary", "block-head", `#${ticket}`), opener, el("ol"));
     const current = $(".block.current", timeline);
     timeline.insertBefore(block, current);  // this ticket stays last, by the reply box
     return $("ol", block);

@@ -1,0 +1,140 @@
+"""axe-core on every console page and the widget, at desktop and phone widths, light and dark:
+no serious or critical violation (contrast, names, labels, roles). Failures list every page's
+problems at once. To add a page, add its path to CONSOLE_PAGES (or call `assert_accessible`)."""
+
+import pytest
+
+from tests.a11y import assert_accessible, axe_violations, describe
+from tests.live import LiveServer, log_in, shifted_port
+
+pytestmark = pytest.mark.browser
+
+SERVER_PORT = shifted_port(8430)
+WAIT = 15_000  # ms: generous for a loaded CI machine; nothing here measures speed
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
+SCHEMES = ["light", "dark"]
+
+# (label, path): what a lead (the seeded admin) opens in a day.
+CONSOLE_PAGES = [
+    ("queue", "/console/"),
+    ("search", "/console/search/?q=order"),
+    ("service levels", "/console/sla/settings/"),
+    ("deadlines", "/console/sla/"),
+    ("routing", "/console/routing/"),
+    ("macros", "/console/routing/macros/"),
+    ("mailboxes", "/console/mailboxes/"),
+    ("surveys", "/console/surveys/settings/"),
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LiveServer(port=SERVER_PORT, setup=[["seed_demo"]]) as live:
+        yield live
+
+
+def expect(locator):
+    from playwright.sync_api import expect as pw_expect
+
+    return pw_expect(locator)
+
+
+def context_for(browser, size, scheme, **options):
+    width, height = SIZES[size]
+    return browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme, **options)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", SIZES)
+def test_console_pages_have_no_serious_axe_violations(server, browser, size, scheme):
+    context = context_for(browser, size, scheme)
+    page = context.new_page()
+    problems = {}
+
+    def check(label):
+        found = axe_violations(page)
+        if found:
+            problems[label] = describe(found)
+
+    page.goto(server.url("/login/"))
+    check("login")
+    log_in(page, server, "admin")
+    for label, path in CONSOLE_PAGES:
+        response = page.goto(server.url(path))
+        assert response.status == 200, f"{label}: {path} answered {response.status}"
+        check(label)
+    page.goto(server.url("/console/"))
+    ticket = page.locator("#queue tr[data-ticket]").first.get_attribute("data-ticket")
+    page.goto(server.url(f"/console/tickets/{ticket}/"))
+    expect(page.locator("#reply-form")).to_be_visible()
+    check("ticket")
+    context.close()
+    assert not problems, "\n\n".join(f"== {label} ({size}, {scheme})\n{text}" for label, text in problems.items())
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", SIZES)
+def test_widget_and_demo_page_have_no_serious_axe_violations(server, browser, size, scheme):
+    context = context_for(browser, size, scheme)
+    page = context.new_page()
+    page.goto(server.url("/chat/demo/"))
+    launcher = page.locator("#helpdesk-chat .launcher")
+    expect(launcher).to_be_visible(timeout=WAIT)
+    assert_accessible(page, label=f"demo page, widget closed ({size}, {scheme})")
+    # The demo page fits the screen: nothing scrolls sideways (the embed snippet wraps).
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), "demo page overflows"
+
+    launcher.click()
+    expect(page.locator("#helpdesk-chat #hdc-name")).to_be_visible(timeout=WAIT)
+    assert_accessible(page, label=f"widget pre-chat ({size}, {scheme})")
+
+    page.locator("#helpdesk-chat #hdc-name").fill("Ada")
+    page.locator("#helpdesk-chat #hdc-email").fill("ada@example.com")
+    page.locator("#helpdesk-chat form.card button[type=submit]").click()
+    page.locator("#helpdesk-chat textarea").fill("Is this accessible?")
+    page.locator("#helpdesk-chat textarea").press("Enter")
+    sent = page.locator("#helpdesk-chat .msg", has_text="Is this accessible?")
+    expect(sent.locator(".tick")).to_have_attribute("data-s", "sent", timeout=WAIT)
+    assert_accessible(page, label=f"widget conversation ({size}, {scheme})")
+    context.close()
+
+
+def test_widget_buttons_are_44px_tap_targets_on_a_touch_screen(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(server.url("/chat/demo/"))
+    assert page.evaluate("() => matchMedia('(pointer: coarse)').matches")
+    page.locator("#helpdesk-chat .launcher").tap()
+    expect(page.locator("#helpdesk-chat #hdc-name")).to_be_visible(timeout=WAIT)
+    sizes = page.locator("#helpdesk-chat").evaluate(
+        """h => [...h.shadowRoot.querySelectorAll('button, textarea, input:not([type=file])')]
+              .filter(b => b.offsetParent !== null)
+              .map(b => [b.getAttribute('aria-label') || b.textContent.trim(),
+                         b.getBoundingClientRect().width, b.getBoundingClientRect().height])""")
+    assert len(sizes) >= 5, sizes  # launcher, transcript, close, the card's fields and button, compose
+    small = [s for s in sizes if s[1] < 44 or s[2] < 44]
+    assert not small, f"tap targets under 44 px: {small}"
+    context.close()
+
+
+def test_tab_reaches_the_reply_box_before_any_message_button(server, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    log_in(page, server, "alice")
+    ticket = page.locator("#queue tr[data-ticket]").first.get_attribute("data-ticket")
+    page.goto(server.url(f"/console/tickets/{ticket}/"))
+    expect(page.locator("#timeline .msg").first).to_be_visible()
+    passed = []
+    for _ in range(60):  # Tab from the top of the page, as a keyboard user would
+        page.keyboard.press("Tab")
+        where = page.evaluate("""() => { const a = document.activeElement;
+            return a.matches('.skip-link') ? 'skip' : a.closest('#timeline') ? 'timeline' : a.id || a.tagName; }""")
+        if where == "skip":
+            break
+        passed.append(where)
+    else:
+        pytest.fail(f"Tab never reached the skip-to-reply link: {passed}")
+    assert "timeline" not in passed and passed, passed
+    page.keyboard.press("Enter")
+    expect(page.locator("#reply-text")).to_be_focused()
+    context.close()
