@@ -84,9 +84,12 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file (embedded mode)")
+    parser.add_argument("--sqlite-cache-kb", default="", help="HELPDESK_SQLITE_CACHE_KB for the server (compare)")
     args = parser.parse_args()
     env = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING"}
+    if args.sqlite_cache_kb:
+        env["HELPDESK_SQLITE_CACHE_KB"] = args.sqlite_cache_kb
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     numbers = itertools.count(int(time.time()) * 1000)
@@ -102,6 +105,7 @@ def main():
         loaded_rss = rss(pid)
         time.sleep(3)
         idle_rss = rss(pid)
+        threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
     trivial_rate, hooks_rate = trivial_n / (args.seconds / 2), hooks_n / args.seconds
     ratio = trivial_rate / hooks_rate
     ok = ratio <= 1.5 and pct(hooks, 0.99) < 200
@@ -110,7 +114,7 @@ def main():
           f"at {args.concurrency} concurrent; trivial/webhook {ratio:.2f}x (target <= 1.5x, p99 < 200 ms) "
           f"{'OK' if ok else 'MISSED'}")
     print(f"  server RSS: {mb(start_rss)} at start, {mb(warm_rss)} after warm-up, {mb(loaded_rss)} after "
-          f"{hooks_n} webhooks, {mb(idle_rss)} 3 s later | load average {os.getloadavg()[0]:.2f}")
+          f"{hooks_n} webhooks, {mb(idle_rss)} 3 s later, {threads} threads | load average {os.getloadavg()[0]:.2f}")
     return 0 if ok else 1
 
 
