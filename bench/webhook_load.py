@@ -84,9 +84,12 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file (embedded mode)")
+    parser.add_argument("--sqlite-cache-kb", default="", help="HELPDESK_SQLITE_CACHE_KB for the server (compare)")
     args = parser.parse_args()
     env = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING"}
+    if args.sqlite_cache_kb:
+        env["HELPDESK_SQLITE_CACHE_KB"] = args.sqlite_cache_kb
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     numbers = itertools.count(int(time.time()) * 1000)
@@ -98,10 +101,14 @@ def main():
         load([server], 2, args.concurrency, False, numbers)
         warm_rss = rss(pid)
         trivial_n, trivial = load([server], args.seconds / 2, args.concurrency, False, numbers)
-        hooks_n, hooks = load([server], args.seconds, args.concurrency, True, numbers)
+        first_n, first = load([server], args.seconds / 2, args.concurrency, True, numbers)
+        half_rss = rss(pid)  # flat after warm-up: the second half must not add to the first
+        second_n, second = load([server], args.seconds / 2, args.concurrency, True, numbers)
+        hooks_n, hooks = first_n + second_n, first + second
         loaded_rss = rss(pid)
         time.sleep(3)
         idle_rss = rss(pid)
+        threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
     trivial_rate, hooks_rate = trivial_n / (args.seconds / 2), hooks_n / args.seconds
     ratio = trivial_rate / hooks_rate
     ok = ratio <= 1.5 and pct(hooks, 0.99) < 200
@@ -109,8 +116,8 @@ def main():
     print(f"  signed webhook:  {hooks_rate:.0f} req/s, p50 {pct(hooks, 0.5):.0f} ms, p99 {pct(hooks, 0.99):.0f} ms "
           f"at {args.concurrency} concurrent; trivial/webhook {ratio:.2f}x (target <= 1.5x, p99 < 200 ms) "
           f"{'OK' if ok else 'MISSED'}")
-    print(f"  server RSS: {mb(start_rss)} at start, {mb(warm_rss)} after warm-up, {mb(loaded_rss)} after "
-          f"{hooks_n} webhooks, {mb(idle_rss)} 3 s later | load average {os.getloadavg()[0]:.2f}")
+    print(f"  server RSS: {mb(start_rss)} at start, {mb(warm_rss)} after warm-up, {mb(half_rss)} after "
+          f"{first_n} webhooks, {mb(loaded_rss)} after {hooks_n}, {mb(idle_rss)} 3 s later, {threads} threads | load average {os.getloadavg()[0]:.2f}")
     return 0 if ok else 1
 
 

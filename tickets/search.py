@@ -12,8 +12,10 @@ Full-text on both databases, kept up to date by the database itself:
   same expression. 'simple' (no stemming) because a helpdesk's mail is in many languages and
   agents search for names, order numbers and exact words.
 
-Customers (names, addresses) are matched with plain substring search: the tables are small
-next to messages, and agents type fragments of addresses ("@acme", "+4477"). A phone number
+Customers (names, organisations, addresses) are matched by fragment ("ovela", "@acme",
+"+4477"): on SQLite from FTS5 trigram tables kept by the same kind of triggers (migration 0012),
+so the cost follows the matches, not the size of the customer base; fragments under three
+characters, and PostgreSQL, fall back to a substring scan. A phone number
 typed in any format ("+1 415 555 0101", "(415) 555-0101", "4155550101") is also looked up as
 the E.164 address we store (phonenumbers, with HELPDESK_DEFAULT_REGION for national formats)
 and by its digits at the end of a stored number (no default region needed).
@@ -26,17 +28,27 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from tickets import sql
 from tickets.addresses import InvalidAddress, normalise_phone
 from tickets.models import Customer, Identity, Message, Ticket
 from tickets.policy import visible_customers, visible_tickets
 
+WORDS = "unicode61 remove_diacritics 2"
 FTS_TABLES = {
-    # fts table: (content table, indexed columns)
-    "tickets_message_fts": ("tickets_message", ("subject", "text")),
-    "tickets_ticket_fts": ("tickets_ticket", ("subject",)),
+    # fts table: (content table, indexed columns, tokenizer)
+    "tickets_message_fts": ("tickets_message", ("subject", "text"), WORDS),
+    "tickets_ticket_fts": ("tickets_ticket", ("subject",), WORDS),
+    # Customers are matched by fragments ("ovela", "@acme", "4155"), so by trigram: an index for
+    # substring search, where LIKE '%...%' read every row (its cost grew with the customer base).
+    "tickets_customer_fts": ("tickets_customer", ("name", "organisation"), "trigram"),
+    "tickets_identity_fts": ("tickets_identity", ("address", "display_name"), "trigram"),
 }
+# The word indexes of migration 0005; migration 0012 added the trigram ones.
+WORD_TABLES = ("tickets_message_fts", "tickets_ticket_fts")
+TRIGRAM_TABLES = ("tickets_customer_fts", "tickets_identity_fts")
+MIN_TRIGRAM = 3  # a trigram index cannot answer shorter fragments
 PG_EXPRESSIONS = {
     "tickets_message": "to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(text, ''))",
     "tickets_ticket": "to_tsvector('simple', coalesce(subject, ''))",
@@ -45,13 +57,13 @@ PG_EXPRESSIONS = {
 
 # The SQL below is built from the constant table and column names above, never from input.
 # ruff: noqa: S608
-def _sqlite_statements(fts: str, content: str, columns: tuple[str, ...]) -> list[str]:
+def _sqlite_statements(fts: str, content: str, columns: tuple[str, ...], tokenizer: str) -> list[str]:
     cols = ", ".join(columns)
     new = ", ".join(f"new.{c}" for c in columns)
     old = ", ".join(f"old.{c}" for c in columns)
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({cols}, content='{content}', "
-        f"content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+        f"content_rowid='id', tokenize='{tokenizer}')",
         f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {content} BEGIN "
         f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
         f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {content} BEGIN "
@@ -62,29 +74,32 @@ def _sqlite_statements(fts: str, content: str, columns: tuple[str, ...]) -> list
     ]
 
 
-def create_index(schema_editor) -> None:
-    """Create the full-text index for this database (the migration calls it)."""
+def create_index(schema_editor, tables=WORD_TABLES) -> None:
+    """Create the full-text index for this database (the migrations call it)."""
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        for fts, (content, columns) in FTS_TABLES.items():
-            for statement in _sqlite_statements(fts, content, columns):
+        for fts in tables:
+            content, columns, tokenizer = FTS_TABLES[fts]
+            for statement in _sqlite_statements(fts, content, columns, tokenizer):
                 schema_editor.execute(statement)
             schema_editor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     elif vendor == "postgresql":
         for table, expression in PG_EXPRESSIONS.items():
-            schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {table}_fts_idx ON {table} USING gin ({expression})")
+            if f"{table}_fts" in tables:
+                schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {table}_fts_idx ON {table} USING gin ({expression})")
 
 
-def drop_index(schema_editor) -> None:
+def drop_index(schema_editor, tables=WORD_TABLES) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        for fts in FTS_TABLES:
+        for fts in tables:
             for suffix in ("ai", "ad", "au"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
             schema_editor.execute(f"DROP TABLE IF EXISTS {fts}")
     elif vendor == "postgresql":
         for table in PG_EXPRESSIONS:
-            schema_editor.execute(f"DROP INDEX IF EXISTS {table}_fts_idx")
+            if f"{table}_fts" in tables:
+                schema_editor.execute(f"DROP INDEX IF EXISTS {table}_fts_idx")
 
 
 def ensure_index(using="default", **kwargs) -> None:
@@ -98,11 +113,11 @@ def ensure_index(using="default", **kwargs) -> None:
     with conn.cursor() as cursor:
         if "tickets_message" not in present:
             return  # tickets not migrated yet
-        for fts, (content, columns) in FTS_TABLES.items():
+        for fts, (content, columns, tokenizer) in FTS_TABLES.items():
             wanted = {fts, f"{fts}_ai", f"{fts}_ad", f"{fts}_au"}
-            if wanted <= present:
-                continue
-            for statement in _sqlite_statements(fts, content, columns):
+            if wanted <= present or fts not in present and fts in TRIGRAM_TABLES:
+                continue  # complete, or migration 0012 (which builds it) has not run yet
+            for statement in _sqlite_statements(fts, content, columns, tokenizer):
                 cursor.execute(statement)
             cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
 
@@ -124,35 +139,50 @@ def suspend_triggers(using="default") -> None:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _fts5_query(text: str) -> str:
-    """Every word must appear; the last one may be a prefix (search as you type). Words are
-    quoted, so FTS5 operators in what the agent typed are just text."""
+def _fts5_query(text: str, prefix: bool = True) -> str:
+    """Every word must appear; with `prefix`, the last one may be a prefix ("punchcard" finds
+    "punchcards"). Words are quoted, so FTS5 operators in what the agent typed are just text."""
     words = _WORD.findall(text)
     if not words:
         return ""
     quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
+    if prefix:
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
-def _tsquery(text: str) -> str:
+def _tsquery(text: str, prefix: bool = True) -> str:
     """The same on PostgreSQL: words ANDed, the last a prefix. Only \\w+ words reach
     to_tsquery, so its operators cannot be typed in."""
     words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return ""
-    return " & ".join(words[:-1] + [f"{words[-1]}:*"])
+    return " & ".join(words[:-1] + [f"{words[-1]}:*" if prefix else words[-1]])
 
 
 def _matching_ids(table: str, text: str, limit: int) -> list[int]:
-    """Ids of rows of `table` whose indexed text matches, newest first."""
+    """Ids of rows of `table` whose indexed text matches, newest first.
+
+    Whole words first: FTS5 walks a word's postings newest first and stops at `limit`, so that
+    costs the same at 200k or 1M messages. A prefix query cannot stop early (FTS5 merges the
+    postings of every word with that prefix before it can order them: 15 ms at 200k, five times
+    that at 1M for "refund*"), so it runs only when whole words found fewer than `limit` rows:
+    a word typed in part ("punchcard"), or a rare one. Common words answer from the first query;
+    their longer forms ("refunds") then come up when the agent types them."""
+    ids = _run_match(table, text, limit, prefix=False)
+    if len(ids) < limit:
+        ids = _run_match(table, text, limit, prefix=True)
+    return ids
+
+
+def _run_match(table: str, text: str, limit: int, prefix: bool) -> list[int]:
     if connection.vendor == "sqlite":
-        query = _fts5_query(text)
+        query = _fts5_query(text, prefix)
         if not query:
             return []
         return sql.fts5_matches(f"{table}_fts", query, limit)
     elif connection.vendor == "postgresql":
-        query = _tsquery(text)
+        query = _tsquery(text, prefix)
         if not query:
             return []
         return sql.tsquery_matches(table, PG_EXPRESSIONS[table], query, limit)
@@ -162,6 +192,32 @@ def _matching_ids(table: str, text: str, limit: int) -> list[int]:
         if table == "tickets_message":
             found, model = found | Q(text__icontains=text), Message
         return list(model.objects.filter(found).order_by("-pk").values_list("pk", flat=True)[:limit])
+
+
+def _trigram_ids(fts: str, fragment: str) -> RawSQL:
+    """A subquery: rows whose indexed columns contain `fragment` (case-insensitive), answered
+    by the trigram index. Quoted as one FTS5 string, so nothing typed is an operator."""
+    phrase = '"' + fragment.replace('"', '""') + '"'
+    return RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [phrase])  # noqa: S611 - bound param
+
+
+def _fragment(model, fts: str, text: str, columns: tuple[str, ...]) -> Q:
+    """Rows of `model` with `text` inside one of `columns`: from the trigram index on SQLite,
+    a substring scan where there is none (PostgreSQL, or fragments under three characters)."""
+    if connection.vendor == "sqlite" and len(text) >= MIN_TRIGRAM:
+        return Q(pk__in=_trigram_ids(fts, text))
+    found = Q()
+    for column in columns:
+        found |= Q(**{f"{column}__icontains": text})
+    return found
+
+
+def _indexed(condition: Q, fragment: str) -> Q:
+    """`condition` on identities, narrowed first by the trigram index to the rows that hold
+    `fragment` (on SQLite: the address has no index of its own that could answer it)."""
+    if connection.vendor != "sqlite":
+        return condition
+    return condition & Q(pk__in=_trigram_ids("tickets_identity_fts", fragment))
 
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
@@ -175,9 +231,10 @@ def phone_lookup(text: str) -> Q | None:
     digits = re.sub(r"\D", "", text)
     if len(digits) < MIN_PHONE_DIGITS:
         return None
-    found = Q(address__endswith=digits)  # "4155550101" is the end of "+14155550101"
+    found = _indexed(Q(address__endswith=digits), digits)  # "4155550101" ends "+14155550101"
     try:
-        found |= Q(address=normalise_phone(text))
+        e164 = normalise_phone(text)
+        found |= _indexed(Q(address=e164), e164)
     except InvalidAddress:
         pass  # not a possible number here: the digits may still end one
     return found
@@ -222,15 +279,15 @@ def search(text: str, limit: int = 20, user=None) -> Results:
     if not text:
         return results
     number = text.lstrip("#")
-    found = Q(address__icontains=text) | Q(display_name__icontains=text)
+    found = _fragment(Identity, "tickets_identity_fts", text, ("address", "display_name"))
     phone = phone_lookup(text)
     if phone is not None:
         found |= phone
     customer_ids = set(Identity.objects.filter(found).values_list("customer_id", flat=True)[:limit])
     customer_scope = visible_customers(user) if user is not None else Q()
+    named = _fragment(Customer, "tickets_customer_fts", text, ("name", "organisation"))
     results.customers = list(
-        Customer.objects.filter(Q(pk__in=customer_ids) | Q(name__icontains=text) | Q(organisation__icontains=text),
-                                customer_scope, merged_into__isnull=True)
+        Customer.objects.filter(Q(pk__in=customer_ids) | named, customer_scope, merged_into__isnull=True)
         .prefetch_related("identities").order_by("name", "pk")[:limit]
     )
     ticket_ids = _matching_ids("tickets_ticket", text, limit)

@@ -5,15 +5,15 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from tickets.search import create_index
+    from tickets.search import WORD_TABLES, create_index
 
-    create_index(schema_editor)
+    create_index(schema_editor, tables=WORD_TABLES)
 
 
 def drop(apps, schema_editor):
-    from tickets.search import drop_index
+    from tickets.search import WORD_TABLES, drop_index
 
-    drop_index(schema_editor)
+    drop_index(schema_editor, tables=WORD_TABLES)
 
 
 class Migration(migrations.Migration):
