@@ -24,6 +24,9 @@ CONSOLE_PAGES = [
     ("macros", "/console/routing/macros/"),
     ("mailboxes", "/console/mailboxes/"),
     ("surveys", "/console/surveys/settings/"),
+    ("reports", "/console/reports/"),
+    ("notifications", "/console/notifications/"),
+    ("preferences", "/console/preferences/"),
 ]
 
 
@@ -68,6 +71,12 @@ def test_console_pages_have_no_serious_axe_violations(server, browser, size, sch
     page.goto(server.url(f"/console/tickets/{ticket}/"))
     expect(page.locator("#reply-form")).to_be_visible()
     check("ticket")
+    page.locator("#bell").click()  # the notification panel, open
+    expect(page.locator("#notif-panel")).to_be_visible()
+    check("notification panel")
+    page.locator("#customer-profile-link").click()
+    expect(page.locator("#profile-name")).to_be_visible()
+    check("customer profile")
     context.close()
     assert not problems, "\n\n".join(f"== {label} ({size}, {scheme})\n{text}" for label, text in problems.items())
 
