@@ -29,6 +29,8 @@ it); `key` is a breakdown key (with `by` in the query, or by= here).
 from __future__ import annotations
 
 import bisect
+import functools
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -135,6 +137,45 @@ class _Loader:
         return self.cache[source]
 
 
+class _ReportData:
+    """The period's rows and counts, read once per ReportQuery and shared by the summary, the
+    series and the query's breakdown of one request (the page asks for all three: before this
+    each re-read the rows the summary had read). Rows carry their date, every figure's values and
+    the query's breakdown key only (another key would cost a join to the tickets for every row);
+    a breakdown by another key and the drill-downs read their own."""
+
+    def __init__(self, q):
+        dims = [q.by] if q.by and q.by != "tag" else []
+        self.q, self.dims, self.loader, self.memo = q, dims, _Loader(q, dims), {}
+
+    def items(self, fig: Figure) -> list[tuple[dict, dict]]:
+        if ("items", fig.name) not in self.memo:  # the page's chart: its summary, series and breakdown
+            self.memo["items", fig.name] = _items(fig, self.loader.rows(fig.source))
+        return self.memo["items", fig.name]
+
+    def counts(self, fig: Figure) -> list[int]:
+        """The count figure per bucket of the period (the summary sums them)."""
+        if ("counts", fig.name) not in self.memo:
+            self.memo["counts", fig.name] = _counts(self.q, fig, self.q.period.buckets())
+        return self.memo["counts", fig.name]
+
+    def backlog(self) -> list[int]:
+        """The backlog at each bucket's end (the last is the period's end: the summary's)."""
+        if "backlog" not in self.memo:
+            ends = [*self.q.period.buckets()[1:], self.q.period.end]
+            self.memo["backlog"] = _backlog_at(self.q, [min(e, self.q.period.end) for e in ends])
+        return self.memo["backlog"]
+
+
+def _data(q) -> _ReportData:
+    """The query's shared data, kept on the (frozen) query: one request, one read."""
+    data = q.__dict__.get("_report_data")
+    if data is None:
+        data = _ReportData(q)
+        object.__setattr__(q, "_report_data", data)
+    return data
+
+
 def _items(fig: Figure, rows: list[dict]) -> list[tuple[dict, dict]]:
     """(row, one per-ticket value) pairs: the units a figure aggregates."""
     out, extract = [], fig.extract
@@ -173,32 +214,51 @@ def aggregate(fig: Figure, items: list[tuple[dict, dict]]) -> dict:
 
 # -- the interface ------------------------------------------------------------------------------
 
+def _collector_paused(fn):
+    """A report builds tens of thousands of short-lived dicts and tuples over rows it keeps; the
+    cyclic collector walked them again and again (a third of a summary's CPU on the 100k bench)
+    while finding nothing to free: none of them is in a cycle. Paused for the call, as it was."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+    return wrapper
+
+
+@_collector_paused
+
 def summary(q) -> dict:
-    loader = _Loader(q, dated=False)  # no bucketing: the rows' dates stay unconverted
+    data = _data(q)
     out = {}
     for name, fig in FIGURES.items():
         if fig.kind == "backlog":
-            out[name] = {"value": _backlog_at(q, [q.period.end])[0]}
+            out[name] = {"value": data.backlog()[-1]}
         elif fig.kind == "count":
-            out[name] = {"value": sum(_counts(q, fig, [q.period.start]))}
+            out[name] = {"value": sum(data.counts(fig))}
         else:
-            out[name] = aggregate(fig, _items(fig, loader.rows(fig.source)))
+            out[name] = aggregate(fig, data.items(fig))
     return {"period": period_info(q), "figures": out}
 
 
+@_collector_paused
 def series(q, name: str) -> dict:
     fig = figure(name)
     starts = q.period.buckets()
     ends = [*starts[1:], q.period.end]
+    data = _data(q)
     if fig.kind == "backlog":
-        values = _backlog_at(q, [min(e, q.period.end) for e in ends])
-        points = [{"value": v} for v in values]
+        points = [{"value": v} for v in data.backlog()]
     elif fig.kind == "count":
-        points = [{"value": v} for v in _counts(q, fig, starts)]
+        points = [{"value": v} for v in data.counts(fig)]
     else:
         grouped: list[list] = [[] for _ in starts]
         edges = [s.timestamp() for s in starts]
-        for item in _items(fig, _Loader(q).rows(fig.source, fig)):
+        for item in data.items(fig):
             grouped[_bucket_index(edges, item[0]["at"])].append(item)
         points = [aggregate(fig, items) for items in grouped]
     return {"figure": name, "bucket": q.period.bucket, "tz": q.period.tz.key,
@@ -206,6 +266,7 @@ def series(q, name: str) -> dict:
                        for s, e, p in zip(starts, ends, points, strict=True)]}
 
 
+@_collector_paused
 def breakdown(q, name: str, by: str | None = None) -> dict:
     fig, by = figure(name), by or q.by
     if by is None:
@@ -214,7 +275,10 @@ def breakdown(q, name: str, by: str | None = None) -> dict:
         rows = sources.backlog_tickets(q, q.period.end)
         items = [(r, {}) for r in rows]
     else:
-        items = _items(fig, _Loader(q, [] if by == "tag" else [by]).rows(fig.source, fig))
+        data = _data(q)
+        # The shared rows when they carry the key (the page's breakdown); tags are read apart.
+        items = (data.items(fig) if by == "tag" or by in data.dims
+                 else _items(fig, _Loader(q, [by]).rows(fig.source, fig)))
     groups: dict = {}
     keys_of = _keys(by, [row for row, _v in items])
     for item in items:
@@ -228,6 +292,7 @@ def breakdown(q, name: str, by: str | None = None) -> dict:
             "total": agg(items) if fig.kind != "backlog" else {"value": len(items)}}
 
 
+@_collector_paused
 def drill(q, name: str, bucket=None, key=None, by: str | None = None) -> list[dict]:
     fig, by = figure(name), by or q.by
     if fig.kind == "backlog":
