@@ -79,10 +79,8 @@ def _targets(row):
                 "business": t.get("business"), "elapsed_seconds": t.get("elapsed"), "over_seconds": t.get("over")}
                for t in (row["targets"] or []) if t.get("state") in ("achieved", "breached")]
     else:
-        out = []
-        for outcome in (row["sla_outcomes"] or "").split():
-            target, _sep, state = outcome.partition(":")
-            out.append({"target": target, "state": state})
+        out = [{"target": target, "state": state}
+               for target, _sep, state in (outcome.partition(":") for outcome in (row["sla_outcomes"] or "").split())]
     return out or None
 
 
@@ -148,9 +146,13 @@ class _ReportData:
         dims = [q.by] if q.by and q.by != "tag" else []
         self.q, self.dims, self.loader, self.memo = q, dims, _Loader(q, dims), {}
 
-    def items(self, fig: Figure) -> list[tuple[dict, dict]]:
+    def items(self, fig: Figure, every_figure: bool = False) -> list[tuple[dict, dict]]:
+        """The figure's units, from the shared rows once a summary (`every_figure`) read them;
+        a lone series or breakdown reads its own figure's columns only (the API asks for one)."""
         if ("items", fig.name) not in self.memo:  # the page's chart: its summary, series and breakdown
-            self.memo["items", fig.name] = _items(fig, self.loader.rows(fig.source))
+            shared = every_figure or fig.source in self.loader.cache
+            rows = self.loader.rows(fig.source) if shared else _Loader(self.q, self.dims).rows(fig.source, fig)
+            self.memo["items", fig.name] = _items(fig, rows)
         return self.memo["items", fig.name]
 
     def counts(self, fig: Figure) -> list[int]:
@@ -236,12 +238,16 @@ def summary(q) -> dict:
     data = _data(q)
     out = {}
     for name, fig in FIGURES.items():
+        # Counts and backlog from the series when the request drew them (the page), else one
+        # bucket: the backlog at the end alone is one count, its series three GROUP BYs.
         if fig.kind == "backlog":
-            out[name] = {"value": data.backlog()[-1]}
+            out[name] = {"value": data.memo["backlog"][-1] if "backlog" in data.memo
+                         else _backlog_at(q, [q.period.end])[0]}
         elif fig.kind == "count":
-            out[name] = {"value": sum(data.counts(fig))}
+            out[name] = {"value": sum(data.memo["counts", name] if ("counts", name) in data.memo
+                                      else _counts(q, fig, [q.period.start]))}
         else:
-            out[name] = aggregate(fig, data.items(fig))
+            out[name] = aggregate(fig, data.items(fig, every_figure=True))
     return {"period": period_info(q), "figures": out}
 
 
