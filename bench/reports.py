@@ -244,7 +244,7 @@ def measure(size: int, path: Path, runs: int) -> dict:
         # chosen figure's series and its breakdown by agent.
         def page():
             one = params.parse({"period": "30d", "tz": "UTC", "by": "agent"}, lead)
-            return ([figures.series(one, n) for n in ("created", "solved", "backlog")], figures.summary(one),
+            return ([figures.series(one, n) for n in ("backlog", "created", "solved")], figures.summary(one),
                     figures.series(one, "first_reply_time"), figures.breakdown(one, "first_reply_time", "agent"))
 
         views["the page's work (summary, 4 series, 1 breakdown)"] = page

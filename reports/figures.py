@@ -156,16 +156,27 @@ class _ReportData:
         return self.memo["items", fig.name]
 
     def counts(self, fig: Figure) -> list[int]:
-        """The count figure per bucket of the period (the summary sums them)."""
+        """The count figure per bucket of the period (the summary sums them); from the backlog's
+        GROUP BYs when it ran over the same bucket ends (the page draws both)."""
         if ("counts", fig.name) not in self.memo:
-            self.memo["counts", fig.name] = _counts(self.q, fig, self.q.period.buckets())
+            starts = self.q.period.buckets()
+            grouped = self.memo.get("backlog_counts", {})
+            if grouped.get("moments") == [*starts[1:], self.q.period.end] and fig.source in grouped:
+                per_bucket: dict = {}
+                for key, n in grouped[fig.source].items():  # created: (bucket, unsolved now?) keys
+                    b = key[0] if type(key) is tuple else key
+                    per_bucket[b] = per_bucket.get(b, 0) + n
+                self.memo["counts", fig.name] = [per_bucket.get(b, 0) for b in range(len(starts))]
+            else:
+                self.memo["counts", fig.name] = _counts(self.q, fig, starts)
         return self.memo["counts", fig.name]
 
     def backlog(self) -> list[int]:
         """The backlog at each bucket's end (the last is the period's end: the summary's)."""
         if "backlog" not in self.memo:
             ends = [*self.q.period.buckets()[1:], self.q.period.end]
-            self.memo["backlog"] = _backlog_at(self.q, [min(e, self.q.period.end) for e in ends])
+            self.memo["backlog"] = _backlog_at(self.q, [min(e, self.q.period.end) for e in ends],
+                                               kept=self.memo.setdefault("backlog_counts", {}))
         return self.memo["backlog"]
 
 
@@ -330,7 +341,7 @@ def period_info(q) -> dict:
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def _backlog_at(q, moments: list[datetime]) -> list[int]:
+def _backlog_at(q, moments: list[datetime], kept: dict | None = None) -> list[int]:
     """The unsolved tickets at each moment (the bucket ends, in order):
       backlog(e) = unsolved now - unsolved now and created after e
                    + solved after e - solved now and created after e
@@ -341,6 +352,8 @@ def _backlog_at(q, moments: list[datetime]) -> list[int]:
         return [now] * len(moments)  # the period ends later today: the backlog is today's
     created = sources.bucket_counts(q, "created", moments, until_end=False, by_active=True)
     solved = sources.bucket_counts(q, "solved", moments, until_end=False)
+    if kept is not None:  # the created and solved series are these counts' first len(moments) buckets
+        kept.update(moments=moments, created=created, solved=solved)
 
     def after(counts, b, *key):  # rows in buckets past b (dated at or after moments[b])
         return sum(n for k, n in counts.items() if (k[0] if key else k) > b and (not key or k[1] == key[0]))

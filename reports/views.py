@@ -108,10 +108,10 @@ def report(request):
         q, chart = _query(request)
     except BadRequest as bad:
         return render(request, "reports/report.html", _context(request, errors=bad.errors), status=400)
-    # In this order, figures' shared per-query data serves each read once: the volume series'
-    # counts (the summary sums them), then the summary's rows (the chart's series and breakdown
+    # In this order, figures' shared per-query data serves each read once: the backlog's counts
+    # (the created and solved series are theirs; the summary sums them), then the summary's rows (the chart's series and breakdown
     # reuse them).
-    series = {name: figures.series(q, name) for name in ("created", "solved", "backlog")}
+    series = {name: figures.series(q, name) for name in ("backlog", "created", "solved")}
     summary = figures.summary(q)
     series[chart] = series.get(chart) or figures.series(q, chart)
     kinds = {name: figures.FIGURES[name].kind for name in figures.FIGURES}
