@@ -22,6 +22,9 @@ A drill *row* is one ticket (SLA: one target of one ticket) with "ticket", "subj
 (ISO: what dates it into the period), "channel", "inbox", "team", "team_name", "priority",
 "agent", "agent_name" and the per-ticket values that made the figure (see FIGURES' `values`).
 
+The figures of one query share one read of the period's rows and counts, kept on the query
+(`_ReportData`): parse a new query per request (a kept query would answer from its first read).
+
 `bucket` is the bucket's start date in the report's time zone (YYYY-MM-DD, as `series` gives
 it); `key` is a breakdown key (with `by` in the query, or by= here).
 """
@@ -250,7 +253,6 @@ def _collector_paused(fn):
 
 
 @_collector_paused
-
 def summary(q) -> dict:
     data = _data(q)
     out = {}
