@@ -22,6 +22,9 @@ A drill *row* is one ticket (SLA: one target of one ticket) with "ticket", "subj
 (ISO: what dates it into the period), "channel", "inbox", "team", "team_name", "priority",
 "agent", "agent_name" and the per-ticket values that made the figure (see FIGURES' `values`).
 
+The figures of one query share one read of the period's rows and counts, kept on the query
+(`_ReportData`): parse a new query per request (a kept query would answer from its first read).
+
 `bucket` is the bucket's start date in the report's time zone (YYYY-MM-DD, as `series` gives
 it); `key` is a breakdown key (with `by` in the query, or by= here).
 """
@@ -29,11 +32,14 @@ it); `key` is a breakdown key (with `by` in the query, or by= here).
 from __future__ import annotations
 
 import bisect
+import functools
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +61,10 @@ class Figure:
     # row -> the per-ticket values that made the figure (drill columns), or None: not in it.
     extract: Callable[[dict], list[dict] | dict | None] | None = None
     detail: tuple = ()  # more columns, read for a drill-down only (extract uses them when there)
+    # A rate whose every row counts in the denominator: `extract`'s "counted" as a condition, so
+    # a summary counts it in the database when nothing else needs the rows (the timeline tests
+    # assert both ways give the same figure).
+    counted: Q | None = None
 
 
 def _duration(calendar: str, business: str):
@@ -77,10 +87,8 @@ def _targets(row):
                 "business": t.get("business"), "elapsed_seconds": t.get("elapsed"), "over_seconds": t.get("over")}
                for t in (row["targets"] or []) if t.get("state") in ("achieved", "breached")]
     else:
-        out = []
-        for outcome in (row["sla_outcomes"] or "").split():
-            target, _sep, state = outcome.partition(":")
-            out.append({"target": target, "state": state})
+        out = [{"target": target, "state": state}
+               for target, _sep, state in (outcome.partition(":") for outcome in (row["sla_outcomes"] or "").split())]
     return out or None
 
 
@@ -99,10 +107,11 @@ FIGURES = {f.name: f for f in [
            lambda r: {"reopens": r["reopens"], "counted": r["reopens"] > 0}),
     Figure("one_touch_rate", "solved", "rate", ("public_replies",),
            lambda r: {"public_replies": r["public_replies"], "counted": r["public_replies"] == 1}),
-    Figure("csat", "rated", "rate", ("rating",), lambda r: {"rating": r["rating"], "counted": r["rating"] >= 4}),
+    Figure("csat", "rated", "rate", ("rating",), lambda r: {"rating": r["rating"], "counted": r["rating"] >= 4},
+           counted=Q(rating__gte=4)),
     Figure("survey_response_rate", "surveyed", "rate", ("rating",),
            lambda r: {"survey_status": r.get("status"), "rating": r["rating"], "counted": r["rating"] is not None},
-           detail=("status",)),
+           detail=("status",), counted=Q(rating__isnull=False)),
     Figure("messages_per_ticket", "solved", "mean", ("customer_messages", "public_replies"),
            lambda r: {"customer_messages": r["customer_messages"], "public_replies": r["public_replies"],
                       "messages": r["customer_messages"] + r["public_replies"]}),
@@ -133,6 +142,60 @@ class _Loader:
             wanted = sorted({v for f in figs for v in (*f.values, *(f.detail if self.detail else ()))})
             self.cache[source] = sources.rows(self.q, source, wanted, self.dims, dated=self.dated)
         return self.cache[source]
+
+
+class _ReportData:
+    """The period's rows and counts, read once per ReportQuery and shared by the summary, the
+    series and the query's breakdown of one request (the page asks for all three: before this
+    each re-read the rows the summary had read). Rows carry their date, every figure's values and
+    the query's breakdown key only (another key would cost a join to the tickets for every row);
+    a breakdown by another key and the drill-downs read their own."""
+
+    def __init__(self, q):
+        dims = [q.by] if q.by and q.by != "tag" else []
+        self.q, self.dims, self.loader, self.memo = q, dims, _Loader(q, dims), {}
+
+    def items(self, fig: Figure, every_figure: bool = False) -> list[tuple[dict, dict]]:
+        """The figure's units, from the shared rows once a summary (`every_figure`) read them;
+        a lone series or breakdown reads its own figure's columns only (the API asks for one)."""
+        if ("items", fig.name) not in self.memo:  # the page's chart: its summary, series and breakdown
+            shared = every_figure or fig.source in self.loader.cache
+            rows = self.loader.rows(fig.source) if shared else _Loader(self.q, self.dims).rows(fig.source, fig)
+            self.memo["items", fig.name] = _items(fig, rows)
+        return self.memo["items", fig.name]
+
+    def counts(self, fig: Figure) -> list[int]:
+        """The count figure per bucket of the period (the summary sums them); from the backlog's
+        GROUP BYs when it ran over the same bucket ends (the page draws both)."""
+        if ("counts", fig.name) not in self.memo:
+            starts = self.q.period.buckets()
+            grouped = self.memo.get("backlog_counts", {})
+            if grouped.get("moments") == [*starts[1:], self.q.period.end] and fig.source in grouped:
+                per_bucket: dict = {}
+                for key, n in grouped[fig.source].items():  # created: (bucket, unsolved now?) keys
+                    b = key[0] if type(key) is tuple else key
+                    per_bucket[b] = per_bucket.get(b, 0) + n
+                self.memo["counts", fig.name] = [per_bucket.get(b, 0) for b in range(len(starts))]
+            else:
+                self.memo["counts", fig.name] = _counts(self.q, fig, starts)
+        return self.memo["counts", fig.name]
+
+    def backlog(self) -> list[int]:
+        """The backlog at each bucket's end (the last is the period's end: the summary's)."""
+        if "backlog" not in self.memo:
+            ends = [*self.q.period.buckets()[1:], self.q.period.end]
+            self.memo["backlog"] = _backlog_at(self.q, [min(e, self.q.period.end) for e in ends],
+                                               kept=self.memo.setdefault("backlog_counts", {}))
+        return self.memo["backlog"]
+
+
+def _data(q) -> _ReportData:
+    """The query's shared data, kept on the (frozen) query: one request, one read."""
+    data = q.__dict__.get("_report_data")
+    if data is None:
+        data = _ReportData(q)
+        object.__setattr__(q, "_report_data", data)
+    return data
 
 
 def _items(fig: Figure, rows: list[dict]) -> list[tuple[dict, dict]]:
@@ -173,32 +236,56 @@ def aggregate(fig: Figure, items: list[tuple[dict, dict]]) -> dict:
 
 # -- the interface ------------------------------------------------------------------------------
 
+def _collector_paused(fn):
+    """A report builds tens of thousands of short-lived dicts and tuples over rows it keeps; the
+    cyclic collector walked them again and again (a third of a summary's CPU on the 100k bench)
+    while finding nothing to free: none of them is in a cycle. Paused for the call, as it was."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+    return wrapper
+
+
+@_collector_paused
 def summary(q) -> dict:
-    loader = _Loader(q, dated=False)  # no bucketing: the rows' dates stay unconverted
+    data = _data(q)
     out = {}
     for name, fig in FIGURES.items():
+        # Counts and backlog from the series when the request drew them (the page), else one
+        # bucket: the backlog at the end alone is one count, its series three GROUP BYs.
         if fig.kind == "backlog":
-            out[name] = {"value": _backlog_at(q, [q.period.end])[0]}
+            out[name] = {"value": data.memo["backlog"][-1] if "backlog" in data.memo
+                         else _backlog_at(q, [q.period.end])[0]}
         elif fig.kind == "count":
-            out[name] = {"value": sum(_counts(q, fig, [q.period.start]))}
+            out[name] = {"value": sum(data.memo["counts", name] if ("counts", name) in data.memo
+                                      else _counts(q, fig, [q.period.start]))}
+        elif fig.counted is not None and fig.source not in data.loader.cache and ("items", name) not in data.memo:
+            out[name] = stats.rate(*sources.rate_counts(q, fig.source, fig.counted))
         else:
-            out[name] = aggregate(fig, _items(fig, loader.rows(fig.source)))
+            out[name] = aggregate(fig, data.items(fig, every_figure=True))
     return {"period": period_info(q), "figures": out}
 
 
+@_collector_paused
 def series(q, name: str) -> dict:
     fig = figure(name)
     starts = q.period.buckets()
     ends = [*starts[1:], q.period.end]
+    data = _data(q)
     if fig.kind == "backlog":
-        values = _backlog_at(q, [min(e, q.period.end) for e in ends])
-        points = [{"value": v} for v in values]
+        points = [{"value": v} for v in data.backlog()]
     elif fig.kind == "count":
-        points = [{"value": v} for v in _counts(q, fig, starts)]
+        points = [{"value": v} for v in data.counts(fig)]
     else:
         grouped: list[list] = [[] for _ in starts]
         edges = [s.timestamp() for s in starts]
-        for item in _items(fig, _Loader(q).rows(fig.source, fig)):
+        for item in data.items(fig):
             grouped[_bucket_index(edges, item[0]["at"])].append(item)
         points = [aggregate(fig, items) for items in grouped]
     return {"figure": name, "bucket": q.period.bucket, "tz": q.period.tz.key,
@@ -206,6 +293,7 @@ def series(q, name: str) -> dict:
                        for s, e, p in zip(starts, ends, points, strict=True)]}
 
 
+@_collector_paused
 def breakdown(q, name: str, by: str | None = None) -> dict:
     fig, by = figure(name), by or q.by
     if by is None:
@@ -214,7 +302,10 @@ def breakdown(q, name: str, by: str | None = None) -> dict:
         rows = sources.backlog_tickets(q, q.period.end)
         items = [(r, {}) for r in rows]
     else:
-        items = _items(fig, _Loader(q, [] if by == "tag" else [by]).rows(fig.source, fig))
+        data = _data(q)
+        # The shared rows when they carry the key (the page's breakdown); tags are read apart.
+        items = (data.items(fig) if by == "tag" or by in data.dims
+                 else _items(fig, _Loader(q, [by]).rows(fig.source, fig)))
     groups: dict = {}
     keys_of = _keys(by, [row for row, _v in items])
     for item in items:
@@ -228,6 +319,7 @@ def breakdown(q, name: str, by: str | None = None) -> dict:
             "total": agg(items) if fig.kind != "backlog" else {"value": len(items)}}
 
 
+@_collector_paused
 def drill(q, name: str, bucket=None, key=None, by: str | None = None) -> list[dict]:
     fig, by = figure(name), by or q.by
     if fig.kind == "backlog":
@@ -259,7 +351,7 @@ def period_info(q) -> dict:
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def _backlog_at(q, moments: list[datetime]) -> list[int]:
+def _backlog_at(q, moments: list[datetime], kept: dict | None = None) -> list[int]:
     """The unsolved tickets at each moment (the bucket ends, in order):
       backlog(e) = unsolved now - unsolved now and created after e
                    + solved after e - solved now and created after e
@@ -270,6 +362,8 @@ def _backlog_at(q, moments: list[datetime]) -> list[int]:
         return [now] * len(moments)  # the period ends later today: the backlog is today's
     created = sources.bucket_counts(q, "created", moments, until_end=False, by_active=True)
     solved = sources.bucket_counts(q, "solved", moments, until_end=False)
+    if kept is not None:  # the created and solved series are these counts' first len(moments) buckets
+        kept.update(moments=moments, created=created, solved=solved)
 
     def after(counts, b, *key):  # rows in buckets past b (dated at or after moments[b])
         return sum(n for k, n in counts.items() if (k[0] if key else k) > b and (not key or k[1] == key[0]))

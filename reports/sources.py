@@ -73,6 +73,15 @@ def rows(q, source: str, values=(), dims=DIMENSIONS, *, dated: bool = True) -> l
     return fetch(found, list(columns), datetimes=("at",) if dated else (), jsons=JSON_VALUES.intersection(columns))
 
 
+def rate_counts(q, source: str, counted: Q) -> tuple[int, int]:
+    """(rows matching `counted`, rows) of `source` dated in the period, counted by the database:
+    a summary's survey rates need no row back."""
+    model, _prefix, at, _agent = SOURCES[source]
+    found = model.objects.filter(scope(q, source), **{f"{at}__gte": q.period.start, f"{at}__lt": q.period.end})
+    counts = found.aggregate(numerator=Count("pk", filter=counted), denominator=Count("pk"))
+    return counts["numerator"], counts["denominator"]
+
+
 def fetch(queryset, names: list[str], *, datetimes=(), jsons=()) -> list[dict]:
     """The rows of a values_list() queryset as dicts, converted here rather than by the ORM's
     per-value converters: a report reads thousands of rows and those converters were half of

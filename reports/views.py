@@ -108,7 +108,12 @@ def report(request):
         q, chart = _query(request)
     except BadRequest as bad:
         return render(request, "reports/report.html", _context(request, errors=bad.errors), status=400)
+    # In this order, figures' shared per-query data serves each read once: the backlog's counts
+    # (the created and solved series are theirs; the summary sums them), then the summary's rows (the chart's series and breakdown
+    # reuse them).
+    series = {name: figures.series(q, name) for name in ("backlog", "created", "solved")}
     summary = figures.summary(q)
+    series[chart] = series.get(chart) or figures.series(q, chart)
     kinds = {name: figures.FIGURES[name].kind for name in figures.FIGURES}
     link = presenting.linker(request.GET)
     definitions = figures.definitions()
@@ -116,7 +121,6 @@ def report(request):
               "detail": presenting.detail(kinds[name], agg), "definition": definitions.get(name, ""),
               "href": link(figure=name)}
              for name, agg in summary["figures"].items()]
-    series = {name: figures.series(q, name) for name in dict.fromkeys(("created", "solved", "backlog", chart))}
     volume = presenting.volume_table(series["created"], series["solved"], series["backlog"], link)
     trend = presenting.series_table(series[chart], kinds[chart], link)
     breakdown = None
