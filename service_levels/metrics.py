@@ -45,7 +45,6 @@ CUSTOMER_KINDS = ("customer.merged", "customer.unmerged", "customer.updated")
 # rules of the clock").
 
 TICKET_FIELDS = ("created_at", "status", "priority", "team_id", "channel", "customer_id", "inbox")
-SAVED_FIELDS = tuple(f.name for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
 SAVED_ATTNAMES = tuple(f.attname for f in TicketMetrics._meta.concrete_fields if f.name != "ticket")
 
 
