@@ -445,3 +445,12 @@ HELPDESK_RETENTION_COMMANDS = [*HELPDESK_RETENTION_COMMANDS, "prune_notification
 INSTALLED_APPS = [*INSTALLED_APPS, "saved_views"]
 # Apps adding views to the queue's sidebar (tickets.console.queries.view_sources).
 HELPDESK_QUEUE_VIEW_SOURCES = ["saved_views.source"]
+# --- Customer pictures (customer_pictures/; README "The console's look" -> Avatars) -------------
+# After a customer writes on Messenger, Instagram or Telegram, the worker fetches their profile
+# picture (an event sink queues it), keeps the bytes under MEDIA_ROOT and serves them to agents.
+INSTALLED_APPS = [*INSTALLED_APPS, "customer_pictures"]
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "customer_pictures.sinks.on_event"]
+HELPDESK_PERSONAL_DATA_PROVIDERS = [*HELPDESK_PERSONAL_DATA_PROVIDERS, "customer_pictures.privacy.Pictures"]
+HELPDESK_CUSTOMER_PICTURES = env_bool("HELPDESK_CUSTOMER_PICTURES", True)  # off: initials only, no provider call
+HELPDESK_PICTURE_REFRESH_DAYS = int(env("HELPDESK_PICTURE_REFRESH_DAYS", "7"))  # fetched again on a message after
+HELPDESK_PICTURE_MAX_BYTES = int(env("HELPDESK_PICTURE_MAX_BYTES", str(1024 * 1024)))  # bigger: not kept
