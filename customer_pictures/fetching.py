@@ -40,11 +40,11 @@ class Rejected(ValueError):
 
 
 def is_due(requested_at, checked_at, now) -> bool:
-    """Whether to queue a fetch for an identity with this Picture row (None, None: no row)."""
-    if checked_at is not None and now - checked_at < timedelta(days=settings.HELPDESK_PICTURE_REFRESH_DAYS):
-        return False
-    asked_since_answer = requested_at is not None and (checked_at is None or requested_at > checked_at)
-    return not (asked_since_answer and now - requested_at < PENDING_FOR)
+    """Whether to queue a fetch for an identity with this Picture row (None, None: no row).
+    `requested_at` is cleared when the fetch answers; one older than PENDING_FOR was lost."""
+    if requested_at is not None and now - requested_at < PENDING_FOR:
+        return False  # queued, not answered yet
+    return checked_at is None or now - checked_at >= timedelta(days=settings.HELPDESK_PICTURE_REFRESH_DAYS)
 
 
 def request(wanted: dict[int, str]) -> int:
@@ -119,7 +119,8 @@ def check(content: bytes, limit: int) -> str:
 
 def record_check(identity_id: int, error: str) -> None:
     """The provider answered without a picture to keep: wait for the next refresh."""
-    Picture.objects.filter(identity_id=identity_id).update(checked_at=timezone.now(), error=error[:300])
+    Picture.objects.filter(identity_id=identity_id).update(checked_at=timezone.now(), requested_at=None,
+                                                           error=error[:300])
 
 
 def picture_url(picture: Picture) -> str:
@@ -147,7 +148,7 @@ def store(identity_id: int, content: bytes | None, content_type: str | None) -> 
             if name or content is None:
                 picture.file, picture.content_type, picture.digest = name, content_type or "", digest
                 picture.size = len(content) if content is not None else 0
-            picture.checked_at, picture.error = timezone.now(), ""
+            picture.checked_at, picture.requested_at, picture.error = timezone.now(), None, ""
             picture.save()
             if picture.file or replaced:  # an avatar_url someone else set is left alone
                 services.set_identity_picture(identity_id, picture_url(picture) if picture.file else "")
