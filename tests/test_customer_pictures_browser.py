@@ -9,6 +9,7 @@ import struct
 import zlib
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.a11y import assert_accessible
 from tests.live import LiveServer, shifted_port
@@ -64,9 +65,9 @@ def page_in(browser, server, viewport, scheme):
     return page
 
 
-def painted_picture(page, selector: str) -> dict:
+def painted_picture(page, selector: str, timeout: int = WAIT) -> dict:
     img = page.locator(selector)
-    img.wait_for(timeout=WAIT)
+    img.wait_for(timeout=timeout)
     page.wait_for_function("(el) => el.complete", arg=img.element_handle(), timeout=WAIT)
     return img.evaluate("""(el) => ({src: el.getAttribute('src'), width: el.naturalWidth, alt: el.getAttribute('alt'),
                                      sameOrigin: new URL(el.src).origin === location.origin,
@@ -89,6 +90,25 @@ def test_ticket_and_profile_show_the_picture_from_our_origin(server, browser, cu
         if os.environ.get("HELPDESK_SCREENSHOT_DIR"):  # to be looked at by a person
             name = "ticket" if "/tickets/" in path else "profile"
             page.screenshot(path=os.path.join(os.environ["HELPDESK_SCREENSHOT_DIR"], f"picture-{name}-{viewport}-{scheme}.png"))
+    page.context.close()
+
+
+def test_an_open_ticket_shows_a_picture_fetched_while_it_is_open(server, browser):
+    """The worker's store() records identity.updated; the console swaps the initials live."""
+    out = server.shell(
+        "from tickets import services; from tickets.channels import InboundMessage; "
+        "r = services.ingest(InboundMessage(channel='telegram', adapter='telegram', external_id='1:1', "
+        "sender='3333333', sender_name='Tomas Live', text='hi')); print(r.message.ticket_id, r.message.identity_id)")
+    ticket, identity = out.splitlines()[-1].split()
+    page = page_in(browser, server, "desktop", "light")
+    page.goto(f"/console/tickets/{ticket}/")
+    assert page.locator(".customer-head span.avatar").inner_text() == "TL"
+    expect(page.locator("#live-status")).to_have_text("live", timeout=WAIT)
+    server.shell(f"from customer_pictures.fetching import store; store({identity}, {png(SIDE, (30, 120, 200))!r}, 'image/png')")
+    # Another process (this shell) wrote the event: the console hears it on its next look at
+    # the log (HELPDESK_EVENT_POLL_SECONDS); the worker inside `serve` would ring at once.
+    picture = painted_picture(page, ".customer-head img.avatar", timeout=WAIT * 2)
+    assert picture["width"] == SIDE and picture["src"].startswith("/console/pictures/")
     page.context.close()
 
 

@@ -272,6 +272,7 @@
       if (ours) placeholder(`m${d.id}`, d.ticket);
     } else if (event.kind === "ticket.updated" && isCurrent(event.ticket)) updateTicket(d);
     else if (event.kind === "customer.updated" && String(event.customer) === customerId) updateCustomer(d);
+    else if (event.kind === "identity.updated" && ours && d.avatar_url !== undefined) showPicture(d.avatar_url);
     else if ((event.kind === "customer.merged" || event.kind === "customer.unmerged" ||
               event.kind === "customer.erased") &&
              (String(event.customer) === customerId || (d.tickets || []).includes(ticketId))) {
@@ -287,6 +288,12 @@
     if (d.name) set("#customer-profile-link", d.name);
     set("#customer-organisation", d.organisation);
     set("#customer-notes", d.notes);
+  }
+
+  function showPicture(url) {
+    // A picture the worker just fetched (customer_pictures), or "" when it went: as rendered.
+    const old = $(".customer-head .avatar"), link = $("#customer-profile-link");
+    if (old && link) old.replaceWith(helpdeskUI.avatar(link.textContent, url, "lg"));
   }
 
   function updateTicket(d) {
