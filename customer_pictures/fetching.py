@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customer_pictures.models import Picture
-from tickets import queueing, services
+from tickets import queueing, services, sql
 from tickets.channels import PermanentDeliveryError, get_adapter
 from tickets.console.inline_images import SNIFF_BYTES, sniff_image
 from tickets.models import Identity
@@ -50,18 +50,20 @@ def is_due(requested_at, checked_at, now) -> bool:
 def request(wanted: dict[int, str]) -> int:
     """Queue fetch_picture for the identities (id -> adapter key) whose picture is due. The
     request is written with the task, in one transaction (the task row is in our database), so
-    a burst of messages from one customer queues one fetch."""
+    a burst of messages from one customer queues one fetch. Plain statements (tickets.sql): this
+    runs after every commit with a customer's message on a picture channel."""
     now = timezone.now()
-    known = {identity_id: (requested, checked) for identity_id, requested, checked in
-             Picture.objects.filter(identity_id__in=wanted).values_list("identity_id", "requested_at", "checked_at")}
-    due = [i for i in wanted if is_due(*known.get(i, (None, None)), now)]
+    known = {identity_id: (pk, requested, checked) for pk, identity_id, requested, checked in sql.values(
+        Picture, ("id", "identity_id", "requested_at", "checked_at"), identity_id__in=list(wanted))}
+    due = [i for i in wanted if is_due(*known.get(i, (None, None, None))[1:], now)]
     if not due:
         return 0
     with transaction.atomic():
-        Picture.objects.filter(identity_id__in=[i for i in due if i in known]).update(requested_at=now)
-        Picture.objects.bulk_create([Picture(identity_id=i, requested_at=now) for i in due if i not in known],
-                                    ignore_conflicts=True)
         for identity_id in due:
+            if identity_id in known:
+                sql.update(Picture(pk=known[identity_id][0], requested_at=now), ("requested_at",))
+            else:
+                sql.insert_unless_exists(Picture(identity_id=identity_id, requested_at=now), ("identity",))
             queueing.later("fetch_picture", identity_id, wanted[identity_id])
     return len(due)
 

@@ -36,7 +36,7 @@ GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\
 def pictures_on(settings, tmp_path):
     settings.HELPDESK_CUSTOMER_PICTURES = True
     settings.MEDIA_ROOT = tmp_path  # each test counts its own files
-    sinks._unconfigured_logged.clear()
+    sinks.forget()
 
 
 @pytest.fixture
@@ -126,8 +126,19 @@ def test_messenger_picture_is_fetched_in_the_worker_stored_and_shown(write, run_
     profile_page = console.get(f"/console/customers/{identity.customer_id}/").content.decode()
     assert f'src="{url}"' in profile_page
 
+    sinks.forget()
     write("messenger")  # a second message: the picture is fresh, nothing is queued
     assert queued() == 1
+
+
+def test_a_conversation_costs_the_sink_one_read_per_commit(write, django_assert_num_queries):
+    write("messenger")
+    seqs = list(Event.objects.filter(kind="message.created").values_list("seq", flat=True))
+    sinks.forget()
+    with django_assert_num_queries(3):  # the events, their senders, the pictures we hold
+        assert sinks.ask_for_pictures(seqs) == 0  # queued already, not answered yet
+    with django_assert_num_queries(1):  # the same customer again within QUIET_SECONDS: the events only
+        assert sinks.ask_for_pictures(seqs) == 0
 
 
 def test_instagram_uses_the_instagram_token(write, run_tasks):
@@ -277,6 +288,7 @@ def test_a_stale_picture_is_replaced_on_the_next_message(write, run_tasks, djang
     identity = with_picture(write, run_tasks)
     old = Picture.objects.get(identity=identity)
     Picture.objects.filter(pk=old.pk).update(checked_at=timezone.now() - timedelta(days=8))
+    sinks.forget()  # as after the process's quiet minutes
     write("messenger")
     assert queued() == 2
     with fake_http() as api:
@@ -293,6 +305,7 @@ def test_a_stale_picture_is_replaced_on_the_next_message(write, run_tasks, djang
 def test_a_removed_picture_goes_back_to_initials(write, run_tasks, django_capture_on_commit_callbacks):
     identity = with_picture(write, run_tasks)
     Picture.objects.filter(identity=identity).update(checked_at=timezone.now() - timedelta(days=8))
+    sinks.forget()
     write("messenger")
     with fake_http() as api:
         api.on("GET", f"/v23.0/{PSID}", json={"id": PSID})  # no profile_pic any more
