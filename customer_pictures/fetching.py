@@ -44,7 +44,11 @@ def is_due(requested_at, checked_at, now) -> bool:
     `requested_at` is cleared when the fetch answers; one older than PENDING_FOR was lost."""
     if requested_at is not None and now - requested_at < PENDING_FOR:
         return False  # queued, not answered yet
-    return checked_at is None or now - checked_at >= timedelta(days=settings.HELPDESK_PICTURE_REFRESH_DAYS)
+    return not is_fresh(checked_at, now)
+
+
+def is_fresh(checked_at, now) -> bool:
+    return checked_at is not None and now - checked_at < timedelta(days=settings.HELPDESK_PICTURE_REFRESH_DAYS)
 
 
 def request(wanted: dict[int, str]) -> int:
@@ -76,6 +80,10 @@ def refresh(identity_id: int, adapter_key: str, attempt: int = 1) -> Outcome:
     identity = Identity.objects.filter(pk=identity_id).first()
     if identity is None:
         return Outcome("skipped")  # erased since it was queued
+    requested_at, checked_at = Picture.objects.filter(identity_id=identity_id).values_list(
+        "requested_at", "checked_at").first() or (None, None)
+    if attempt == 1 and requested_at is None and is_fresh(checked_at, timezone.now()):
+        return Outcome("skipped")  # a fetch queued beside this one (another process) answered
     try:
         adapter = get_adapter(adapter_key)
     except LookupError:

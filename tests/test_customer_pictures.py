@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from customer_pictures import sinks
 from customer_pictures.fetching import is_due
 from customer_pictures.models import Picture
+from customer_pictures.tasks import fetch_picture
 from privacy import actions
 from tests.factories import inbound
 from tests.fakes.social import fake_http, post_meta, post_telegram
@@ -282,6 +283,17 @@ def test_refresh_policy():
     assert not is_due(now - timedelta(minutes=5), None, now)  # queued, not answered yet
     assert not is_due(now - timedelta(minutes=5), stale, now)
     assert is_due(now - timedelta(hours=2), None, now)  # queued long ago: the worker lost it
+
+
+def test_a_fetch_queued_twice_asks_the_provider_once(write, run_tasks):
+    identity = write("messenger")
+    fetch_picture.enqueue(identity.pk, "messenger")  # as another process's sink might, meanwhile
+    with fake_http() as api:
+        graph_profile(api)
+        api.on("GET", "/v/t1.30497-1/p.jpg", content=PNG)
+        run_tasks()
+    assert len(api.requests) == 2  # one profile call, one download
+    assert sorted(DBTaskResult.objects.values_list("return_value", flat=True)) == ["skipped", "stored"]
 
 
 def test_a_stale_picture_is_replaced_on_the_next_message(write, run_tasks, django_capture_on_commit_callbacks):
