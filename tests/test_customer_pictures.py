@@ -364,3 +364,25 @@ def test_a_rolled_back_erasure_keeps_the_picture(write, run_tasks, agent, monkey
     with pytest.raises(RuntimeError, match="disk full"):
         actions.erase(identity.customer, actor=agent, via="console")
     assert Picture.objects.filter(identity=identity).exists() and len(picture_files()) == 1
+
+
+def test_the_backfill_command_queues_the_identities_due(write, settings, run_tasks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.HELPDESK_CUSTOMER_PICTURES = False  # they wrote before pictures were turned on
+    messenger, telegram = write("messenger"), write("telegram")
+    settings.HELPDESK_CUSTOMER_PICTURES, settings.TELEGRAM_BOT_TOKEN = True, ""
+    out, err = StringIO(), StringIO()
+    call_command("fetch_customer_pictures", stdout=out, stderr=err)
+    assert out.getvalue().strip() == "1 picture fetches queued" and queued() == 1
+    assert "telegram: skipped, TELEGRAM_BOT_TOKEN is not set" in err.getvalue()
+    call_command("fetch_customer_pictures", stdout=out)  # already queued: nothing more
+    assert queued() == 1
+    with fake_http() as api:
+        graph_profile(api)
+        api.on("GET", "/v/t1.30497-1/p.jpg", content=PNG)
+        run_tasks()
+    messenger.refresh_from_db(), telegram.refresh_from_db()
+    assert "avatar_url" in messenger.meta and "avatar_url" not in telegram.meta
