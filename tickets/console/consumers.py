@@ -77,14 +77,16 @@ class RolesKeeper:
 
     async def keep(self):
         while True:
-            half = settings.HELPDESK_POLICY_REFRESH_SECONDS / 2
-            await asyncio.sleep(max(half, 1.0))
-            for user_id in list(self.agents):
-                if half > 0 and agent_roles.cached(user_id, half) is None:
-                    try:
-                        await on_thread_pool(agent_roles.get)(user_id, half)
-                    except Exception:  # a transient database error: the bell re-reads it then
-                        log.exception("could not refresh the roles of agent %s", user_id)
+            await asyncio.sleep(max(settings.HELPDESK_POLICY_REFRESH_SECONDS / 2, 1.0))
+            await self.refresh_older_than(settings.HELPDESK_POLICY_REFRESH_SECONDS / 2)
+
+    async def refresh_older_than(self, age: float) -> None:
+        for user_id in list(self.agents):
+            if age > 0 and agent_roles.cached(user_id, age) is None:
+                try:
+                    await on_thread_pool(agent_roles.get)(user_id, age)
+                except Exception:  # a transient database error: the bell re-reads it then
+                    log.exception("could not refresh the roles of agent %s", user_id)
 
 
 _roles_keeper = RolesKeeper()
