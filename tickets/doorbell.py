@@ -56,9 +56,15 @@ def _listeners():
         return None
     server = _server_loop is not None and _server_loop.is_running()
     in_sync_thread = getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
-    if not server and not in_sync_thread and isinstance(layer, InMemoryChannelLayer):
+    if not server and not in_sync_thread and process_local(layer):
         return None
     return layer, server, in_sync_thread
+
+
+def process_local(layer=None) -> bool:
+    """Whether the channel layer reaches only this process (the embedded mode's in-memory one):
+    then what another process pushes is never heard here, and only the log tells."""
+    return isinstance(layer if layer is not None else get_channel_layer(), InMemoryChannelLayer)
 
 
 def _dispatch(layer, ring, server: bool, in_sync_thread: bool) -> None:
@@ -151,7 +157,7 @@ class LocalBells:
         self.groups: dict[str, dict] = {}
 
     def usable(self, layer) -> bool:
-        return isinstance(layer, InMemoryChannelLayer)
+        return process_local(layer)
 
     def add(self, group: str, listener) -> None:
         self.groups.setdefault(group, {})[listener] = None
