@@ -294,6 +294,12 @@ def test_console_sockets_share_one_copy_of_equal_permissions(agent, bob):
 
 # -- bells straight from the ring (doorbell.LocalBells, the in-memory layer) --------------------
 
+@pytest.fixture
+def in_memory_layer(settings):
+    """These tests are about the embedded mode's layer, also when the suite runs on Redis."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "helpdesk.layers.InMemoryChannelLayer"}}
+
+
 def channel_sends(monkeypatch):
     """The bells the layer delivered through a socket's channel: (channel, seq)."""
     from channels.layers import get_channel_layer
@@ -314,7 +320,7 @@ def local_consoles():
     return list(doorbell.local_bells.groups.get(events.AGENTS_GROUP, ()))
 
 
-async def test_on_the_in_memory_layer_consoles_hear_bells_from_the_ring_not_their_channels(agent, monkeypatch):
+async def test_on_the_in_memory_layer_consoles_hear_bells_from_the_ring_not_their_channels(in_memory_layer, agent, monkeypatch):
     await ingest("before")
     consoles = [(await connect(agent))[0] for _ in range(3)]
     for communicator in consoles:
@@ -332,7 +338,7 @@ async def test_on_the_in_memory_layer_consoles_hear_bells_from_the_ring_not_thei
     assert local_consoles() == []  # a closed socket leaves the ring
 
 
-async def test_a_console_reading_the_log_gets_the_bell_through_its_channel_in_order(agent, monkeypatch):
+async def test_a_console_reading_the_log_gets_the_bell_through_its_channel_in_order(in_memory_layer, agent, monkeypatch):
     await ingest("before")
     busy, _, _ = await connect(agent)
     start = await follow(busy)
@@ -354,7 +360,7 @@ async def test_a_console_reading_the_log_gets_the_bell_through_its_channel_in_or
     await idle.disconnect()
 
 
-async def test_a_stale_agent_copy_takes_the_bell_through_the_channel_and_is_read_again(agent, settings, monkeypatch):
+async def test_a_stale_agent_copy_takes_the_bell_through_the_channel_and_is_read_again(in_memory_layer, agent, settings, monkeypatch):
     from tickets.policy import agent_roles
 
     await ingest("before")
@@ -369,7 +375,7 @@ async def test_a_stale_agent_copy_takes_the_bell_through_the_channel_and_is_read
     await communicator.disconnect()
 
 
-async def test_the_roles_keeper_reads_ageing_agent_copies_again_before_a_bell_needs_them(agent):
+async def test_the_roles_keeper_reads_ageing_agent_copies_again_before_a_bell_needs_them(in_memory_layer, agent):
     from tickets.console.consumers import _roles_keeper
     from tickets.policy import agent_roles
 
