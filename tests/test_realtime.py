@@ -386,3 +386,25 @@ async def test_the_roles_keeper_reads_ageing_agent_copies_again_before_a_bell_ne
     assert agent_roles._users[agent.pk][0] > when - 20 and agent_roles.cached(agent.pk, 15) is not None
     await communicator.disconnect()
     assert agent.pk not in _roles_keeper.agents and _roles_keeper.task is None
+
+
+@pytest.mark.scaled
+async def test_on_redis_each_process_hears_the_agents_bells_on_one_channel_and_passes_them_on(agent, monkeypatch):
+    from channels.layers import get_channel_layer
+
+    await ingest("before")
+    consoles = [(await connect(agent))[0] for _ in range(3)]
+    for communicator in consoles:
+        start = await follow(communicator)
+    layer = get_channel_layer()
+    [members] = [channels for name, channels in layer.groups.items() if name.endswith("__group__agents")]
+    assert len(members) == 1 and next(iter(members)).startswith(layer.prefix + "bells.")  # not one per socket
+    sent, reads = channel_sends(monkeypatch), count_log_reads(monkeypatch)
+    await ingest("through redis")
+    for communicator in consoles:
+        got = await receive_events(communicator, 1)
+        assert [(e["seq"], e["data"]["text"]) for e in got] == [(start + 1, "through redis")]
+    assert sent == [] and reads == []
+    for communicator in consoles:
+        await communicator.disconnect()
+    assert events.AGENTS_GROUP not in doorbell.local_bells.hearing  # the last socket left: unsubscribed

@@ -51,8 +51,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError
 
     def bell_groups(self) -> list[str]:
-        """Groups of stream_groups() that carry nothing but bells: on the in-memory layer this
-        socket hears them from doorbell.local_bells instead of through its channel."""
+        """Groups of stream_groups() that carry nothing but bells: this socket hears them from
+        doorbell.local_bells instead of through its own channel."""
         return []
 
     def stream_scope(self) -> Q:
@@ -68,11 +68,10 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def start_stream(self):
         self._catch_up_lock = asyncio.Lock()
-        local = doorbell.local_bells.usable(self.channel_layer) and self.hears_every_event
-        self._local = [g for g in self.bell_groups() if local]
+        self._local = [g for g in self.bell_groups() if self.hears_every_event]
         self._joined = [g for g in self.stream_groups() if g not in self._local]
         for group in self._local:
-            doorbell.local_bells.add(group, self)
+            await doorbell.local_bells.add(self.channel_layer, group, self)
         for group in self._joined:
             await self.channel_layer.group_add(group, self.channel_name)
         _watchman.join(self.channel_layer)
