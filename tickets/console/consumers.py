@@ -62,8 +62,9 @@ class RolesKeeper:
 
     def join(self, user_id: int) -> None:
         self.agents[user_id] = self.agents.get(user_id, 0) + 1
-        if self.task is None or self.task.done():
-            self.task = asyncio.ensure_future(self.keep())
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self.keep())
 
     def leave(self, user_id: int) -> None:
         left = self.agents.get(user_id, 0) - 1
@@ -72,7 +73,8 @@ class RolesKeeper:
         else:
             self.agents.pop(user_id, None)
         if not self.agents and self.task is not None:
-            self.task.cancel()
+            if self.task.get_loop() is asyncio.get_running_loop():  # not a loop that has ended
+                self.task.cancel()
             self.task = None
 
     async def keep(self):
