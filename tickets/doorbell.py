@@ -3,7 +3,8 @@ number and the change's events (read back once, encoded once); a consumer that h
 before them sends them on from memory, one that has a gap (or a bell without events) reads the
 event log (tickets/events.py) for what it has not rendered. Transport only: a lost ring costs
 latency, never an event (the watchman in tickets/realtime.py and every reconnect read the log
-again).
+again). The agents group's consoles hear bells through LocalBells (one walk over this
+process's sockets), not one channel message each.
 """
 
 from __future__ import annotations
@@ -200,6 +201,8 @@ class LocalBells:
                     if frames is None:
                         await layer.send(listener.channel_name, message)
                     else:
+                        # Daphne's ASGI send writes without suspending, so nothing else can
+                        # send on this socket between the cursor moving and these frames.
                         for frame in frames:
                             await listener.send(text_data=frame)
                 except Exception:  # one socket's failure must not silence the others
