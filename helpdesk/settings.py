@@ -441,6 +441,8 @@ TEMPLATES[0]["OPTIONS"]["context_processors"] = [*TEMPLATES[0]["OPTIONS"]["conte
 # Read notifications older than this are deleted by the daily retention run (unread ones stay).
 HELPDESK_NOTIFICATION_RETENTION_DAYS = int(env("HELPDESK_NOTIFICATION_RETENTION_DAYS", "30"))
 HELPDESK_RETENTION_COMMANDS = [*HELPDESK_RETENTION_COMMANDS, "prune_notifications"]
+# Embedded mode: pushes the notifications other processes (the mail pipe, commands) create.
+HELPDESK_SERVE_RUNNERS = [*HELPDESK_SERVE_RUNNERS, "notifications.relay.start_in_serve"]
 # --- Saved views (saved_views/; README "The agent console") -------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "saved_views"]
 # Apps adding views to the queue's sidebar (tickets.console.queries.view_sources).
