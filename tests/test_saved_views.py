@@ -86,6 +86,19 @@ def test_save_view_saves_what_the_agent_sees_and_it_opens_with_its_count(console
     assert sidebar(console.get("/console/", {"fragment": "1"})) == {"My urgent": 2}
 
 
+def test_a_view_saved_without_filters_is_all_open_tickets(console, agent, tickets):
+    """"Save view" on *All open* with nothing picked saves no filters: it was a server error
+    (no filter to take the order from), found by the tap-target browser test."""
+    console.post("/console/views/", {"name": "Everything open"})
+    view = SavedView.objects.get()
+    assert view.filters == {}
+    page = console.get("/console/", {"view": f"saved:{view.pk}"})
+    assert page.status_code == 200
+    open_ones = [tickets[k].pk for k in ("email", "sms", "urgent", "old")]
+    assert sorted(ids(page)) == sorted(open_ones)
+    assert sidebar(page) == {"Everything open": 4}
+
+
 def test_a_view_needs_a_name_and_sharing_needs_the_team_lead_permission(console, agent, tickets):
     refused = console.post("/console/views/", {"name": "  "})
     assert refused.status_code == 302 and not SavedView.objects.exists()
