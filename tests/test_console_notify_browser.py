@@ -155,7 +155,7 @@ def test_a_reply_that_never_reaches_the_server_says_so_and_keeps_the_draft(serve
     try:
         alice.goto(f"/console/tickets/{ticket}/")
         live(alice)
-        channel = alice.locator("#reply-channel").input_value()
+        channel = alice.locator("#reply-form input[name=channel]:checked").input_value()
         draft = f"Yes, here ({viewport} {scheme})."
         alice.route(re.compile(r".*/reply/$"), lambda route: route.abort("internetdisconnected"))
         alice.keyboard.press("r")
@@ -179,7 +179,7 @@ def test_a_reply_that_never_reaches_the_server_says_so_and_keeps_the_draft(serve
         expect(alice.locator(".msg.outbound", has_text=draft)).to_be_visible(timeout=WAIT)
         expect(alice.locator("#reply-text")).to_have_value("", timeout=WAIT)
         expect(alice.locator("#composer-error")).to_be_hidden()
-        assert alice.locator("#reply-channel").input_value() == channel
+        assert alice.locator("#reply-form input[name=channel]:checked").input_value() == channel
         assert overflow(alice) <= 0
     finally:
         alice.context.close()

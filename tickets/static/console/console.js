@@ -420,8 +420,17 @@
       box.append(input);
     }
   }
+  // The reply box's channel: a radio group (templates/console/_channel_picker.html).
+  function replyChannel() {
+    const picked = $("#reply-form input[name=channel]:checked");
+    return picked ? picked.value : "";
+  }
+  function pickChannel(value) {
+    const radio = $(`#reply-form input[name=channel][value="${CSS.escape(value)}"]`);
+    if (radio) radio.checked = true;
+  }
   const refreshConstraints = debounce(async () => {
-    const channel = $("#reply-channel").value;
+    const channel = replyChannel();
     if (!channel) return;
     const params = new URLSearchParams({ channel, text: $("#reply-text").value });
     const response = await fetch(`/console/tickets/${ticketId}/compose/?${params}`, { credentials: "same-origin" });
@@ -477,9 +486,9 @@
       if (!answer) return;
       const { status, json } = answer;
       if (json.ok) {
-        const channel = $("#reply-channel").value;  // the agent's pick stays for the next reply
+        const channel = replyChannel();  // the agent's pick stays for the next reply
         form.reset();
-        $("#reply-channel").value = channel;
+        pickChannel(channel);
         $("#reply-text").value = "";
         sessionStorage.removeItem(draftKey("reply"));
         $("#stale-warning").hidden = true;
@@ -546,10 +555,9 @@
     newClientId($("#note-client-id"));
     restoreDrafts();
     channelOptions = JSON.parse(($("#channel-options") || {}).textContent || "[]");
-    const selectChannel = $("#reply-channel");
-    const current = channelOptions.find((o) => o.channel === selectChannel.value);
-    renderConstraints(selectChannel.value, current && current.info);
-    selectChannel.addEventListener("change", refreshConstraints);
+    const current = channelOptions.find((o) => o.channel === replyChannel());
+    renderConstraints(replyChannel(), current && current.info);
+    $("#reply-channel").addEventListener("change", refreshConstraints);
     $("#reply-template").addEventListener("change", () => { renderTemplateVars(); updateSendable(); });
     const text = $("#reply-text");
     text.addEventListener("input", () => { typed(); saveDrafts(); refreshConstraints(); expandShortcut(); });
