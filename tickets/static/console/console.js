@@ -256,7 +256,19 @@
       if (sent.has(key) || !node || !node.dataset.pending || wanted[key[0]].has(key.slice(1))) continue;
       if (node.classList.contains("pending")) node.remove(); else delete node.dataset.pending;
     }
+    countMessages();
   }, 40);
+
+  // Each ticket header's "3 messages": the messages its block shows, as the server counts them
+  // on load (rendering.block_head_html: the block's messages in the page's history window),
+  // re-counted whenever items arrive or move.
+  function countMessages() {
+    for (const count of $$("#timeline .block > summary .block-count")) {
+      const n = $$(":scope > ol > li[data-message]", count.closest(".block")).length;
+      const text = fmt(ngettext("%(n)s message", "%(n)s messages", n), { n });
+      if (count.textContent !== text) count.textContent = text;
+    }
+  }
 
   function applyToTicket(event) {
     const d = event.data || {};
@@ -268,7 +280,7 @@
     } else if (event.kind === "message.moved") {
       if (event.ticket !== d.ticket) return;  // the source's copy of the event: handled once
       const node = document.getElementById(`m${d.id}`);
-      if (node) node.remove();
+      if (node) { node.remove(); countMessages(); }
       if (ours) placeholder(`m${d.id}`, d.ticket);
     } else if (event.kind === "ticket.updated" && isCurrent(event.ticket)) updateTicket(d);
     else if (event.kind === "customer.updated" && String(event.customer) === customerId) updateCustomer(d);
