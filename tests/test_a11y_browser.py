@@ -27,6 +27,8 @@ CONSOLE_PAGES = [
     ("mailboxes", "/console/mailboxes/"),
     ("surveys", "/console/surveys/settings/"),
     ("reports", "/console/reports/"),
+    ("reports drill-down", "/console/reports/drill/?figure=created"),
+    ("reports drill-down by channel", "/console/reports/drill/?figure=created&by=channel&key=email"),
     ("notifications", "/console/notifications/"),
     ("preferences", "/console/preferences/"),
 ]
@@ -68,6 +70,17 @@ def test_console_pages_have_no_serious_axe_violations(server, browser, size, sch
         response = page.goto(server.url(path))
         assert response.status == 200, f"{label}: {path} answered {response.status}"
         check(label)
+    page.goto(server.url("/console/"))
+    page.locator("#queue-filters > summary").click()  # the filter bar, fetched when opened
+    expect(page.locator("#filter-form")).to_be_visible()
+    page.locator("#save-view > summary").click()
+    expect(page.locator("#save-view-form")).to_be_visible()
+    check("queue, filter bar and Save view open")
+    page.locator("#filter-form select[name=priority]").select_option("3")
+    page.locator("#filter-form button").click()  # filters in use: the bar is rendered with the page
+    page.wait_for_url(re.compile(r"priority=3"))
+    expect(page.locator("#filter-form")).to_be_visible()
+    check("queue, filtered")
     page.goto(server.url("/console/"))
     ticket = page.locator("#queue tr[data-ticket]").first.get_attribute("data-ticket")
     page.goto(server.url(f"/console/tickets/{ticket}/"))
