@@ -165,6 +165,11 @@
     touched.clear();
     if (selected) select($(`#queue tr[data-ticket="${selected}"]`));
   }, 150);
+  // A notice with `views_changed` (saved_views: a view shared, renamed, unshared or deleted by
+  // someone) changes the views beside the queue: read them again.
+  document.addEventListener("helpdesk:notice", (event) => {
+    if (page === "queue" && event.detail && event.detail.views_changed) reloadQueue();
+  });
   function refreshQueue(event) {
     if (!event.ticket) return;
     // Delivery receipts (message.status) change nothing a queue row shows.
