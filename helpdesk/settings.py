@@ -167,6 +167,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
+# Django's ModelBackend, reading each agent's console preferences with the user (no query of
+# their own, and a change reaches every session of that agent at its next request). ModelBackend
+# stays listed so that sessions signed in before it keep working (they read them with one query).
+AUTHENTICATION_BACKENDS = ["preferences.backends.AgentPreferencesBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_REDIRECT_URL = "console:queue"
 LOGOUT_REDIRECT_URL = "login"
 

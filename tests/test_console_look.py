@@ -237,17 +237,51 @@ def test_an_unknown_time_zone_is_refused_and_nothing_is_saved(console, agent, ca
 
 
 @pytest.mark.django_db
-def test_preferences_cost_the_console_no_query_after_login(client, agent, django_assert_num_queries):
+def test_preferences_come_with_the_user_at_no_query_of_their_own(client, agent):
     AgentPreferences.objects.create(user=agent, time_zone="Europe/Paris")
-    client.force_login(agent)  # read here, once, into the session
+    client.force_login(agent)
     client.get("/console/preferences/")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         body = client.get("/console/").content.decode()
-    assert not [q for q in captured if "preferences" in q["sql"]]
+    # Joined to the user's own query (preferences.backends), never read on their own.
+    assert not [q for q in captured if 'FROM "preferences_agentpreferences"' in q["sql"]]
+    assert [q for q in captured if 'JOIN "preferences_agentpreferences"' in q["sql"]]
     assert 'data-tz="Europe/Paris"' in body
+
+
+@pytest.mark.django_db
+def test_a_change_reaches_the_agents_other_sessions_without_logging_in_again(
+        client, agent, monkeypatch, django_capture_on_commit_callbacks):
+    import json
+
+    from django.test import Client
+
+    from tickets import doorbell
+
+    pushed = []
+    monkeypatch.setattr(doorbell, "push", lambda groups, message: pushed.append((groups, json.loads(message["frame"]))))
+    other = Client()  # the same agent in another browser, signed in before the change
+    other.force_login(agent)
+    client.force_login(agent)
+    assert 'data-tz=""' in other.get("/console/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/preferences/", {"time_zone": "Asia/Tokyo", "language": ""})
+    assert 'data-tz="Asia/Tokyo"' in other.get("/console/").content.decode()
+    # Its open consoles hear it at once: the times are re-written in the new zone (time.js).
+    assert pushed == [([f"user-{agent.pk}"], {"type": "notice", "app": "preferences", "time_zone": "Asia/Tokyo"})]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/preferences/", {"time_zone": "Asia/Tokyo", "language": "fr"})
+    assert other.get("/console/", HTTP_ACCEPT_LANGUAGE="en")["Content-Language"] == "fr"
+    assert pushed[-1] == ([f"user-{agent.pk}"], {"type": "reload"})  # the page's words: read it again
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/preferences/", {"time_zone": "Asia/Tokyo", "language": "fr"})
+    assert len(pushed) == 2, "saving the same choices again tells nobody"
 
 
 # -- the back office ------------------------------------------------------------------------------------

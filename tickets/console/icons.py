@@ -36,9 +36,14 @@ def channel_label(channel: str) -> str:
 
 
 @cache
-def channel_html(channel: str) -> str:
+def channel_html(channel: str, named: bool = True) -> str:
     """A channel as its icon with its name for assistive tech and on hover (cached: one string
-    per channel, reused by every row of the hot lists)."""
+    per channel, reused by every row of the hot lists). `named=False` where the channel's name
+    is written beside it (the reply box's picker): the icon is then decoration."""
+    name = CHANNEL_ICONS.get(channel, "channel")
+    if not named:
+        return f'<span class="channel ch-{escape(channel)}">{icon_html(name)}</span>'
     label = escape(channel_label(channel))
     return (f'<span class="channel ch-{escape(channel)}" title="{label}">'
-            f'{icon_html(CHANNEL_ICONS.get(channel, "channel"), label=channel_label(channel))}</span>')
+            f'{icon_html(name, label=channel_label(channel))}</span>')
+
