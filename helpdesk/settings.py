@@ -171,6 +171,10 @@ LOGIN_REDIRECT_URL = "console:queue"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", "en")
+# The console's languages: the ones we ship a catalogue for (locale/, the ticket languages of
+# HELPDESK_LANGUAGES). LocaleMiddleware picks among these only; names are each language's own.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
