@@ -141,3 +141,30 @@ def test_keyboard_only_the_german_help_and_reply(server, browser):
         dialog.wait_for(timeout=WAIT)
         assert "Tastenkürzel" in dialog.inner_text() and "ausgewähltes Ticket öffnen" in dialog.inner_text()
         assert_accessible(page)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_german_visitor_gets_the_chat_widget_in_german(server, browser, viewport):
+    """The widget lives on the customer's site: its words come with the session, in the language of
+    the visitor's browser (here German), and the agent console is not involved."""
+    context = browser.new_context(base_url=server.url(""), viewport=VIEWPORTS[viewport], locale="de-DE",
+                                  has_touch=viewport == "phone")
+    page = context.new_page()
+    try:
+        page.goto("/chat/demo/")
+        launcher = page.locator("#helpdesk-chat .launcher")
+        expect(launcher).to_have_attribute("aria-label", "Chat öffnen", timeout=WAIT)
+        launcher.click()
+        panel = page.locator("#helpdesk-chat .panel")
+        expect(panel).to_have_attribute("lang", "de")
+        expect(panel.locator("textarea")).to_have_attribute("placeholder", "Nachricht eingeben…")
+        expect(panel.locator(".compose button[type=submit]")).to_have_text("Senden")
+        expect(panel.locator(".status")).to_have_text(re.compile(r"^Wir sind (online|nicht da)"), timeout=WAIT)
+        panel.locator("textarea").fill("Hallo, ich habe eine Frage.")
+        panel.locator("textarea").press("Enter")
+        tick = panel.locator(".msg", has_text="ich habe eine Frage").locator(".tick")
+        expect(tick).to_have_attribute("title", re.compile(r"^(Gesendet|Gesehen)$"), timeout=WAIT)
+        assert overflow(page) <= 0
+        assert_accessible(page, include="#helpdesk-chat")
+    finally:
+        context.close()

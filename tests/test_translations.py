@@ -179,3 +179,46 @@ def test_french_and_spanish_agents_get_their_language(console, agent, code, word
     console.post("/console/preferences/", {"time_zone": "", "language": code})
     body = console.get("/console/").content.decode()
     assert f'<html lang="{code}">' in body and word in body
+
+
+# -- the chat widget (on the customer's site: its words come with the session's config) --------------------
+
+def test_the_widget_script_uses_exactly_the_listed_texts():
+    from livechat import widget_strings
+
+    script = (ROOT / "livechat" / "static" / "livechat" / "widget.js").read_text()
+    used = {m.replace('\\"', '"') for m in re.findall(r"""\bt\("((?:[^"\\]|\\.)+)"[,)]""", script)}
+    assert used == set(widget_strings.TEXTS)
+    assert not re.search(r"""(textContent|placeholder|"aria-label":|showError\(|notice\() *=? *"[A-Z]""", script)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("accept", "language", "open_chat", "rating"), [
+    ("de-DE,de;q=0.9,en;q=0.5", "de", "Chat öffnen", "Geht so"),
+    ("fr-CA,fr;q=0.9", "fr", "Ouvrir le chat", "Correct"),
+    ("es", "es", "Abrir el chat", "Regular"),
+])
+def test_a_visitor_gets_the_widget_in_their_browser_language(client, accept, language, open_chat, rating):
+    import json
+
+    from tests.livechat_helpers import ORIGIN, make_inbox
+
+    make_inbox()
+    response = client.post("/chat/api/shop/session/", json.dumps({}), content_type="application/json",
+                           headers={"Origin": ORIGIN, "Accept-Language": accept})
+    config = response.json()["config"]
+    assert config["language"] == language
+    assert config["strings"]["Open chat"] == open_chat and config["strings"]["OK"] == rating
+    assert config["strings"]["Open chat, %(n)s unread"].count("%(n)s") == 1
+
+
+@pytest.mark.django_db
+def test_an_english_visitor_gets_no_strings_at_all(client):
+    import json
+
+    from tests.livechat_helpers import ORIGIN, make_inbox
+
+    make_inbox()
+    response = client.post("/chat/api/shop/session/", json.dumps({}), content_type="application/json",
+                           headers={"Origin": ORIGIN, "Accept-Language": "en-GB,en;q=0.9"})
+    assert response.json()["config"]["strings"] == {} and response.json()["config"]["language"] == "en"
