@@ -152,7 +152,10 @@ def test_an_english_agent_still_gets_english_and_the_channel_labels_follow_each_
 
 @pytest.mark.django_db
 def test_the_script_catalog_speaks_the_agent_language(german):
-    catalog = german.get("/jsi18n/").content.decode()
+    # One address per language: the browser keeps the catalog an hour, so switching language
+    # must load another one, not the cached English.
+    assert 'src="/jsi18n/?l=de"' in german.get("/console/").content.decode()
+    catalog = german.get("/jsi18n/?l=de").content.decode()
     assert "gerade eben" in catalog and "vor %(n)s Min." in catalog and "Live-Chat" in catalog
 
 
