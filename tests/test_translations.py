@@ -123,6 +123,8 @@ def test_a_german_agent_gets_the_queue_ticket_and_settings_pages_in_german(germa
     assert "Tastenkürzel" in body and "Abmelden" in body
     assert "Unassigned" not in body and "Keyboard shortcuts" not in body
     assert 'title="E-Mail"' in body  # the channel icon's name, translated per language
+    days = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
+    assert re.search(rf'<time [^>]*title="({days}), \d{{1,2}}\. \w+ \d{{4}}, \d\d:\d\d \(UTC\)"', body)
 
     page = german.get(f"/console/tickets/{ticket_id}/").content.decode()
     assert "Antwort senden" in page and "Interne Notiz hinzufügen" in page and "Kundenprofil" in page
