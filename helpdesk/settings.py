@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import get_random_string
 from django.utils.csp import CSP
+from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -175,6 +176,13 @@ LOGIN_REDIRECT_URL = "console:queue"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", "en")
+# The console's languages: the ones we ship a catalogue for (locale/, the ticket languages of
+# HELPDESK_LANGUAGES). LocaleMiddleware picks among these only; names are each language's own.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django 6.1's blank choice label has no German, French or Spanish translation in Django yet:
+# marked here so makemessages keeps it in our catalogues (LOCALE_PATHS win over Django's own).
+_DJANGO_STRINGS = [gettext_noop("- Select an option -")]
 TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -24,7 +24,8 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         browser = [("", _("The browser's"))]
         self.fields["time_zone"].choices = browser + [(z, z.replace("_", " ")) for z in services.time_zone_choices()]
-        self.fields["language"].choices = browser + [(c, _(n)) for c, n in services.language_choices()]
+        # Each language in its own name, so an agent can find theirs whatever the console speaks.
+        self.fields["language"].choices = browser + services.language_choices()
 
 
 @require_http_methods(["GET", "POST"])
