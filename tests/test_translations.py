@@ -41,10 +41,14 @@ def test_each_catalogue_is_complete_not_fuzzy_and_keeps_the_placeholders(path):
     po = polib.pofile(str(path))
     assert not po.metadata_is_fuzzy, "the header is marked fuzzy: msgfmt would skip it"
     assert po.metadata["Language"] == path.parts[-3]
+    plural_forms = int(re.search(r"nplurals=(\d+)", po.metadata["Plural-Forms"]).group(1))
     problems = []
     for entry in po:
         if entry.obsolete:
             continue
+        if entry.msgid_plural and len(entry.msgstr_plural) != plural_forms:
+            # French and Spanish count three forms (Django's catalogues): a missing one is blank.
+            problems.append(f"{len(entry.msgstr_plural)} of {plural_forms} plural forms: {entry.msgid!r}")
         if "fuzzy" in entry.flags:
             problems.append(f"fuzzy: {entry.msgid!r}")
         forms = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
