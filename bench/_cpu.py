@@ -64,22 +64,38 @@ def _machine() -> tuple[float, float]:
     return (sum(values) - idle) / TICK, sum(values) / TICK
 
 
+def _backends(database_url: str) -> dict[int, float]:
+    """CPU seconds of the live backends connected to this database (the servers' pooled
+    connections; a backend that ends inside the window is missed: see the cluster figure)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()").fetchall()
+    return {pid: _cpu(pid) for (pid,) in rows}
+
+
 class CpuAccount:
-    def __init__(self, servers: list[int]):
-        self.servers = servers
+    def __init__(self, servers: list[int], database_url: str = ""):
+        self.servers, self.database_url = servers, database_url
 
     def _sample(self) -> dict[str, float]:
         busy, total = _machine()
+        self.backends = _backends(self.database_url) if self.database_url.startswith("postgres") else {}
         return {"servers": sum(_cpu(pid, children=True) for pid in self.servers), "PostgreSQL": _postgres(),
                 "Redis": sum(_cpu(pid) for pid, _ in _by_name("redis-server")),
                 "load generator": time.process_time(), "busy": busy, "total": total}
 
     def __enter__(self) -> CpuAccount:
         self.start = self._sample()
+        self.start_backends = self.backends
         return self
 
     def __exit__(self, *exc) -> None:
         self.end = self._sample()
+        # Backends present at both ends: what this database's connections used in the window.
+        self.own_backends = sum(cpu - self.start_backends[pid] for pid, cpu in self.backends.items()
+                                if pid in self.start_backends)
 
     def per(self, unit: int, count: int) -> dict[str, float]:
         used = {key: self.end[key] - self.start[key] for key in self.start}
@@ -87,10 +103,16 @@ class CpuAccount:
         scale = unit / max(count, 1)
         shares = {key: used[key] * scale for key in ("servers", "PostgreSQL", "Redis", "load generator")}
         shares["other"] = max(used["busy"] - ours, 0.0) * scale
+        if self.database_url.startswith("postgres"):
+            shares["of which this database's pooled backends"] = self.own_backends * scale
         shares["machine busy %"] = 100 * used["busy"] / max(used["total"], 1e-9)
         return shares
 
 
 def describe(shares: dict[str, float], unit: int) -> str:
-    parts = ", ".join(f"{key} {value:.2f}" for key, value in shares.items() if key != "machine busy %")
-    return f"CPU s per {unit:,} webhooks: {parts}; machine busy {shares['machine busy %']:.0f}%"
+    own = shares.get("of which this database's pooled backends")
+    parts = []
+    for key in ("servers", "PostgreSQL", "Redis", "load generator", "other"):
+        extra = f" (this database's pooled backends {own:.2f})" if key == "PostgreSQL" and own is not None else ""
+        parts.append(f"{key} {shares[key]:.2f}{extra}")
+    return f"CPU s per {unit:,} webhooks: {', '.join(parts)}; machine busy {shares['machine busy %']:.0f}%"

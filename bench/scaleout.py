@@ -41,7 +41,7 @@ def rate(env: dict, processes: int, args, numbers) -> tuple[float, float, str]:
     with ExitStack() as stack:
         servers = [stack.enter_context(LiveServer(port=shifted_port(8440 + i), env=env)) for i in range(processes)]
         load(servers, 3, args.concurrency, True, numbers)  # warm-up
-        with CpuAccount([server.process.pid for server in servers]) as account:
+        with CpuAccount([server.process.pid for server in servers], env.get("DATABASE_URL", "")) as account:
             count, times = load(servers, args.seconds, args.concurrency, True, numbers)
     return count / args.seconds, pct(times, 0.99), describe(account.per(1000, count), 1000)
 
