@@ -11,7 +11,7 @@ Two kinds of function, and no third:
   conditions are keyword lookups (`field=value`, `field__in`, `field__isnull`, `field__ne`,
   `field__gte`) whose values are always parameters. Each statement is built once per process
   and shape. Other apps use these with their own models, so no app spells another's columns.
-- Named queries (`stored_message`, `ticket_for_reply_ids`, `latest_ticket`, `has_written_on`,
+- Named queries (`stored_message`, `identity_locking_customer`, `ticket_for_reply_ids`, `latest_ticket`, `has_written_on`,
   `sender_count_last_hour`, the event counter and insert, full-text matches, bulk loading):
   the few statements a keyword lookup cannot say (a join, a subquery, a counter).
 
@@ -390,6 +390,31 @@ def stored_message(channel: str, external_id: str) -> tuple[int, str, str | None
         found = values(Identity, ("address",), id=identity_id)
         address = found[0][0] if found else None
     return pk, direction, address
+
+
+def identity_locking_customer(channel: str, address: str) -> Model | None:
+    """The identity stored for (channel, address), its customer's row locked until commit
+    (FOR UPDATE, as `lock(Customer, id=...)`): ingest's first two statements in one round trip.
+    SQLite has no row locks (IMMEDIATE transactions serialise writers): a plain read there."""
+    from tickets.models import Customer, Identity
+
+    if not connection.features.has_select_for_update:
+        return get(Identity, channel=channel, address=address)
+    key = ("identity_locking", connection.vendor)
+    if key not in _STATEMENTS:
+        attnames = [f.attname for f in Identity._meta.concrete_fields]
+        readers = _readers(Identity, attnames)
+        customers = _q(Customer._meta.db_table)
+        _STATEMENTS[key] = (
+            f"SELECT {', '.join('i.' + _q(f.column) for f, _c, _v in readers)} "  # noqa: S608
+            f"FROM {_q(Identity._meta.db_table)} i JOIN {customers} c ON c.{_q(Customer._meta.pk.column)} = "
+            f"i.{_column(Identity, 'customer')} WHERE i.{_column(Identity, 'channel')} = %s "
+            f"AND i.{_column(Identity, 'address')} = %s FOR UPDATE OF c", (attnames, readers))
+    statement, (attnames, readers) = _STATEMENTS[key]
+    with _cursor() as cursor:
+        cursor.execute(statement, [channel, address])
+        row = cursor.fetchone()
+    return Identity.from_db(connection.alias, attnames, _convert(row, readers)) if row else None
 
 
 def ticket_for_reply_ids(channel: str, external_ids) -> Model | None:
