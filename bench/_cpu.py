@@ -109,6 +109,16 @@ class CpuAccount:
         return shares
 
 
+def ceiling(shares: dict[str, float], unit: int, processes: int, cores: int | None = None) -> float:
+    """The rate these CPU costs allow on `cores` cores that are ours alone: each server process
+    is one Python interpreter (one core at most, the GIL), and everything (servers, PostgreSQL,
+    Redis, the load generator) shares the cores."""
+    cores = cores or os.cpu_count() or 1
+    server = shares["servers"] / unit
+    everything = sum(shares[key] for key in ("servers", "PostgreSQL", "Redis", "load generator")) / unit
+    return min(min(processes, cores) / server, cores / everything) if server and everything else 0.0
+
+
 def describe(shares: dict[str, float], unit: int) -> str:
     own = shares.get("of which this database's pooled backends")
     parts = []
