@@ -1,6 +1,9 @@
 """Ingest throughput through services.ingest(), on SQLite (WAL, file) and on PostgreSQL.
 
     .venv/bin/python bench/ingest.py [--messages 5000] [--postgres postgres://postgres@127.0.0.1:5432/hd_bench]
+                                     [--compare DATABASE_PREPARE_THRESHOLD=]
+
+--compare runs PostgreSQL a second time with these environment variables (settings side by side).
 
 Each database runs in a child process (settings are read from the environment at start-up).
 Target: >= 500 messages/s on SQLite on the project's 2-core machine."""
@@ -98,6 +101,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/hd_bench"))
+    parser.add_argument("--compare", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
@@ -113,13 +117,19 @@ def main():
           f"{sqlite['statements']:.1f} statements per message")
     try:
         _ensure_pg_database(args.postgres)
-        with tempfile.TemporaryDirectory() as tmp:
-            pg = run({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": args.postgres}, args.messages)
-        print(f"ingest  postgres  {pg['rate']:8.0f} messages/s  ({args.messages} in {pg['seconds']:.2f}s)  (no target); "
-              f"{pg['cpu_rate']:.0f} per CPU-second (this process), backend {pg['backend_ms']:.2f} ms CPU and "
-              f"{pg['statements']:.1f} statements (round trips) per message; {pg['rate'] / sqlite['rate']:.2f} of SQLite")
+        variants = {"": {}} | ({" ".join(args.compare): dict(i.split("=", 1) for i in args.compare)} if args.compare else {})
+        for label, extra in variants.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                pg = run({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": args.postgres, **extra}, args.messages)
+            _print_postgres(pg, sqlite, args.messages, label)
     except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional for the bench
         print(f"ingest  postgres  skipped: {exc}")
+
+
+def _print_postgres(pg: dict, sqlite: dict, messages: int, label: str) -> None:
+    print(f"ingest  postgres  {pg['rate']:8.0f} messages/s  ({messages} in {pg['seconds']:.2f}s){f' ({label})' if label else ''}; "
+          f"{pg['cpu_rate']:.0f} per CPU-second (this process), backend {pg['backend_ms']:.2f} ms CPU and "
+          f"{pg['statements']:.1f} statements (round trips) per message; {pg['rate'] / sqlite['rate']:.2f} of SQLite")
 
 
 def _ensure_pg_database(url: str) -> None:
