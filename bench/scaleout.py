@@ -6,7 +6,8 @@ PostgreSQL rate against SQLite's in the same run.
                                        [--compare DATABASE_POOL_SIZE=0 DATABASE_PREPARE_THRESHOLD=]
 
 --compare runs each PostgreSQL case a second time, right after the first, with these extra
-environment variables (the settings before a change, side by side in one run). Each case prints
+environment variables (the settings before a change, side by side in one run). The servers run
+with a connection pool of DATABASE_POOL_SIZE (default here 8). Each case prints
 the CPU seconds per 1,000 webhooks of every component (bench/_cpu.py): the servers, the
 PostgreSQL cluster, Redis, this load generator, and everything else on the machine.
 
@@ -63,7 +64,9 @@ def main():
             "HELPDESK_LOG_LEVEL": "WARNING"}
     scaled = base | {"DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hd_realtime"),
                      "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                     "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "hd-bench") + "-scaleout"}
+                     "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "hd-bench") + "-scaleout",
+                     # the scaled mode's recommended pool (README: Configuration); 0 to compare
+                     "DATABASE_POOL_SIZE": os.environ.get("DATABASE_POOL_SIZE", "8")}
     try:
         import psycopg
 
