@@ -123,12 +123,28 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
 # Persistent connections: opening a SQLite connection (and its PRAGMAs) per database call was
-# the largest cost of a busy websocket process. PostgreSQL keeps Django's per-request default
-# unless set (ASGI request threads are short-lived; use a pooler such as PgBouncer instead).
+# the largest cost of a busy websocket process. On PostgreSQL, Django gives each ASGI request
+# thread (short-lived) a connection of its own, so persistent connections would pile up with
+# dead threads: a per-process pool (Django's, psycopg_pool) hands them back at the end of each
+# request instead. Measured (bench/scaleout.py, README "Real time at team scale"): a new
+# connection per webhook was the largest PostgreSQL-only cost of the scaled mode. Opt-in for
+# now: a thread that uses the database and ends without closing its connection keeps its slot
+# for good, and the PostgreSQL test suite still exhausts a pool of 8 that way (README, Known limits).
 _IS_SQLITE = DATABASE_URL.startswith("sqlite")
+_POOL_SIZE = 0 if _IS_SQLITE else int(env("DATABASE_POOL_SIZE", "0"))
 DATABASES = {"default": dj_database_url.parse(
-    DATABASE_URL, conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "600" if _IS_SQLITE else "0")),
+    DATABASE_URL, conn_max_age=0 if _POOL_SIZE else int(env("DATABASE_CONN_MAX_AGE", "600" if _IS_SQLITE else "0")),
     conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _threshold = env("DATABASE_PREPARE_THRESHOLD", "5")
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        # tickets.sql's named statements (the ingest path) become server-side prepared
+        # statements after this many runs on one connection: the backend's CPU per message
+        # fell by a third. Empty: never (a PgBouncer older than 1.21 in transaction mode).
+        "prepare_threshold": int(_threshold) if _threshold else None,
+        **({"pool": {"min_size": min(2, _POOL_SIZE), "max_size": _POOL_SIZE, "timeout": 30}} if _POOL_SIZE else {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
