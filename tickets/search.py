@@ -9,7 +9,7 @@ Full-text on both databases, kept up to date by the database itself:
   table's triggers when Django remakes that table in a later migration, so `ensure_index()`
   runs after every `migrate` (post_migrate) and recreates missing triggers and rebuilds.
   The word tables also keep prefix indexes (PREFIXES, migration 0013): a last word typed in
-  part ("ship", "com") is then one posting list read newest first, stopping at the page size,
+  part ("ship", "com", up to 6 letters) is then one posting list read newest first, stopping at the page size,
   instead of every posting of every word it begins merged first (a cost that grew with the data).
 * PostgreSQL (scaled): GIN expression indexes on to_tsvector('simple', ...), queried with the
   same expression. 'simple' (no stemming) because a helpdesk's mail is in many languages and
@@ -40,9 +40,10 @@ from tickets.policy import visible_customers, visible_tickets
 
 WORDS = "unicode61 remove_diacritics 2"
 # FTS5 prefix indexes, by length in characters: a query prefix of exactly one of these lengths is
-# answered from its own posting list. Longer prefixes ("shipp") merge the postings of the words
-# they begin, which are few by then. 1-4 letters cost the message index ~4x its size (see README).
-PREFIXES = "1 2 3 4"
+# answered from its own posting list, newest first. Longer ones ("shippin") merge the postings of
+# every word they begin first, a cost that grows with the data again. 1-6 letters: the message
+# index ~5x its size, the 1M-message database file ~1.8x (README, "Search at 1M messages").
+PREFIXES = "1 2 3 4 5 6"
 FTS_TABLES = {
     # fts table: (content table, indexed columns, tokenizer, prefix index lengths)
     "tickets_message_fts": ("tickets_message", ("subject", "text"), WORDS, PREFIXES),

@@ -1,4 +1,4 @@
-"""Prefix indexes on the SQLite word tables (1-4 letters, tickets/search.py PREFIXES), so a last
+"""Prefix indexes on the SQLite word tables (1-6 letters, tickets/search.py PREFIXES), so a last
 word typed in part costs the same at 200k or 1M messages (issue 20). FTS5 takes them only at
 CREATE, so both tables are remade and re-indexed. PostgreSQL: nothing to change."""
 
