@@ -24,9 +24,10 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from livechat import conversation, online, origins, ratelimit, visitors
-from livechat.models import Conversation, Inbox
-from tickets import events, presence
+from livechat import conversation, inbox_cache, online, origins, presence, ratelimit, visitors
+from livechat.models import Conversation
+from tickets import events
+from tickets import presence as agent_presence
 from tickets.models import Identity
 from tickets.people import display_name
 from tickets.realtime import EventStreamConsumer, on_thread_pool
@@ -38,22 +39,21 @@ SEEN_EVERY = 45  # seconds between last_seen_at writes (heartbeats arrive every 
 TYPING_POLL = 2.0
 
 
-@on_thread_pool  # not the one thread-sensitive thread: a thousand visitors connect at once
-def _inbox(key):
-    return Inbox.objects.filter(key=key, is_active=True).first()
-
-
-def _authenticate(token, inbox_key, want_history):
+def _authenticate(token, inbox_key):
     session = visitors.session_for_token(token, inbox_key)
     tickets = visitors.ticket_ids(session.address)
+    # Without a ticket there is no chat identity yet (a visitor's first message creates both).
     customer_id = (Identity.objects.filter(channel="chat", address=session.address)
-                   .values_list("customer_id", flat=True).first())
-    visitors.connected(session.pk)
+                   .values_list("customer_id", flat=True).first()) if tickets else None
+    return session, tickets, customer_id
+
+
+def _ready(session, inbox_key, want_history):
     ready = {"type": "ready", "online": online.is_online(inbox_key), "name": session.name,
              "has_email": bool(session.email)}
     if want_history:
         ready["history"] = conversation.history(session)
-    return session, tickets, customer_id, ready
+    return ready
 
 
 def _send(session, content, language=""):
@@ -71,20 +71,22 @@ def _agent_typing(address):
     now = timezone.now()
     row = (AgentPresence.objects.filter(ticket_id__in=Conversation.objects.filter(address=address)
                                         .values("ticket_id"), typing_until__gt=now,
-                                        last_seen__gte=now - presence.PRESENCE_TIMEOUT)
+                                        last_seen__gte=now - agent_presence.PRESENCE_TIMEOUT)
            .select_related("user").first())
     return display_name(row.user) if row else ""
 
 
 class VisitorConsumer(EventStreamConsumer):
     session = None
+    _fresh_seq = None
+    _early_bell = 0
 
     async def connect(self):
         headers = dict(self.scope.get("headers") or [])
         origin = headers.get(b"origin", b"").decode("latin-1")
         host = headers.get(b"host", b"").decode("latin-1")
         self.inbox_key = self.scope["url_route"]["kwargs"]["inbox"]
-        inbox = await _inbox(self.inbox_key)
+        inbox = await inbox_cache.active_inbox(self.inbox_key)
         if inbox is None or not origins.allowed(inbox, origin, host):
             log.info("chat socket refused: inbox %s, origin %r", self.inbox_key, origin)
             await self.close(code=4403)
@@ -104,7 +106,7 @@ class VisitorConsumer(EventStreamConsumer):
         if getattr(self, "_typing", None):
             self._typing.cancel()
         if self.session is not None:
-            await on_thread_pool(visitors.disconnected)(self.session.pk)
+            presence.counts.closed(self.session.pk)
 
     # --- the stream's scope ------------------------------------------------------------------
     def stream_groups(self):
@@ -140,8 +142,8 @@ class VisitorConsumer(EventStreamConsumer):
                 await self.close(code=4401)
                 return
             try:
-                self.session, self._tickets, self._customer, ready = await on_thread_pool(_authenticate)(
-                    content.get("token"), self.inbox_key, bool(content.get("history")))
+                self.session, self._tickets, self._customer = await on_thread_pool(_authenticate)(
+                    content.get("token"), self.inbox_key)
             except visitors.InvalidToken:
                 await self.send_json({"type": "error", "error": "invalid_token"})
                 await self.close(code=4401)
@@ -149,17 +151,40 @@ class VisitorConsumer(EventStreamConsumer):
             self._auth_timer.cancel()
             self._auth_timer = None  # a cancelled timer still holds this consumer's callback
             self._seen_at = time.monotonic()
+            presence.counts.opened(self.session.pk)
+            # Groups first, then the history's seq: every event after that seq commits after
+            # this socket listens, so its bell reaches it and the resume need not read the log.
             await self.start_stream()
+            ready = await on_thread_pool(_ready)(self.session, self.inbox_key, bool(content.get("history")))
+            self._fresh_seq = ready["history"]["seq"] if "history" in ready else None
             await self.send_json(ready)
             return
+        if content.get("type") == "resume" and self._resumes_fresh(content.get("last_seq")):
+            return
         await super().receive_json(content, **kwargs)
+
+    def _resumes_fresh(self, last_seq) -> bool:
+        """The widget's first resume names the seq its history was read at: if no bell above it
+        has rung since this socket joined its groups, there is nothing to read (a lost bell is
+        rung again by the watchman, as for any socket). Anything else reads the log."""
+        fresh, self._fresh_seq = self._fresh_seq, None
+        if fresh is None or last_seq != fresh or self._early_bell > fresh:
+            return False
+        self.cursor = fresh
+        return True
+
+    async def events_ring(self, message):
+        if self.cursor is None:  # before the resume: remember that a bell rang (_resumes_fresh)
+            self._early_bell = max(self._early_bell, message["seq"])
+            return
+        await super().events_ring(message)
 
     async def receive_command(self, content):
         kind = content.get("type")
         if kind == "ping":
             if time.monotonic() - self._seen_at > SEEN_EVERY:
                 self._seen_at = time.monotonic()
-                await on_thread_pool(visitors.seen)(self.session.pk)
+                presence.counts.seen(self.session.pk)
             await self.send_json({"type": "pong", "online": await on_thread_pool(online.is_online)(self.inbox_key)})
         elif kind == "send":
             await self._handle_send(content)
