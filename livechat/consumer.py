@@ -16,6 +16,7 @@ A visitor only ever receives public events of the tickets its chat address owns
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 
@@ -177,7 +178,44 @@ class VisitorConsumer(EventStreamConsumer):
         if self.cursor is None:  # before the resume: remember that a bell rang (_resumes_fresh)
             self._early_bell = max(self._early_bell, message["seq"])
             return
-        await super().events_ring(message)
+        if message["seq"] > self.cursor and message.get("events"):
+            message = {**message, "events": events.Carried.of(message["events"])}
+            if await self._pass_on_mine(message):
+                return
+        await super().events_ring(message)  # read the log, exactly as on a reconnect
+
+    async def chat_forget(self, message):
+        """The visitor's data was erased (livechat.privacy): its tickets are no longer its own."""
+        await self.close(code=4401)
+
+    async def _pass_on_mine(self, message) -> bool:
+        """Send the bell's events of this visitor's tickets from memory. A visitor hears only its
+        own bells, so a gap in the global seq says nothing; what it needs is every public event
+        of its tickets up to the bell. Its tickets are its customer's, and each carried event
+        names its customer's previous public event (`prev`): when the first of the customer's
+        events in the bell follows nothing newer than the cursor, nothing of ours is missing.
+        False (read the log): no customer yet, a public event of a ticket this socket does not
+        know (a new ticket of ours, or another customer's: the log decides), an event whose
+        ticket changed customer, or a gap (a lost or late bell)."""
+        async with self._catch_up_lock:
+            carried, seq = message["events"], message["seq"]
+            if seq <= self.cursor:
+                return True
+            if self._customer is None:
+                return False
+            fresh = [item for item in carried if item.seq > self.cursor]
+            mine = [item for item in fresh if item.public]
+            if any(item.ticket not in self._tickets or item.customer != self._customer for item in mine):
+                return False
+            first = next((item for item in fresh if item.customer == self._customer), None)
+            if first is None or (first.prev is not None and first.prev > self.cursor):
+                return False
+            for item in mine:
+                await self.send_json(json.loads(item.frame))
+            self.cursor = seq
+            if not mine or mine[-1].seq != seq:
+                await self.send_json({"type": "cursor", "seq": seq})
+            return True
 
     async def receive_command(self, content):
         kind = content.get("type")
