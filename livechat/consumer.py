@@ -45,11 +45,13 @@ TYPING_POLL = 2.0
 
 def _authenticate(token, inbox_key):
     session = visitors.session_for_token(token, inbox_key)
-    tickets = visitors.ticket_ids(session.address)
+    owners = dict(Conversation.objects.filter(address=session.address).values_list("ticket_id", "ticket__customer_id"))
     # Without a ticket there is no chat identity yet (a visitor's first message creates both).
     customer_id = (Identity.objects.filter(channel="chat", address=session.address)
-                   .values_list("customer_id", flat=True).first()) if tickets else None
-    return session, tickets, customer_id
+                   .values_list("customer_id", flat=True).first()) if owners else None
+    # A ticket moved to another customer: the customer's chain of events no longer covers it.
+    mixed = any(owner != customer_id for owner in owners.values())
+    return session, list(owners), customer_id, mixed
 
 
 def _ready(session, inbox_key, want_history):
@@ -92,6 +94,7 @@ class VisitorConsumer(EventStreamConsumer):
     session = None
     _fresh_seq = None
     _early_bell = 0
+    _log_only = False  # True: its tickets are not all its customer's, every bell reads the log
 
     async def connect(self):
         headers = dict(self.scope.get("headers") or [])
@@ -154,7 +157,7 @@ class VisitorConsumer(EventStreamConsumer):
                 await self.close(code=4401)
                 return
             try:
-                self.session, self._tickets, self._customer = await on_thread_pool(_authenticate)(
+                self.session, self._tickets, self._customer, self._log_only = await on_thread_pool(_authenticate)(
                     content.get("token"), self.inbox_key)
             except visitors.InvalidToken:
                 await self.send_json({"type": "error", "error": "invalid_token"})
@@ -206,15 +209,18 @@ class VisitorConsumer(EventStreamConsumer):
         names its customer's previous public event (`prev`): when the first of the customer's
         events in the bell follows nothing newer than the cursor, nothing of ours is missing.
         False (read the log): no customer yet, a public event of a ticket this socket does not
-        know (a new ticket of ours, or another customer's: the log decides), an event whose
-        ticket changed customer, or a gap (a lost or late bell)."""
+        know (a new ticket of ours, or another customer's: the log decides), one of its tickets
+        belongs to another customer (then for good: _log_only), or a gap (a lost or late bell)."""
         async with self._catch_up_lock:
             carried, seq = message["events"], message["seq"]
             if seq <= self.cursor:
                 return True
-            if self._customer is None:
+            if self._customer is None or self._log_only:
                 return False
             fresh = [item for item in carried if item.seq > self.cursor]
+            if any(item.ticket in self._tickets and item.customer != self._customer for item in fresh):
+                self._log_only = True  # one of its tickets moved to another customer: the log, from now on
+                return False
             mine = [item for item in fresh if item.public]
             if any(item.ticket not in self._tickets or item.customer != self._customer for item in mine):
                 return False
@@ -264,6 +270,7 @@ class VisitorConsumer(EventStreamConsumer):
             self._tickets.append(message.ticket_id)
             await self.join_group(events.ticket_group(message.ticket_id))
         if customer_id != self._customer:
+            self._log_only = self._log_only or self._customer is not None  # (see _pass_on_mine)
             self._customer = customer_id
             await self.join_group(events.customer_group(customer_id))
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk,

@@ -26,9 +26,11 @@ def count_log_reads(monkeypatch):
     return reads
 
 
-async def chatting(inbox):
+async def chatting(inbox, tokens=None):
     """A visitor socket with one ticket, its first message echoed; (socket, ticket, last seq)."""
     _, token = await db(make_visitor)(inbox)
+    if tokens is not None:
+        tokens.append(token)
     ws, _ = await authed(token)
     await ws.send_json_to({"type": "send", "client_id": "c-1", "text": "Hello"})
     ack = (await frames_until(ws, "ack"))[-1]
@@ -101,3 +103,20 @@ async def test_erasing_the_visitor_closes_its_open_sockets(inbox):
     await db(ChatVisitors().erase)(customer)
     closed = await ws.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_visitor_whose_ticket_belongs_to_another_customer_reads_the_log(inbox, agent, monkeypatch):
+    """The customer's chain of events cannot vouch for a ticket of another customer."""
+    from tickets.models import Customer, Identity
+
+    ws, ticket, _ = await chatting(inbox, keep_token := [])
+    await ws.disconnect()
+    other = await db(Customer.objects.create)(name="Someone else")
+    await db(Identity.objects.create)(customer=other, channel="chat", address="visitor:shop:someone-else")
+    await db(Ticket.objects.filter(pk=ticket.pk).update)(customer=other)
+    ws, _ = await authed(keep_token[0])
+    reads = count_log_reads(monkeypatch)
+    await db(services.reply)(ticket, author=agent, text="still yours", client_id="r-1")
+    assert [e["data"]["text"] for e in await events_of(ws, 1)] == ["still yours"]
+    assert len(reads) == 1  # read from the log, not passed on from memory
+    await ws.disconnect()
