@@ -16,17 +16,22 @@ A visitor only ever receives public events of the tickets its chat address owns
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import threading
 import time
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from livechat import conversation, online, origins, ratelimit, visitors
-from livechat.models import Conversation, Inbox
-from tickets import events, presence
+from livechat import conversation, inbox_cache, online, origins, presence, ratelimit, visitors
+from livechat.models import Conversation
+from tickets import events
+from tickets import presence as agent_presence
 from tickets.models import Identity
 from tickets.people import display_name
 from tickets.realtime import EventStreamConsumer, on_thread_pool
@@ -38,28 +43,37 @@ SEEN_EVERY = 45  # seconds between last_seen_at writes (heartbeats arrive every 
 TYPING_POLL = 2.0
 
 
-@on_thread_pool  # not the one thread-sensitive thread: a thousand visitors connect at once
-def _inbox(key):
-    return Inbox.objects.filter(key=key, is_active=True).first()
-
-
-def _authenticate(token, inbox_key, want_history):
+def _authenticate(token, inbox_key):
     session = visitors.session_for_token(token, inbox_key)
-    tickets = visitors.ticket_ids(session.address)
+    owners = dict(Conversation.objects.filter(address=session.address).values_list("ticket_id", "ticket__customer_id"))
+    # Without a ticket there is no chat identity yet (a visitor's first message creates both).
     customer_id = (Identity.objects.filter(channel="chat", address=session.address)
-                   .values_list("customer_id", flat=True).first())
-    visitors.connected(session.pk)
+                   .values_list("customer_id", flat=True).first()) if owners else None
+    # A ticket moved to another customer: the customer's chain of events no longer covers it.
+    mixed = any(owner != customer_id for owner in owners.values())
+    return session, list(owners), customer_id, mixed
+
+
+def _ready(session, inbox_key, want_history):
     ready = {"type": "ready", "online": online.is_online(inbox_key), "name": session.name,
              "has_email": bool(session.email)}
     if want_history:
         ready["history"] = conversation.history(session)
-    return session, tickets, customer_id, ready
+    return ready
+
+
+# SQLite commits one writer at a time, and a writer that finds the lock taken waits in SQLite's
+# busy handler, which sleeps in steps of up to 100 ms and so wakes late: at 50 sends/s the
+# visitors' sends, each on its own pool thread, made the round trip's p99. They take turns on
+# this lock instead, which hands over at once. PostgreSQL writes them side by side.
+_sqlite_sends = threading.Lock()
 
 
 def _send(session, content, language=""):
     if not ratelimit.allow(f"send:{session.address}", settings.LIVECHAT_RATE_LIMIT_PER_MINUTE):
         raise conversation.Refused(_("You are sending messages too fast. Please wait a moment."), 429)
-    message = conversation.send(session, content.get("client_id"), content.get("text", ""), language=language)
+    with _sqlite_sends if connection.vendor == "sqlite" else contextlib.nullcontext():
+        message = conversation.send(session, content.get("client_id"), content.get("text", ""), language=language)
     return message, message.customer_id
 
 
@@ -71,20 +85,23 @@ def _agent_typing(address):
     now = timezone.now()
     row = (AgentPresence.objects.filter(ticket_id__in=Conversation.objects.filter(address=address)
                                         .values("ticket_id"), typing_until__gt=now,
-                                        last_seen__gte=now - presence.PRESENCE_TIMEOUT)
+                                        last_seen__gte=now - agent_presence.PRESENCE_TIMEOUT)
            .select_related("user").first())
     return display_name(row.user) if row else ""
 
 
 class VisitorConsumer(EventStreamConsumer):
     session = None
+    _fresh_seq = None
+    _early_bell = 0
+    _log_only = False  # True: its tickets are not all its customer's, every bell reads the log
 
     async def connect(self):
         headers = dict(self.scope.get("headers") or [])
         origin = headers.get(b"origin", b"").decode("latin-1")
         host = headers.get(b"host", b"").decode("latin-1")
         self.inbox_key = self.scope["url_route"]["kwargs"]["inbox"]
-        inbox = await _inbox(self.inbox_key)
+        inbox = await inbox_cache.active_inbox(self.inbox_key)
         if inbox is None or not origins.allowed(inbox, origin, host):
             log.info("chat socket refused: inbox %s, origin %r", self.inbox_key, origin)
             await self.close(code=4403)
@@ -104,7 +121,7 @@ class VisitorConsumer(EventStreamConsumer):
         if getattr(self, "_typing", None):
             self._typing.cancel()
         if self.session is not None:
-            await on_thread_pool(visitors.disconnected)(self.session.pk)
+            presence.counts.closed(self.session.pk)
 
     # --- the stream's scope ------------------------------------------------------------------
     def stream_groups(self):
@@ -140,8 +157,8 @@ class VisitorConsumer(EventStreamConsumer):
                 await self.close(code=4401)
                 return
             try:
-                self.session, self._tickets, self._customer, ready = await on_thread_pool(_authenticate)(
-                    content.get("token"), self.inbox_key, bool(content.get("history")))
+                self.session, self._tickets, self._customer, self._log_only = await on_thread_pool(_authenticate)(
+                    content.get("token"), self.inbox_key)
             except visitors.InvalidToken:
                 await self.send_json({"type": "error", "error": "invalid_token"})
                 await self.close(code=4401)
@@ -149,17 +166,80 @@ class VisitorConsumer(EventStreamConsumer):
             self._auth_timer.cancel()
             self._auth_timer = None  # a cancelled timer still holds this consumer's callback
             self._seen_at = time.monotonic()
+            presence.counts.opened(self.session.pk)
+            # Groups first, then the history's seq: every event after that seq commits after
+            # this socket listens, so its bell reaches it and the resume need not read the log.
             await self.start_stream()
+            ready = await on_thread_pool(_ready)(self.session, self.inbox_key, bool(content.get("history")))
+            self._fresh_seq = ready["history"]["seq"] if "history" in ready else None
             await self.send_json(ready)
             return
+        if content.get("type") == "resume" and self._resumes_fresh(content.get("last_seq")):
+            return
         await super().receive_json(content, **kwargs)
+
+    def _resumes_fresh(self, last_seq) -> bool:
+        """The widget's first resume names the seq its history was read at: if no bell above it
+        has rung since this socket joined its groups, there is nothing to read (a lost bell is
+        rung again by the watchman, as for any socket). Anything else reads the log."""
+        fresh, self._fresh_seq = self._fresh_seq, None
+        if fresh is None or last_seq != fresh or self._early_bell > fresh:
+            return False
+        self.cursor = fresh
+        return True
+
+    async def events_ring(self, message):
+        if self.cursor is None:  # before the resume: remember that a bell rang (_resumes_fresh)
+            self._early_bell = max(self._early_bell, message["seq"])
+            return
+        if message["seq"] > self.cursor and message.get("events"):
+            message = {**message, "events": events.Carried.of(message["events"])}
+            if await self._pass_on_mine(message):
+                return
+        await super().events_ring(message)  # read the log, exactly as on a reconnect
+
+    async def chat_forget(self, message):
+        """The visitor's data was erased (livechat.privacy): its tickets are no longer its own."""
+        await self.close(code=4401)
+
+    async def _pass_on_mine(self, message) -> bool:
+        """Send the bell's events of this visitor's tickets from memory. A visitor hears only its
+        own bells, so a gap in the global seq says nothing; what it needs is every public event
+        of its tickets up to the bell. Its tickets are its customer's, and each carried event
+        names its customer's previous public event (`prev`): when the first of the customer's
+        events in the bell follows nothing newer than the cursor, nothing of ours is missing.
+        False (read the log): no customer yet, a public event of a ticket this socket does not
+        know (a new ticket of ours, or another customer's: the log decides), one of its tickets
+        belongs to another customer (then for good: _log_only), or a gap (a lost or late bell)."""
+        async with self._catch_up_lock:
+            carried, seq = message["events"], message["seq"]
+            if seq <= self.cursor:
+                return True
+            if self._customer is None or self._log_only:
+                return False
+            fresh = [item for item in carried if item.seq > self.cursor]
+            if any(item.ticket in self._tickets and item.customer != self._customer for item in fresh):
+                self._log_only = True  # one of its tickets moved to another customer: the log, from now on
+                return False
+            mine = [item for item in fresh if item.public]
+            if any(item.ticket not in self._tickets or item.customer != self._customer for item in mine):
+                return False
+            first = next((item for item in fresh if item.customer == self._customer), None)
+            if first is None or (first.prev is not None and first.prev > self.cursor):
+                return False
+            for item in mine:
+                await self.send_json(json.loads(item.frame))
+            self.cursor = seq
+            if not mine or mine[-1].seq != seq:
+                await self.send_json({"type": "cursor", "seq": seq})
+            return True
 
     async def receive_command(self, content):
         kind = content.get("type")
         if kind == "ping":
             if time.monotonic() - self._seen_at > SEEN_EVERY:
                 self._seen_at = time.monotonic()
-                await on_thread_pool(visitors.seen)(self.session.pk)
+                presence.counts.seen(self.session.pk)
             await self.send_json({"type": "pong", "online": await on_thread_pool(online.is_online)(self.inbox_key)})
         elif kind == "send":
             await self._handle_send(content)
@@ -190,6 +270,7 @@ class VisitorConsumer(EventStreamConsumer):
             self._tickets.append(message.ticket_id)
             await self.join_group(events.ticket_group(message.ticket_id))
         if customer_id != self._customer:
+            self._log_only = self._log_only or self._customer is not None  # (see _pass_on_mine)
             self._customer = customer_id
             await self.join_group(events.customer_group(customer_id))
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk,

@@ -1,9 +1,12 @@
 """Live chat's personal data for export and erasure (a HELPDESK_PERSONAL_DATA_PROVIDERS entry):
 visitor sessions (name, typed email, page) and which tickets a chat address may see."""
 
+from django.db import transaction
 from django.db.models import Q
 
 from livechat.models import Conversation, VisitorSession
+from livechat.visitors import address_group
+from tickets import doorbell
 
 
 class ChatVisitors:
@@ -28,4 +31,8 @@ class ChatVisitors:
     def erase(self, customer) -> int:
         chat, sessions = self._sessions(customer)
         addresses = set(chat) | set(sessions.values_list("address", flat=True))
+        # Open widget sockets of these addresses know their tickets from memory (bells carry the
+        # events): they close, and their token no longer opens anything.
+        groups = [address_group(a) for a in addresses]
+        transaction.on_commit(lambda: doorbell.push(groups, {"type": "chat.forget"}), robust=True)
         return sessions.delete()[0] + Conversation.objects.filter(address__in=addresses).delete()[0]

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F
 from django.utils import timezone
 
 from livechat.models import Conversation, Inbox, VisitorSession
@@ -114,21 +113,7 @@ def remember_ticket(address: str, ticket_id: int) -> bool:
     return created
 
 
-# --- presence of the visitor (for the offline email fallback) ----------------------------------
-
-def connected(session_pk: int) -> None:
-    VisitorSession.objects.filter(pk=session_pk).update(connections=F("connections") + 1,
-                                                        last_seen_at=timezone.now())
-
-
-def disconnected(session_pk: int) -> None:
-    VisitorSession.objects.filter(pk=session_pk).update(connections=F("connections") - 1,
-                                                        last_seen_at=timezone.now())
-
-
-def seen(session_pk: int) -> None:
-    VisitorSession.objects.filter(pk=session_pk).update(last_seen_at=timezone.now())
-
+# --- presence of the visitor (for the offline email fallback; written by livechat.presence) ----
 
 def is_here(address: str) -> bool:
     """Whether a browser of this chat address is open now (or was a few seconds ago: a page

@@ -1,10 +1,13 @@
 """The visitor socket, through the real consumer, channel layer, services and event log."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from django.core import mail
 from django.test import override_settings
 
+from livechat import presence
 from livechat.models import Conversation, VisitorSession
 from tests.livechat_helpers import authed, events_of, frames_until, make_inbox, make_visitor, socket
 from tickets import services
@@ -179,9 +182,34 @@ async def test_contact_email_makes_the_visitor_reachable_and_a_participant(inbox
 async def test_connection_count_tracks_open_sockets(inbox):
     session, token = await db(make_visitor)(inbox)
     ws, _ = await authed(token)
+    await presence.counts.flush()
     assert (await db(VisitorSession.objects.get)(pk=session.pk)).connections == 1
     await ws.disconnect()
+    await presence.counts.flush()
     assert (await db(VisitorSession.objects.get)(pk=session.pk)).connections == 0
+
+
+async def test_connection_counts_are_written_in_one_batch_on_their_own(inbox):
+    """Sockets opened and closed are counted in memory and written together, by the flush timer
+    (not on the connect path): two visitors connecting, one leaving, a third seen."""
+    await presence.counts.flush()  # nothing left over from another test
+    sessions = [await db(make_visitor)(inbox) for _ in range(3)]
+    first, _ = await authed(sessions[0][1])
+    second, _ = await authed(sessions[1][1])
+    await second.disconnect()
+    presence.counts.seen(sessions[2][0].pk)
+    timer = presence.counts.timer
+    assert timer is not None and presence.counts.pending == {sessions[0][0].pk: 1, sessions[1][0].pk: 0,
+                                                             sessions[2][0].pk: 0}
+    for _ in range(100):  # the timer's own flush (FLUSH_SECONDS), not a call from the test
+        if not presence.counts.pending and presence.counts.timer is None:
+            break
+        await asyncio.sleep(0.05)
+    rows = {s.pk: s for s in await db(list)(VisitorSession.objects.filter(pk__in=[s.pk for s, _ in sessions]))}
+    assert [rows[s.pk].connections for s, _ in sessions] == [1, 0, 0]
+    assert all(rows[s.pk].last_seen_at > s.last_seen_at for s, _ in sessions)
+    await first.disconnect()
+    await presence.counts.flush()
 
 
 async def test_agent_typing_shows_while_the_panel_is_open(inbox, agent):
@@ -204,4 +232,38 @@ async def test_agent_typing_shows_while_the_panel_is_open(inbox, agent):
     await db(AgentPresence.objects.update)(typing_until=timezone.now() - timedelta(seconds=1))
     assert (await frames_until(ws, "typing"))[-1]["typing"] is False
     await ws.send_json_to({"type": "open", "open": False})
+    await ws.disconnect()
+
+
+async def test_the_first_resume_from_the_history_seq_reads_nothing_yet_misses_nothing(inbox, agent, monkeypatch):
+    """The socket joins its groups before the history's seq is read, so a resume from exactly
+    that seq needs no log read; a bell that rang in between (a reply committed after the
+    history, before the resume) still makes it read the log."""
+    from tickets import events
+
+    reads = []
+    real = events.events_since
+    monkeypatch.setattr(events, "events_since", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    _, token = await db(make_visitor)(inbox)
+    ws, _ = await authed(token)
+    ack = (await send(ws, "c-1", "Hello"))[-1]
+    await events_of(ws, 1)
+    await ws.disconnect()
+    ticket = await db(Ticket.objects.get)(pk=ack["ticket"])
+
+    reads.clear()
+    ws, ready = await authed(token, history=True)  # resumes from ready["history"]["seq"]
+    assert await ws.receive_nothing(timeout=0.2)
+    assert reads == []
+    await db(services.reply)(ticket, author=agent, text="live reply", client_id="r-0")
+    assert [e["data"]["text"] for e in await events_of(ws, 1)] == ["live reply"]
+    await ws.disconnect()
+
+    ws, ready = await authed(token, history=True, resume=False)
+    await db(services.reply)(ticket, author=agent, text="between history and resume", client_id="r-1")
+    reads.clear()
+    await ws.send_json_to({"type": "resume", "last_seq": ready["history"]["seq"]})
+    got = await events_of(ws, 1)
+    assert [e["data"]["text"] for e in got] == ["between history and resume"]
+    assert reads == [ready["history"]["seq"]]  # the early bell made it read the log
     await ws.disconnect()

@@ -1,0 +1,122 @@
+"""A chat visitor's bells carry its own tickets' events (tickets.events.Carried, with each event's
+customer's previous public event): sent on from memory when nothing of the visitor's can be
+missing, read from the log when something may be (a lost or late bell, a ticket it does not
+know), and the watchman's rings carry them too."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from tests.livechat_helpers import authed, events_of, frames_until, make_inbox, make_visitor
+from tickets import events, services
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+db = database_sync_to_async
+
+
+@pytest.fixture
+def inbox():
+    return make_inbox()
+
+
+def count_log_reads(monkeypatch):
+    reads, real = [], events.events_since
+    monkeypatch.setattr(events, "events_since", lambda last_seq, *a, **k: reads.append(last_seq) or real(last_seq, *a, **k))
+    return reads
+
+
+async def chatting(inbox, tokens=None):
+    """A visitor socket with one ticket, its first message echoed; (socket, ticket, last seq)."""
+    _, token = await db(make_visitor)(inbox)
+    if tokens is not None:
+        tokens.append(token)
+    ws, _ = await authed(token)
+    await ws.send_json_to({"type": "send", "client_id": "c-1", "text": "Hello"})
+    ack = (await frames_until(ws, "ack"))[-1]
+    seq = (await events_of(ws, 1))[-1]["seq"]
+    return ws, await db(Ticket.objects.get)(pk=ack["ticket"]), seq
+
+
+async def test_an_agent_reply_reaches_the_visitor_from_memory(inbox, agent, monkeypatch):
+    ws, ticket, seq = await chatting(inbox)
+    reads = count_log_reads(monkeypatch)
+    await db(services.reply)(ticket, author=agent, text="Hi! How can I help?", client_id="r-1")
+    got = (await events_of(ws, 1))[0]
+    assert got["kind"] == "message.created" and got["seq"] > seq
+    assert got["data"]["text"] == "Hi! How can I help?" and got["data"]["author"] == "Agnes"
+    assert "customer" not in got and "error" not in got["data"]  # the visitor's view, as from the log
+    # An internal note moves the cursor and shows nothing.
+    await db(services.note)(ticket, author=agent, text="VIP (internal)")
+    frame = await ws.receive_json_from(timeout=5)
+    assert frame["type"] == "cursor" and frame["seq"] > got["seq"]
+    assert reads == []  # no log read for either
+    await ws.disconnect()
+
+
+async def test_a_lost_bell_is_seen_by_the_next_one_and_read_from_the_log(inbox, agent, monkeypatch):
+    ws, ticket, seq = await chatting(inbox)
+    real, dropped = events.publish, []
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: dropped.append(args) if not dropped else real(*args, **kw))
+    reads = count_log_reads(monkeypatch)
+    await db(services.reply)(ticket, author=agent, text="lost bell", client_id="r-1")
+    await db(services.reply)(ticket, author=agent, text="next bell", client_id="r-2")
+    got = await events_of(ws, 2)
+    assert [e["data"]["text"] for e in got] == ["lost bell", "next bell"] and len(dropped) == 1
+    assert reads == [seq]  # the next bell's `prev` named the lost event: the gap came from the log
+    await ws.disconnect()
+
+
+async def test_a_new_ticket_of_the_customer_is_read_from_the_log(inbox, agent, monkeypatch):
+    """An event of a ticket the socket does not know yet (here: one the visitor's customer
+    gets elsewhere) is never judged in memory: the log decides (and it is not the visitor's)."""
+    ws, ticket, seq = await chatting(inbox)
+    reads = count_log_reads(monkeypatch)
+    other = await db(Ticket.objects.create)(customer_id=ticket.customer_id, subject="by phone", channel="email")
+    await db(services.reply)(other, author=agent, text="not for the chat", client_id="r-9")
+    await db(services.reply)(ticket, author=agent, text="for the chat", client_id="r-1")
+    got = await events_of(ws, 1)
+    assert [e["data"]["text"] for e in got] == ["for the chat"]
+    assert reads and reads[0] == seq
+    await ws.disconnect()
+
+
+async def test_a_dropped_visitor_bell_is_caught_by_the_watchman_with_the_events(inbox, agent, settings, monkeypatch):
+    settings.HELPDESK_EVENT_POLL_SECONDS = 0.2
+    ws, ticket, seq = await chatting(inbox)
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: None)  # every after-commit ring is lost
+    reads = count_log_reads(monkeypatch)
+    await db(services.reply)(ticket, author=agent, text="only the watchman rings", client_id="r-1")
+    got = await events_of(ws, 1)
+    assert [e["data"]["text"] for e in got] == ["only the watchman rings"] and got[0]["seq"] > seq
+    assert reads == []  # the watchman's ring carried the event (and its `prev`)
+    await ws.disconnect()
+
+
+async def test_erasing_the_visitor_closes_its_open_sockets(inbox):
+    """Its tickets are known to the socket from memory: erasure must not leave it listening."""
+    from livechat.privacy import ChatVisitors
+    from tickets.models import Customer
+
+    ws, ticket, _ = await chatting(inbox)
+    customer = await db(Customer.objects.get)(pk=ticket.customer_id)
+    await db(ChatVisitors().erase)(customer)
+    closed = await ws.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_visitor_whose_ticket_belongs_to_another_customer_reads_the_log(inbox, agent, monkeypatch):
+    """The customer's chain of events cannot vouch for a ticket of another customer."""
+    from tickets.models import Customer, Identity
+
+    ws, ticket, _ = await chatting(inbox, keep_token := [])
+    await ws.disconnect()
+    other = await db(Customer.objects.create)(name="Someone else")
+    await db(Identity.objects.create)(customer=other, channel="chat", address="visitor:shop:someone-else")
+    await db(Ticket.objects.filter(pk=ticket.pk).update)(customer=other)
+    ws, _ = await authed(keep_token[0])
+    reads = count_log_reads(monkeypatch)
+    await db(services.reply)(ticket, author=agent, text="still yours", client_id="r-1")
+    assert [e["data"]["text"] for e in await events_of(ws, 1)] == ["still yours"]
+    assert len(reads) == 1  # read from the log, not passed on from memory
+    await ws.disconnect()
