@@ -285,6 +285,9 @@ HELPDESK_CUSTOMER_PANELS = ["livechat.panels.visitor_context", "surveys.panels.r
 HELPDESK_TICKET_PANELS = ["livechat.panels.visitor_context"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
+# HTTP views run on this many long-lived threads per server process, each keeping its database
+# connection (helpdesk/http_threads.py); 0: Django's new thread (and connection) per request.
+HELPDESK_HTTP_THREADS = int(env("HELPDESK_HTTP_THREADS", "4"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
 HELPDESK_EVENT_POLL_SECONDS = float(env("HELPDESK_EVENT_POLL_SECONDS", "10"))
 # Doorbells carry their events up to this many bytes (bigger ones: each socket reads the log).
