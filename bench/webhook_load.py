@@ -32,12 +32,23 @@ from tests.live import LiveServer, shifted_port  # noqa: E402
 PATH = "/channels/twilio/sms/"
 
 
+def server_pids(pid: int) -> list[int]:
+    """The serving processes: `serve` itself, or the members of a `--http-workers` pool."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children] or [pid]
+
+
 def rss(pid: int) -> dict[str, int]:
-    """The server's resident memory in KB: anonymous (heap: a leak shows here) and file-backed
-    (SQLite's memory-mapped database file: grows with the file, reclaimable, shared with the
-    kernel's page cache)."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return {key: int(fields[key].split()[0]) for key in ("VmRSS", "RssAnon", "RssFile")}
+    """The server's resident memory in KB (summed over a pool's processes): anonymous (heap: a
+    leak shows here) and file-backed (SQLite's memory-mapped database file: grows with the
+    file, reclaimable, shared with the kernel's page cache)."""
+    total = dict.fromkeys(("VmRSS", "RssAnon", "RssFile"), 0)
+    for member in server_pids(pid):
+        status = Path(f"/proc/{member}/status").read_text().splitlines()
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+        for key in total:
+            total[key] += int(fields[key].split()[0])
+    return total
 
 
 def mb(sample: dict[str, int]) -> str:
@@ -84,16 +95,17 @@ def sqlite_handles(pid: int) -> int:
     connection holds some, so a connection opened per request and left to the garbage
     collector shows here."""
     count = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            count += ".sqlite3" in os.readlink(fd)
-        except OSError:
-            pass  # closed while we looked
+    for member in server_pids(pid):
+        for fd in Path(f"/proc/{member}/fd").iterdir():
+            try:
+                count += ".sqlite3" in os.readlink(fd)
+            except OSError:
+                pass  # closed while we looked
     return count
 
 
-def measure(label: str, env: dict, args, numbers) -> bool:
-    with LiveServer(port=shifted_port(8434), env=env) as server:
+def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
+    with LiveServer(port=shifted_port(8434), env=env, serve_args=serve_args) as server:
         pid = server.process.pid
         start_rss = rss(pid)
         load([server], 3, args.concurrency, True, numbers)  # warm-up
@@ -107,7 +119,7 @@ def measure(label: str, env: dict, args, numbers) -> bool:
         loaded_rss = rss(pid)
         time.sleep(3)
         idle_rss = rss(pid)
-        threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
+        threads = sum(len(list(Path(f"/proc/{member}/task").iterdir())) for member in server_pids(pid))
         handles = sqlite_handles(pid)
     trivial_rate, hooks_rate = trivial_n / (args.seconds / 2), hooks_n / args.seconds
     ratio = trivial_rate / hooks_rate
@@ -134,6 +146,9 @@ def main():
     parser.add_argument("--http-threads", default="",
                         help="comma-separated HELPDESK_HTTP_THREADS values, measured one after the other in "
                              "this run (0: Django's thread per request); default: the server's default")
+    parser.add_argument("--http-workers", default="",
+                        help="comma-separated `serve --http-workers` values measured after the rest (a pool of "
+                             "server processes behind the port)")
     args = parser.parse_args()
     env = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING"}
@@ -148,6 +163,8 @@ def main():
     if args.http_threads:
         configs = configs[1:]
     results = [measure(label, {**env, **extra}, args, numbers) for label, extra in configs]
+    results += [measure(f"serve --http-workers {n}", env, args, numbers, ("--http-workers", n))
+                for n in args.http_workers.split(",") if n]
     return 0 if all(results) else 1
 
 
