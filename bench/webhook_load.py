@@ -4,8 +4,11 @@ middleware, answered 405 without work).
 
     .venv/bin/python bench/webhook_load.py [--concurrency 16] [--seconds 20] [--database-url URL]
 
-Prints req/s, p50/p99 of each and the server's RSS: before, after warm-up, after the load and
-after a pause (memory must be flat after warm-up). Targets (issue #20): webhooks within 1.5x of
+Prints req/s, p50/p99 and the server's CPU time per request of each (the two loads alternate in
+slices, so other work on the machine weighs on both alike) and the server's RSS: before, after
+warm-up, halfway, after the load and after a pause (memory must be flat after warm-up).
+`--http-threads 0,1,4` compares HELPDESK_HTTP_THREADS values and `--http-workers 2` a
+`serve --http-workers` pool, one after the other in the same run. Targets (issue #20): webhooks within 1.5x of
 the trivial request's rate, p99 < 200 ms at 16 concurrent requests. The load generator shares
 the machine with the server.
 """
@@ -104,6 +107,18 @@ def sqlite_handles(pid: int) -> int:
     return count
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the serving processes have used so far."""
+    total = 0
+    for member in server_pids(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+SLICES = 4  # trivial and webhook load alternate, so that other work on the machine hits both alike
+
+
 def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
     with LiveServer(port=shifted_port(8434), env=env, serve_args=serve_args) as server:
         pid = server.process.pid
@@ -111,27 +126,34 @@ def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
         load([server], 3, args.concurrency, True, numbers)  # warm-up
         load([server], 2, args.concurrency, False, numbers)
         warm_rss = rss(pid)
-        trivial_n, trivial = load([server], args.seconds / 2, args.concurrency, False, numbers)
-        first_n, first = load([server], args.seconds / 2, args.concurrency, True, numbers)
-        half_rss = rss(pid)  # flat after warm-up: the second half must not add to the first
-        second_n, second = load([server], args.seconds / 2, args.concurrency, True, numbers)
-        hooks_n, hooks = first_n + second_n, first + second
+        trivial, hooks, cpu = [], [], {"trivial": 0.0, "webhook": 0.0}
+        for index in range(SLICES):
+            for kind, seconds in (("trivial", args.seconds / 2), ("webhook", args.seconds)):
+                before = cpu_seconds(pid)
+                _, times = load([server], seconds / SLICES, args.concurrency, kind == "webhook", numbers)
+                cpu[kind] += cpu_seconds(pid) - before
+                (hooks if kind == "webhook" else trivial).extend(times)
+            if index == SLICES // 2 - 1:
+                half_rss, half_n = rss(pid), len(hooks)  # flat after warm-up: the second half adds nothing
         loaded_rss = rss(pid)
         time.sleep(3)
         idle_rss = rss(pid)
         threads = sum(len(list(Path(f"/proc/{member}/task").iterdir())) for member in server_pids(pid))
         handles = sqlite_handles(pid)
-    trivial_rate, hooks_rate = trivial_n / (args.seconds / 2), hooks_n / args.seconds
+    trivial_rate, hooks_rate = len(trivial) / (args.seconds / 2), len(hooks) / args.seconds
     ratio = trivial_rate / hooks_rate
+    cpu_trivial, cpu_hook = 1000 * cpu["trivial"] / len(trivial), 1000 * cpu["webhook"] / len(hooks)
     ok = ratio <= 1.5 and pct(hooks, 0.99) < 200
-    grew = (loaded_rss["RssAnon"] - half_rss["RssAnon"]) / max(second_n, 1)
+    grew = (loaded_rss["RssAnon"] - half_rss["RssAnon"]) / max(len(hooks) - half_n, 1)
     print(f"{label}:")
-    print(f"  trivial request: {trivial_rate:.0f} req/s, p50 {pct(trivial, 0.5):.0f} ms, p99 {pct(trivial, 0.99):.0f} ms")
-    print(f"  signed webhook:  {hooks_rate:.0f} req/s, p50 {pct(hooks, 0.5):.0f} ms, p99 {pct(hooks, 0.99):.0f} ms "
-          f"at {args.concurrency} concurrent; trivial/webhook {ratio:.2f}x (target <= 1.5x, p99 < 200 ms) "
-          f"{'OK' if ok else 'MISSED'}")
+    print(f"  trivial request: {trivial_rate:.0f} req/s, p50 {pct(trivial, 0.5):.0f} ms, p99 {pct(trivial, 0.99):.0f} ms, "
+          f"server CPU {cpu_trivial:.2f} ms per request")
+    print(f"  signed webhook:  {hooks_rate:.0f} req/s, p50 {pct(hooks, 0.5):.0f} ms, p99 {pct(hooks, 0.99):.0f} ms, "
+          f"server CPU {cpu_hook:.2f} ms per request, at {args.concurrency} concurrent")
+    print(f"  trivial/webhook {ratio:.2f}x in rate, {cpu_hook / cpu_trivial:.2f}x in server CPU "
+          f"(target <= 1.5x, p99 < 200 ms) {'OK' if ok else 'MISSED'}")
     print(f"  server RSS: {mb(start_rss)} at start, {mb(warm_rss)} after warm-up, {mb(half_rss)} after "
-          f"{first_n} webhooks, {mb(loaded_rss)} after {hooks_n}, {mb(idle_rss)} 3 s later; heap "
+          f"{half_n} webhooks, {mb(loaded_rss)} after {len(hooks)}, {mb(idle_rss)} 3 s later; heap "
           f"{grew:+.1f} KB per webhook in the second half; {threads} threads, {handles} SQLite file handles "
           f"| load average {os.getloadavg()[0]:.2f}")
     return ok

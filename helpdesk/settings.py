@@ -287,7 +287,9 @@ HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # HTTP views run on this many long-lived threads per server process, each keeping its database
 # connection (helpdesk/http_threads.py); 0: Django's new thread (and connection) per request.
-HELPDESK_HTTP_THREADS = int(env("HELPDESK_HTTP_THREADS", "4"))
+# SQLite has one writer at a time, and threads waiting for it sleep in its busy handler: one
+# thread measured fastest (bench/webhook_load.py). PostgreSQL's round trips overlap on several.
+HELPDESK_HTTP_THREADS = int(env("HELPDESK_HTTP_THREADS", "1" if _IS_SQLITE else "4"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
 HELPDESK_EVENT_POLL_SECONDS = float(env("HELPDESK_EVENT_POLL_SECONDS", "10"))
 # Doorbells carry their events up to this many bytes (bigger ones: each socket reads the log).
