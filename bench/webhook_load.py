@@ -164,6 +164,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file (embedded mode)")
+    parser.add_argument("--redis-url", default="", help="REDIS_URL for the server (the scaled mode's layer)")
     parser.add_argument("--sqlite-cache-kb", default="", help="HELPDESK_SQLITE_CACHE_KB for the server (compare)")
     parser.add_argument("--http-threads", default="",
                         help="comma-separated HELPDESK_HTTP_THREADS values, measured one after the other in "
@@ -178,6 +179,8 @@ def main():
         env["HELPDESK_SQLITE_CACHE_KB"] = args.sqlite_cache_kb
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
+    if args.redis_url:
+        env.update(REDIS_URL=args.redis_url, REDIS_PREFIX=os.environ.get("REDIS_PREFIX", "helpdesk") + "-webhook-load")
     numbers = itertools.count(int(time.time()) * 1000)
     print(f"webhooks over HTTP, load average {os.getloadavg()[0]:.2f}")
     configs = [("default", {})] + [(f"HELPDESK_HTTP_THREADS={n}", {"HELPDESK_HTTP_THREADS": n})
