@@ -122,12 +122,12 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
 # Persistent connections: opening a SQLite connection (and its PRAGMAs) per database call was
-# the largest cost of a busy websocket process. PostgreSQL keeps Django's per-request default
-# unless set (ASGI request threads are short-lived; use a pooler such as PgBouncer instead).
+# the largest cost of a busy websocket process. HTTP views run on a few long-lived threads
+# (HELPDESK_HTTP_THREADS), so PostgreSQL keeps its connections too: a connection per request cost
+# ~20% of a webhook's server CPU (bench/webhook_load.py). Health checks drop a dead one.
 _IS_SQLITE = DATABASE_URL.startswith("sqlite")
 DATABASES = {"default": dj_database_url.parse(
-    DATABASE_URL, conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "600" if _IS_SQLITE else "0")),
-    conn_health_checks=True)}
+    DATABASE_URL, conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "600")), conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
