@@ -114,6 +114,42 @@ def test_requests_go_to_the_least_busy_thread():
     assert pooled.busy == [0, 0] and seen[-1] == "/ws"
 
 
+def test_a_request_that_holds_its_thread_up_does_not_hold_up_the_next_ones():
+    """A slow view (a CSV export, a mail server that does not answer) on the only thread: once it
+    has finished nothing for `stalled_after`, new requests get a thread of their own."""
+    from asgiref.sync import sync_to_async
+
+    ran, finished = {}, []
+
+    def view(path):
+        ran[path] = threading.current_thread().name
+        time.sleep(1.0 if path == "/slow" else 0.01)
+        finished.append(path)
+
+    async def app(scope, receive, send):
+        await sync_to_async(view)(scope["path"])  # thread-sensitive, as Django runs sync views
+
+    pooled = PersistentThreads(app, 1, stalled_after=0.2)
+
+    async def scenario():
+        slow = asyncio.ensure_future(pooled({"type": "http", "path": "/slow"}, None, None))
+        await asyncio.sleep(0.05)
+        queued = asyncio.ensure_future(pooled({"type": "http", "path": "/queued"}, None, None))  # not yet stalled
+        await asyncio.sleep(0.3)
+        await pooled({"type": "http", "path": "/fresh"}, None, None)  # stalled: a thread of its own
+        fresh_done_first = finished == ["/fresh"]
+        await asyncio.gather(slow, queued)
+        return fresh_done_first
+
+    try:
+        assert asyncio.run(scenario()), finished
+        assert ran["/slow"].startswith("http-0") and ran["/queued"].startswith("http-0")
+        assert not ran["/fresh"].startswith("http-0") and pooled.overflow == 1
+        assert finished == ["/fresh", "/slow", "/queued"] and pooled.busy == [0]
+    finally:
+        pooled.executors[0].shutdown()
+
+
 def start_pool(env: dict, port: int, workers: int = 2) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port),
                              "--http-workers", str(workers), "--worker-interval", "0.2"],
