@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast install install-runtime browser mailservers bench lint clean
+.PHONY: run test test-fast install install-runtime browser mailservers bench lint messages clean
 
 # Two installs: what running needs (`make run`), and the test tools on top (`make test`,
 # `make install`). Each is redone when pyproject.toml changes.
@@ -65,6 +65,19 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# Translations (README "Languages"): collect the marked strings into locale/<lang>/ (and the apps'
+# own locale/ folders), then compile. New strings arrive empty: translate them, run it again,
+# commit the .po and .mo files. Needs Debian's gettext, installed here like chromium above.
+LOCALES := -l de -l fr -l es
+MESSAGES_IGNORE := -i "tests/*" -i "bench/*" -i "tools/*" -i "var/*" --no-location
+messages: install-runtime
+	@command -v msgfmt >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; } || \
+	  { echo "gettext is needed (apt-get install gettext)"; exit 1; }
+	$(PY) manage.py makemessages $(LOCALES) $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -d djangojs $(LOCALES) $(MESSAGES_IGNORE) -i "*/vendor/*" -i "livechat/static/*"
+	$(PY) manage.py compilemessages -i ".venv" -i "var"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -5,6 +5,7 @@ templates), in process (no network).
     .venv/bin/python bench/console_pages.py            # 4k customers, 20k tickets, 200k messages
     .venv/bin/python bench/console_pages.py --full     # 20k customers, 100k tickets, 1M messages
     .venv/bin/python bench/console_pages.py --db /tmp/keep.sqlite3   # reuse a seeded file
+    .venv/bin/python bench/console_pages.py --db /tmp/keep.sqlite3 --language de   # a German agent
 
 Targets on SQLite on this machine: queue <= 25 ms, ticket page <= 30 ms, search <= 100 ms."""
 
@@ -32,7 +33,7 @@ def seed(env, customers, tickets, messages):
     return time.perf_counter() - started
 
 
-def measure(repeat: int) -> dict:
+def measure(repeat: int, language: str = "") -> dict:
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -41,10 +42,13 @@ def measure(repeat: int) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext  # noqa: F401 - handy when profiling
 
+    from preferences import services as preferences
     from tickets.models import Message, Ticket
 
     client = Client(SERVER_NAME="127.0.0.1")  # an ALLOWED_HOSTS name
-    client.force_login(get_user_model().objects.get(username="alice"))
+    alice = get_user_model().objects.get(username="alice")
+    preferences.save(alice, time_zone="", language=language)  # blank: English (the browser's)
+    client.force_login(alice)
     long_ticket = Ticket.objects.get(meta__seed="long")
     counts = (Ticket.objects.count(), Message.objects.count(), long_ticket.messages.count())
 
@@ -75,12 +79,13 @@ def main():
     parser.add_argument("--full", action="store_true", help="the issue's full size: 100k tickets, 1M messages")
     parser.add_argument("--db", help="SQLite file to use (seeded only when it does not exist yet)")
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--language", default="", help="the agent's console language (de, fr, es; blank: English)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         import json
 
-        print(json.dumps(measure(args.repeat)))
+        print(json.dumps(measure(args.repeat, args.language)))
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="helpdesk-bench-console-"))
@@ -94,12 +99,13 @@ def main():
         print(f"seeded in {seed(env, customers, tickets, messages):.1f} s")
     import json
 
-    out = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(args.repeat)], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(args.repeat),
+                          "--language", args.language], cwd=ROOT, env=env,
                          check=True, capture_output=True, text=True).stdout
     data = json.loads(out.strip().splitlines()[-1])
     n_tickets, n_messages, long_messages = data["counts"]
     print(f"\nConsole pages on SQLite: {n_tickets:,} tickets, {n_messages:,} messages; "
-          f"median of {args.repeat} requests each")
+          f"median of {args.repeat} requests each; language {args.language or 'en'}")
     print(f"{'page':<24}{'median ms':>10}{'max ms':>10}{'target ms':>11}  result")
     for name, (median, worst) in data["results"].items():
         target = TARGETS_MS[name]

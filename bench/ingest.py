@@ -1,6 +1,9 @@
 """Ingest throughput through services.ingest(), on SQLite (WAL, file) and on PostgreSQL.
 
     .venv/bin/python bench/ingest.py [--messages 5000] [--postgres postgres://postgres@127.0.0.1:5432/hd_bench]
+                                     [--compare DATABASE_PREPARE_THRESHOLD=]
+
+--compare runs PostgreSQL a second time with these environment variables (settings side by side).
 
 Each database runs in a child process (settings are read from the environment at start-up).
 Target: >= 500 messages/s on SQLite on the project's 2-core machine."""
@@ -32,15 +35,42 @@ def child(messages: int) -> None:
         with connection.cursor() as c:  # a clean slate for repeatable figures
             c.execute("TRUNCATE tickets_event, tickets_attachment, tickets_message, tickets_ticket, "
                       "tickets_identity, tickets_customer CASCADE")
+    from django.test.utils import CaptureQueriesContext
+
     from tickets import services
 
     batch = make_batch(messages)
-    started, cpu_started = time.perf_counter(), time.process_time()
+    backend = _backend_cpu()
+    started, cpu_started, backend_started = time.perf_counter(), time.process_time(), backend()
     for msg in batch:
         services.ingest(msg)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    backend_cpu = backend() - backend_started
+    # Statements sent per message (each a round trip), counted on a second, untimed batch.
+    extra = make_batch(messages + 200)[messages:]
+    with CaptureQueriesContext(connection) as queries:
+        for msg in extra:
+            services.ingest(msg)
     print(json.dumps({"vendor": connection.vendor, "messages": messages, "seconds": elapsed,
-                      "rate": messages / elapsed, "cpu_rate": messages / cpu}))
+                      "rate": messages / elapsed, "cpu_rate": messages / cpu,
+                      "backend_ms": 1000 * backend_cpu / messages, "statements": len(queries) / len(extra)}))
+
+
+def _backend_cpu():
+    """A function giving the CPU seconds of this connection's PostgreSQL backend (0 on SQLite,
+    whose work is in this process)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return lambda: 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+
+    def read():
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return read
 
 
 def make_batch(messages: int) -> list:
@@ -71,6 +101,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/hd_bench"))
+    parser.add_argument("--compare", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
@@ -82,14 +113,23 @@ def main():
     print(f"ingest  sqlite    {sqlite['rate']:8.0f} messages/s  ({args.messages} in {sqlite['seconds']:.2f}s)"
           f"  target >= {TARGET_SQLITE:.0f}/s: {verdict}")
     # On a shared machine wall time follows the neighbours; CPU time is what a change moves.
-    print(f"        sqlite    {sqlite['cpu_rate']:8.0f} messages per CPU-second (this process)")
+    print(f"        sqlite    {sqlite['cpu_rate']:8.0f} messages per CPU-second (this process), "
+          f"{sqlite['statements']:.1f} statements per message")
     try:
         _ensure_pg_database(args.postgres)
-        with tempfile.TemporaryDirectory() as tmp:
-            pg = run({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": args.postgres}, args.messages)
-        print(f"ingest  postgres  {pg['rate']:8.0f} messages/s  ({args.messages} in {pg['seconds']:.2f}s)  (no target); {pg['cpu_rate']:.0f} per CPU-second")
+        variants = {"": {}} | ({" ".join(args.compare): dict(i.split("=", 1) for i in args.compare)} if args.compare else {})
+        for label, extra in variants.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                pg = run({"HELPDESK_VAR_DIR": tmp, "DATABASE_URL": args.postgres, **extra}, args.messages)
+            _print_postgres(pg, sqlite, args.messages, label)
     except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional for the bench
         print(f"ingest  postgres  skipped: {exc}")
+
+
+def _print_postgres(pg: dict, sqlite: dict, messages: int, label: str) -> None:
+    print(f"ingest  postgres  {pg['rate']:8.0f} messages/s  ({messages} in {pg['seconds']:.2f}s){f' ({label})' if label else ''}; "
+          f"{pg['cpu_rate']:.0f} per CPU-second (this process), backend {pg['backend_ms']:.2f} ms CPU and "
+          f"{pg['statements']:.1f} statements (round trips) per message; {pg['rate'] / sqlite['rate']:.2f} of SQLite")
 
 
 def _ensure_pg_database(url: str) -> None:

@@ -149,7 +149,7 @@ class Bare:
         self.process.wait(timeout=10)
 
 
-async def one_run(layer_env, consoles, messages, serial):
+async def one_run(layer_env, consoles, messages, serial, detail=False):
     env = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING", **layer_env}
     port, bare_port = shifted_port(8432), shifted_port(8433)
@@ -214,8 +214,14 @@ async def one_run(layer_env, consoles, messages, serial):
                     times = s.arrived.get(marker, [])
                     lost, doubled = lost + (not times), doubled + (len(times) > 1)
                     lat_p += [t - started for t in times[:1]]
+                first_p = len(lat_p) - sum(1 for s in everyone_p if s.arrived.get(marker))
                 marker, started = await bare_send(everyone_b, max(size - 40, 1))
-                lat_b += [s.arrived[marker][0] - started for s in everyone_b if marker in s.arrived]
+                mine = [s.arrived[marker][0] - started for s in everyone_b if marker in s.arrived]
+                lat_b += mine
+                if detail:  # which messages make the tail
+                    print(f"    message {i:3}: helpdesk p50 {pct(lat_p[first_p:], 0.5):4.0f} max "
+                          f"{pct(lat_p[first_p:], 1):4.0f} ms (answered {answered * 1000:.0f} ms) | bare p50 "
+                          f"{pct(mine, 0.5):4.0f} max {pct(mine, 1):4.0f} ms")
                 await asyncio.sleep(0.05)
             closed = [s.closed for s in everyone_p + everyone_b if s.closed]
             if closed:
@@ -250,7 +256,7 @@ async def main(args):
             continue
         for consoles in args.consoles:
             serial += 1
-            r = await one_run(layer_env, consoles, args.messages, serial)
+            r = await one_run(layer_env, consoles, args.messages, serial, args.detail)
             ratio, kb_ratio = r["p99"] / r["bare_p99"], r["kb"] / r["bare_kb"] if r["bare_kb"] > 0 else float("nan")
             good = ratio <= 1.5 and not r["lost"] and not r["doubled"]
             ok = ok and good
@@ -269,4 +275,5 @@ if __name__ == "__main__":
     parser.add_argument("--consoles", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--layers", nargs="+", default=["memory", "redis"], choices=["memory", "redis"])
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--detail", action="store_true", help="print every message's p50 and max")
     sys.exit(asyncio.run(main(parser.parse_args())))

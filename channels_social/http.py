@@ -25,14 +25,15 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def download(url: str, headers: dict | None = None) -> bytes:
-    """Fetch provider-hosted media, refusing more than HELPDESK_MAX_ATTACHMENT_BYTES without
-    reading it all into memory first. Gone or forbidden is permanent; the rest is retried."""
+def download(url: str, headers: dict | None = None, limit: int | None = None) -> bytes:
+    """Fetch provider-hosted media, refusing more than `limit` bytes (default
+    HELPDESK_MAX_ATTACHMENT_BYTES) without reading it all into memory first. Gone or forbidden
+    is permanent; the rest is retried."""
     from django.utils.translation import gettext as _
 
     from tickets.channels import PermanentDeliveryError, TransientDeliveryError
 
-    limit = settings.HELPDESK_MAX_ATTACHMENT_BYTES
+    limit = settings.HELPDESK_MAX_ATTACHMENT_BYTES if limit is None else limit
     try:
         with client() as http_client, http_client.stream("GET", url, headers=headers or {}) as response:
             if response.status_code >= 500 or response.status_code == 429:

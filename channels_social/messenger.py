@@ -183,6 +183,22 @@ class MessengerAdapter(MetaAdapter):
         # Messenger and Instagram media URLs are signed CDN links: no token needed.
         return http.download(attachment.source_url)
 
+    # --- the customer's profile picture (customer_pictures asks, in the worker) -----------------
+    def picture_missing_setting(self) -> str:
+        """The setting to set before pictures can be fetched, or "" when they can."""
+        return "" if self.token() else self.token_setting
+
+    def profile_picture(self, identity, limit: int) -> bytes | None:
+        """The customer's picture from the Graph API's user profile (Messenger's User Profile
+        API, Instagram's user profile API: the same `profile_pic` field). Its URL is a signed CDN
+        link that expires, so the bytes are downloaded now. None when they show us none."""
+        token = self.require(self.token(), self.token_setting)
+        if not identity.address.isdigit():  # PSIDs and IGSIDs are numbers; nothing else goes in a path
+            return None
+        profile = self.graph("GET", identity.address, token, params={"fields": "profile_pic"})
+        url = profile.get("profile_pic") if isinstance(profile, dict) else None
+        return http.download(url, limit=limit) if isinstance(url, str) and url.startswith("https://") else None
+
 
 class InstagramAdapter(MessengerAdapter):
     channel = "instagram"

@@ -34,6 +34,8 @@ FILE_PREFIX = "telegram-file:"  # Attachment.source_url of media to fetch throug
 CAPTION_LIMIT = 1024
 DEFAULT_TYPES = {"photo": "image/jpeg", "video": "video/mp4", "voice": "audio/ogg", "audio": "audio/mpeg",
                  "video_note": "video/mp4", "animation": "video/mp4", "sticker": "image/webp"}
+# A profile photo's size to fetch: enough for a 2x avatar, a few KB.
+PICTURE_WIDTH = 320
 MEDIA_FIELDS = ("document", "video", "audio", "voice", "video_note", "animation", "sticker")
 
 
@@ -218,11 +220,38 @@ class TelegramAdapter(BaseAdapter):
                                               json={"callback_query_id": callback_id}), robust=True)
 
     def fetch_attachment(self, attachment):
-        file_id = attachment.source_url.removeprefix(FILE_PREFIX)
+        return self.download_file(attachment.source_url.removeprefix(FILE_PREFIX))
+
+    def download_file(self, file_id: str, limit: int | None = None) -> bytes:
+        """getFile, then the download: its URL carries the bot token, so the file is always
+        fetched here and the URL never leaves the worker."""
         info = self.api("getFile", json={"file_id": file_id})
         if not info.get("file_path"):
             raise PermanentDeliveryError(_("Telegram gave no download path for this file."), code="no_path")
-        return http.download(f"{self.api_base()}/file/bot{self.token()}/{info['file_path']}")
+        return http.download(f"{self.api_base()}/file/bot{self.token()}/{info['file_path']}", limit=limit)
+
+    # --- the customer's profile picture (customer_pictures asks, in the worker) -----------------
+    def picture_missing_setting(self) -> str:
+        """The setting to set before pictures can be fetched, or "" when they can."""
+        return "" if self.token() else "TELEGRAM_BOT_TOKEN"
+
+    def profile_picture(self, identity, limit: int) -> bytes | None:
+        """The user's current profile photo (getUserProfilePhotos, limit 1), in the largest size
+        up to PICTURE_WIDTH px (Telegram offers 160, 320 and 640). None for a group chat (its id
+        is negative) or a user whose privacy settings show the bot no photo."""
+        if not identity.address.isdigit():
+            return None
+        found = self.api("getUserProfilePhotos", json={"user_id": int(identity.address), "limit": 1})
+        photos = found.get("photos") if isinstance(found, dict) else None
+        sizes = [s for s in (photos[0] if photos else []) if isinstance(s, dict) and s.get("file_id")]
+        if not sizes:
+            return None
+        def width(size):
+            return size.get("width") or 0
+
+        fitting = [s for s in sizes if width(s) <= PICTURE_WIDTH]
+        best = max(fitting, key=width) if fitting else min(sizes, key=width)
+        return self.download_file(best["file_id"], limit=limit)
 
     def set_webhook(self, url: str, drop_pending_updates: bool = False) -> bool:
         """Point the bot at our webhook, with the secret Telegram will echo in every request."""

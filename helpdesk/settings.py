@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import get_random_string
 from django.utils.csp import CSP
+from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -123,11 +124,29 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
 # Persistent connections: opening a SQLite connection (and its PRAGMAs) per database call was
 # the largest cost of a busy websocket process. HTTP views run on a few long-lived threads
-# (HELPDESK_HTTP_THREADS), so PostgreSQL keeps its connections too: a connection per request cost
-# ~20% of a webhook's server CPU (bench/webhook_load.py). Health checks drop a dead one.
+# (HELPDESK_HTTP_THREADS, helpdesk/http_threads.py) instead of a new thread per request, so
+# PostgreSQL keeps its connections too: a connection per request cost ~20% of a webhook's server
+# CPU (bench/webhook_load.py). Health checks drop a dead one. Or a per-process pool (Django's,
+# psycopg_pool; DATABASE_POOL_SIZE) hands connections back at the end of each request instead.
+# Measured (bench/scaleout.py, README "Real time at team scale"): a new connection per webhook
+# was the largest PostgreSQL-only cost of the scaled mode. The pool is opt-in: a thread that uses
+# the database and ends without closing its connection keeps its slot for good, and the
+# PostgreSQL test suite still exhausts a pool of 8 that way (README, Known limits).
 _IS_SQLITE = DATABASE_URL.startswith("sqlite")
+_POOL_SIZE = 0 if _IS_SQLITE else int(env("DATABASE_POOL_SIZE", "0"))
 DATABASES = {"default": dj_database_url.parse(
-    DATABASE_URL, conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "600")), conn_health_checks=True)}
+    DATABASE_URL, conn_max_age=0 if _POOL_SIZE else int(env("DATABASE_CONN_MAX_AGE", "600")),
+    conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _threshold = env("DATABASE_PREPARE_THRESHOLD", "5")
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        # tickets.sql's named statements (the ingest path) become server-side prepared
+        # statements after this many runs on one connection: the backend's CPU per message
+        # fell by a third. Empty: never (a PgBouncer older than 1.21 in transaction mode).
+        "prepare_threshold": int(_threshold) if _threshold else None,
+        **({"pool": {"min_size": min(2, _POOL_SIZE), "max_size": _POOL_SIZE, "timeout": 30}} if _POOL_SIZE else {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
@@ -167,10 +186,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
+# Django's ModelBackend, reading each agent's console preferences with the user (no query of
+# their own, and a change reaches every session of that agent at its next request). ModelBackend
+# stays listed so that sessions signed in before it keep working (they read them with one query).
+AUTHENTICATION_BACKENDS = ["preferences.backends.AgentPreferencesBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_REDIRECT_URL = "console:queue"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", "en")
+# The console's languages: the ones we ship a catalogue for (locale/, the ticket languages of
+# HELPDESK_LANGUAGES). LocaleMiddleware picks among these only; names are each language's own.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django 6.1's blank choice label has no German, French or Spanish translation in Django yet:
+# marked here so makemessages keeps it in our catalogues (LOCALE_PATHS win over Django's own).
+_DJANGO_STRINGS = [gettext_noop("- Select an option -")]
 TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -446,7 +476,18 @@ TEMPLATES[0]["OPTIONS"]["context_processors"] = [*TEMPLATES[0]["OPTIONS"]["conte
 # Read notifications older than this are deleted by the daily retention run (unread ones stay).
 HELPDESK_NOTIFICATION_RETENTION_DAYS = int(env("HELPDESK_NOTIFICATION_RETENTION_DAYS", "30"))
 HELPDESK_RETENTION_COMMANDS = [*HELPDESK_RETENTION_COMMANDS, "prune_notifications"]
+# Embedded mode: pushes the notifications other processes (the mail pipe, commands) create.
+HELPDESK_SERVE_RUNNERS = [*HELPDESK_SERVE_RUNNERS, "notifications.relay.start_in_serve"]
 # --- Saved views (saved_views/; README "The agent console") -------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "saved_views"]
 # Apps adding views to the queue's sidebar (tickets.console.queries.view_sources).
 HELPDESK_QUEUE_VIEW_SOURCES = ["saved_views.source"]
+# --- Customer pictures (customer_pictures/; README "The console's look" -> Avatars) -------------
+# After a customer writes on Messenger, Instagram or Telegram, the worker fetches their profile
+# picture (an event sink queues it), keeps the bytes under MEDIA_ROOT and serves them to agents.
+INSTALLED_APPS = [*INSTALLED_APPS, "customer_pictures"]
+HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "customer_pictures.sinks.on_event"]
+HELPDESK_PERSONAL_DATA_PROVIDERS = [*HELPDESK_PERSONAL_DATA_PROVIDERS, "customer_pictures.privacy.Pictures"]
+HELPDESK_CUSTOMER_PICTURES = env_bool("HELPDESK_CUSTOMER_PICTURES", True)  # off: initials only, no provider call
+HELPDESK_PICTURE_REFRESH_DAYS = int(env("HELPDESK_PICTURE_REFRESH_DAYS", "7"))  # fetched again on a message after
+HELPDESK_PICTURE_MAX_BYTES = int(env("HELPDESK_PICTURE_MAX_BYTES", str(1024 * 1024)))  # bigger: not kept

@@ -33,6 +33,7 @@ urlpatterns = [
     path("console/notifications/", include("notifications.urls")),
     path("console/views/", include("saved_views.urls")),
     path("console/preferences/", include("preferences.urls")),
+    path("console/pictures/", include("customer_pictures.urls")),
     path("api/v1/", api_v1.urls),
     path("attachments/<int:pk>/", console_views.download_attachment, name="attachment"),
     path("attachments/inline/<int:pk>/<str:token>/", console_views.inline_image, name="inline_image"),

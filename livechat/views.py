@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from livechat import conversation, online, origins, ratelimit, visitors
+from livechat import conversation, online, origins, ratelimit, visitors, widget_strings
 from livechat.models import Inbox
 from tickets import safejson
 from tickets.channels import InboundAttachment
@@ -92,6 +92,7 @@ def config(inbox, session) -> dict:
         "max_upload_bytes": inbox.max_upload_bytes, "upload_types": inbox.upload_type_list(),
         "name": session.name, "has_email": bool(session.email),
         "max_message_chars": settings.LIVECHAT_MAX_MESSAGE_CHARS,
+        **widget_strings.translated(),  # the widget's words in the visitor's language
     }
 
 

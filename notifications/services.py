@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import relay
 from notifications.models import Notification
 from notifications.rules import Row, wanted
 from tickets import doorbell, events, policy, sql
@@ -35,6 +36,7 @@ def from_events(seqs: list[int]) -> list[Notification]:
              if w.user_id in users and policy.can_see_ticket(users[w.user_id], row.ticket_id)]
     if not fresh:
         return []
+    relay.announced_here((n.user_id, n.seq) for n in fresh)  # before commit: the relay skips them
     with transaction.atomic():
         Notification.objects.bulk_create(fresh, ignore_conflicts=True)  # a sink run twice adds nothing
         recipients = {n.user_id: users[n.user_id] for n in fresh}

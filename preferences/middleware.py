@@ -2,7 +2,9 @@
 
 Time zone: the agent's setting, else the browser's (the helpdesk_tz cookie console/time.js
 sets), else TIME_ZONE. Language: the agent's setting, else what LocaleMiddleware chose from the
-browser. Requests without a session cookie (webhooks, the widget) are left alone."""
+browser. Both are read with the user (backends.AgentPreferencesBackend), so every request sees
+the agent's current choice without a query of its own. Requests without a session cookie
+(webhooks, the widget) are left alone."""
 
 import logging
 import zoneinfo
@@ -45,7 +47,7 @@ class AgentPreferencesMiddleware:
 def _preferences(request) -> tuple[str, str]:
     """(time zone, language) of the signed-in agent, or empty ones."""
     if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
-        return services.load(request.user, request.session)
+        return services.of(request.user)  # read with the user: no query
     return "", ""
 
 

@@ -1,14 +1,18 @@
-"""The one write of this app: an agent saves their own preferences. The session keeps a copy
-(read by the middleware on every request without a query); other sessions of the same agent
-pick the change up when they next log in."""
+"""The one write of this app: an agent saves their own preferences. Every request reads them
+with the user (backends.AgentPreferencesBackend: no query of their own), so the change reaches
+all of the agent's sessions at their next request; their open consoles hear it at once (a push
+to the agent's own sockets: a new time zone re-writes the times in place, a new language
+reloads the page, drafts kept)."""
 
+import json
+from functools import partial
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.db import transaction
 
 from preferences.models import AgentPreferences
-
-SESSION_KEY = "helpdesk_prefs"
+from tickets import doorbell, events
 
 
 def valid_time_zone(name: str) -> bool:
@@ -36,30 +40,35 @@ def valid_language(code: str) -> bool:
     return code in dict(settings.LANGUAGES)
 
 
-def save(user, *, time_zone: str, language: str, session=None) -> AgentPreferences:
+def save(user, *, time_zone: str, language: str) -> AgentPreferences:
     """Store `user`'s choices (blank: follow the browser). Raises ValueError on an unknown one."""
     if time_zone and not valid_time_zone(time_zone):
         raise ValueError(f"unknown time zone: {time_zone!r}")
     if language and not valid_language(language):
         raise ValueError(f"unknown language: {language!r}")
-    prefs, _ = AgentPreferences.objects.update_or_create(
-        user=user, defaults={"time_zone": time_zone, "language": language})
-    if session is not None:
-        session[SESSION_KEY] = [time_zone, language]
+    before = of(user)
+    with transaction.atomic():
+        prefs, _ = AgentPreferences.objects.update_or_create(
+            user=user, defaults={"time_zone": time_zone, "language": language})
+        if language != before[1]:  # the page's words come from the server: read it again
+            frame = {"type": "reload"}
+        elif time_zone != before[0]:  # times are re-written in place (console/time.js)
+            frame = {"type": "notice", "app": "preferences", "time_zone": time_zone}
+        else:
+            frame = None
+        if frame is not None:
+            transaction.on_commit(partial(doorbell.push, [events.user_group(user.pk)],
+                                          {"type": "user.notice", "frame": json.dumps(frame)}))
+    user.console_preferences = prefs  # this request's copy, for the rest of it
     return prefs
 
 
-def load(user, session) -> tuple[str, str]:
-    """(time zone, language) for `user`, from the session when it holds them, else one query."""
-    cached = session.get(SESSION_KEY)
-    if cached is None:
-        prefs = AgentPreferences.objects.filter(user=user).values_list("time_zone", "language").first()
-        cached = list(prefs) if prefs else ["", ""]
-        session[SESSION_KEY] = cached
-    return cached[0], cached[1]
-
-
-def on_login(sender, request, user, **kwargs):
-    if request is not None and hasattr(request, "session"):
-        request.session.pop(SESSION_KEY, None)
-        load(user, request.session)
+def of(user) -> tuple[str, str]:
+    """(time zone, language) of `user`, blank for "the browser's". Loaded with the user by
+    backends.AgentPreferencesBackend, so no query; a session signed in through another backend
+    pays one."""
+    try:
+        prefs = user.console_preferences
+    except AgentPreferences.DoesNotExist:
+        return "", ""
+    return prefs.time_zone, prefs.language

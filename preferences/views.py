@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from preferences import services
-from preferences.models import AgentPreferences
 from tickets.console.views import agent_required
 
 log = logging.getLogger(__name__)
@@ -25,18 +24,19 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         browser = [("", _("The browser's"))]
         self.fields["time_zone"].choices = browser + [(z, z.replace("_", " ")) for z in services.time_zone_choices()]
-        self.fields["language"].choices = browser + [(c, _(n)) for c, n in services.language_choices()]
+        # Each language in its own name, so an agent can find theirs whatever the console speaks.
+        self.fields["language"].choices = browser + services.language_choices()
 
 
 @require_http_methods(["GET", "POST"])
 @agent_required
 def edit(request):
-    current = AgentPreferences.objects.filter(user=request.user).first()
-    initial = {"time_zone": current.time_zone, "language": current.language} if current else {}
+    zone, language = services.of(request.user)
+    initial = {"time_zone": zone, "language": language}
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if form.is_valid():
-            services.save(request.user, session=request.session, **form.cleaned_data)
+            services.save(request.user, **form.cleaned_data)
             flash.success(request, _("Preferences saved."))
             return redirect("preferences:edit")
         log.info("preferences refused for user %s: %s", request.user.pk, form.errors.as_json())

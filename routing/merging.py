@@ -53,7 +53,7 @@ def merge_into(target: Ticket, source: Ticket, *, actor) -> None:
     with transaction.atomic():
         target = Ticket.objects.select_for_update().select_related("customer").get(pk=target.pk)
         source = Ticket.objects.select_for_update().select_related("customer").get(pk=source.pk)
-        heading = _("Merged from #%(s)s \u201c%(subject)s\u201d (%(customer)s):") % {
+        heading = _("Merged from #%(s)s “%(subject)s” (%(customer)s):") % {
             "s": source.pk, "subject": source.subject, "customer": source.customer.name or source.customer_id}
         services.note(target, author=actor, text=f"{heading}\n\n{transcript(source) or _('(no messages)')}")
         tags = set(target.tags.values_list("name", flat=True))

@@ -3,14 +3,28 @@ every agent needs saved_views.share_savedview (team leads)."""
 
 from __future__ import annotations
 
+import json
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from saved_views.models import SavedView
+from tickets import doorbell, events
 from tickets.console.filters import QueueFilter
 
 MAX_PER_AGENT = 30
+# The consoles' cue to re-read the queue's views (console.js, panes.js): no data, the views are
+# read again through the queue fragment, each agent's own and the shared ones.
+VIEWS_CHANGED = json.dumps({"type": "notice", "app": "saved_views", "views_changed": True})
+
+
+def _tell_sidebars(view: SavedView, *, shared_before: bool = False) -> None:
+    """After commit, every agent's consoles when the view is (or was) shared, else its owner's
+    other tabs. A lost push costs freshness only: the next queue read shows the views."""
+    groups = [events.AGENTS_GROUP] if view.shared or shared_before else [events.user_group(view.owner_id)]
+    transaction.on_commit(partial(doorbell.push, groups, {"type": "user.notice", "frame": VIEWS_CHANGED}))
 
 
 def may_share(user) -> bool:
@@ -37,21 +51,27 @@ def create(owner, *, name: str, filters: QueueFilter, shared: bool = False) -> S
     with transaction.atomic():
         if SavedView.objects.filter(owner=owner).count() >= MAX_PER_AGENT:
             raise ValidationError(_("You have %(n)s saved views already: delete one first.") % {"n": MAX_PER_AGENT})
-        return SavedView.objects.create(owner=owner, name=name, shared=shared, filters=filters.params())
+        view = SavedView.objects.create(owner=owner, name=name, shared=shared, filters=filters.params())
+        _tell_sidebars(view)
+        return view
 
 
 def update(view: SavedView, *, actor, name: str, shared: bool, filters: QueueFilter | None = None) -> SavedView:
     if not may_edit(actor, view):
         raise PermissionDenied(_("Only the view's owner may change it."))
     view.name = _clean(name, shared and not view.shared, actor)
-    view.shared = shared
+    shared_before, view.shared = view.shared, shared
     if filters is not None:
         view.filters = filters.params()
-    view.save()
+    with transaction.atomic():
+        view.save()
+        _tell_sidebars(view, shared_before=shared_before)
     return view
 
 
 def delete(view: SavedView, *, actor) -> None:
     if not may_edit(actor, view):
         raise PermissionDenied(_("Only the view's owner may delete it."))
-    view.delete()
+    with transaction.atomic():
+        _tell_sidebars(view)
+        view.delete()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from surveys import links
 
@@ -13,7 +14,9 @@ CHOICE_PREFIX = "csat:"
 
 
 def rating_labels() -> dict[int, str]:
-    return {1: _("Very bad"), 2: _("Bad"), 3: _("OK"), 4: _("Good"), 5: _("Very good")}
+    # "OK" has a context: the console's "OK" (a mailbox's health) is another word in German.
+    return {1: _("Very bad"), 2: _("Bad"), 3: pgettext("satisfaction rating", "OK"), 4: _("Good"),
+            5: _("Very good")}
 
 
 def email(survey) -> dict:

@@ -26,6 +26,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A console request activates its agent's language in this thread (the test client runs the
+    view here) and nothing deactivates it: without this a German or French test would leave the
+    next test's service messages translated."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clean_fake_channel():
     from routing.availability import forget_chat_online
 

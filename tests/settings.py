@@ -77,3 +77,4 @@ ROOT_URLCONF = "tests.urls"
 # locked" where the real (WAL) database lets them read beside the writer.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+HELPDESK_CUSTOMER_PICTURES = False  # customer_pictures: its tests turn it on (other tests fake no profile calls)

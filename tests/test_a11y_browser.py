@@ -2,9 +2,11 @@
 no serious or critical violation (contrast, names, labels, roles). Failures list every page's
 problems at once. To add a page, add its path to CONSOLE_PAGES (or call `assert_accessible`)."""
 
+import re
+
 import pytest
 
-from tests.a11y import assert_accessible, axe_violations, describe
+from tests.a11y import assert_accessible, axe_violations, describe, small_tap_targets
 from tests.live import LiveServer, log_in, shifted_port
 
 pytestmark = pytest.mark.browser
@@ -25,6 +27,8 @@ CONSOLE_PAGES = [
     ("mailboxes", "/console/mailboxes/"),
     ("surveys", "/console/surveys/settings/"),
     ("reports", "/console/reports/"),
+    ("reports drill-down", "/console/reports/drill/?figure=created"),
+    ("reports drill-down by channel", "/console/reports/drill/?figure=created&by=channel&key=email"),
     ("notifications", "/console/notifications/"),
     ("preferences", "/console/preferences/"),
 ]
@@ -66,6 +70,17 @@ def test_console_pages_have_no_serious_axe_violations(server, browser, size, sch
         response = page.goto(server.url(path))
         assert response.status == 200, f"{label}: {path} answered {response.status}"
         check(label)
+    page.goto(server.url("/console/"))
+    page.locator("#queue-filters > summary").click()  # the filter bar, fetched when opened
+    expect(page.locator("#filter-form")).to_be_visible()
+    page.locator("#save-view > summary").click()
+    expect(page.locator("#save-view-form")).to_be_visible()
+    check("queue, filter bar and Save view open")
+    page.locator("#filter-form select[name=priority]").select_option("3")
+    page.locator("#filter-form button").click()  # filters in use: the bar is rendered with the page
+    page.wait_for_url(re.compile(r"priority=3"))
+    expect(page.locator("#filter-form")).to_be_visible()
+    check("queue, filtered")
     page.goto(server.url("/console/"))
     ticket = page.locator("#queue tr[data-ticket]").first.get_attribute("data-ticket")
     page.goto(server.url(f"/console/tickets/{ticket}/"))
@@ -124,6 +139,61 @@ def test_widget_buttons_are_44px_tap_targets_on_a_touch_screen(server, browser):
     small = [s for s in sizes if s[1] < 44 or s[2] < 44]
     assert not small, f"tap targets under 44 px: {small}"
     context.close()
+
+
+def test_every_console_control_is_a_44px_tap_target_on_a_phone(server, browser):
+    """On a 390x844 touch screen, every visible control of the console's daily pages, state by
+    state: the queue (filter bar open, a saved view and its "Edit this view"), a ticket (reply
+    and note tabs, the sidebar), the notification panel, the customer profile, the notification
+    list, preferences (exceptions: tests/a11y.py)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    problems = {}
+
+    def check(label):
+        found = small_tap_targets(page)
+        if found:
+            problems[label] = found
+
+    try:
+        log_in(page, server, "admin")
+        assert page.evaluate("() => matchMedia('(pointer: coarse)').matches"), "not a touch screen"
+        check("queue")
+        page.locator("#queue-filters > summary").tap()
+        expect(page.locator("#filter-form")).to_be_visible(timeout=WAIT)
+        check("queue, filter bar open")
+        page.locator("#save-view > summary").tap()
+        page.locator("#save-view-name").fill("Touch test view")
+        page.locator("#save-view-form button").tap()
+        page.wait_for_url(re.compile(r"view=saved:\d+"), timeout=WAIT)
+        check("saved view")
+        page.locator("#edit-view > summary").tap()
+        expect(page.locator("#edit-view-form")).to_be_visible()
+        check("saved view, edit open")
+
+        page.goto(server.url("/console/"))
+        ticket = page.locator("#queue tr[data-ticket]").first.get_attribute("data-ticket")
+        page.goto(server.url(f"/console/tickets/{ticket}/"))
+        expect(page.locator("#reply-form")).to_be_visible()
+        check("ticket, reply")
+        page.locator("#tab-note").tap()
+        expect(page.locator("#note-form")).to_be_visible()
+        check("ticket, note")
+        page.locator("#bell").tap()
+        expect(page.locator("#notif-panel")).to_be_visible()
+        check("notification panel")
+        page.locator("#bell").tap()
+        page.locator("#customer-profile-link").tap()
+        expect(page.locator("#profile-name")).to_be_visible(timeout=WAIT)
+        check("customer profile")
+        page.goto(server.url("/console/notifications/"))
+        check("notifications")
+        page.goto(server.url("/console/preferences/"))
+        check("preferences")
+    finally:
+        context.close()
+    assert not problems, "tap targets under 44 px:\n" + "\n".join(
+        f"== {label}\n  " + "\n  ".join(items) for label, items in problems.items())
 
 
 def test_tab_reaches_the_reply_box_before_any_message_button(server, browser):

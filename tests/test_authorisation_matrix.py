@@ -22,6 +22,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from customer_pictures.fetching import store
 from mailboxes.models import Mailbox
 from notifications.models import Notification
 from routing.models import Macro, Rule
@@ -103,6 +104,7 @@ ROUTES = {
     "GET console/tickets/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
     "GET console/tickets/<int:pk>/timeline/": Row(CONSOLE_OTHER_TEAM, body={"m": "$hidden_message"}, pk="hidden_ticket"),
     "GET console/customers/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_customer"),
+    "GET console/pictures/<int:pk>/": Row(CONSOLE_OTHER_TEAM, pk="hidden_picture"),  # a customer's picture
     "GET console/tickets/<int:pk>/compose/": Row(CONSOLE_OTHER_TEAM, body={"channel": "fake"}, pk="hidden_ticket"),
     "POST console/tickets/<int:pk>/reply/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
     "POST console/tickets/<int:pk>/note/": Row(CONSOLE_OTHER_TEAM, pk="hidden_ticket"),
@@ -320,12 +322,13 @@ def world(agent, restricted, django_user_model, settings):
     macro = Macro.objects.create(name="Thanks", reply="Thanks!")
     notification = Notification.objects.create(user=agent, kind="assigned", ticket_id=hidden.ticket_id, seq=1)
     saved_view = SavedView.objects.create(owner=agent, name="Billing", filters={"team": billing.pk})
+    picture = store(hidden.identity_id, PNG, "image/png")
     objects = {
         "hidden_ticket": hidden.ticket_id, "hidden_message": hidden.pk, "hidden_customer": hidden.customer_id,
         "hidden_attachment": hidden_attachment.pk, "hidden_merge": merge.pk, "hidden_failed_reply": failed.pk,
         "visible_customer": visible.customer_id, "inbox_key": inbox.key, "mailbox": mailbox.pk,
         "schedule": schedule.pk, "policy": policy.pk, "rule": rule.pk, "macro": macro.pk,
-        "agent_notification": notification.pk, "agent_view": saved_view.pk,
+        "agent_notification": notification.pk, "agent_view": saved_view.pk, "hidden_picture": picture.pk,
         "visitor_attachment": Message.objects.get(pk=upload.json()["id"]).attachments.get().pk,
         "inline_token": inline_images.image_url(hidden_attachment.pk, restricted.pk).rstrip("/").rsplit("/", 1)[1],
     }

@@ -277,6 +277,36 @@ def test_keyboard_only_skip_link_then_search(server, browser):
         page.wait_for_url(re.compile(r"/console/tickets/\d+/"), timeout=WAIT)
 
 
+def test_a_preferences_change_reaches_the_agents_other_open_console_live(server, browser):
+    """The same agent in two browsers: the time zone chosen in one re-writes the other's times in
+    place (no reload, no new login); a new language reloads it, keeping the reply draft."""
+    from playwright.sync_api import expect
+
+    try:
+        with signed_in(browser, server, "desktop", "light", "admin") as ticket, \
+                signed_in(browser, server, "phone", "dark", "admin") as settings_page:
+            ticket.goto(ticket.locator("table.queue tbody a").first.get_attribute("href"))
+            expect(ticket.locator("body")).to_have_attribute("data-live", "1", timeout=WAIT)
+            ticket.evaluate("document.body.dataset.marker = 'not reloaded'")
+            ticket.locator("#reply-text").fill("Half-written answer")
+
+            settings_page.goto("/console/preferences/")
+            settings_page.select_option("select[name=time_zone]", "Asia/Tokyo")
+            settings_page.click("#preferences-form button[type=submit]")
+            expect(ticket.locator("body")).to_have_attribute("data-tz", "Asia/Tokyo", timeout=WAIT)
+            expect(ticket.locator("time[data-rel]").first).to_have_attribute("title", re.compile(r"GMT\+9|JST"))
+            assert ticket.evaluate("document.body.dataset.marker") == "not reloaded"
+
+            settings_page.select_option("select[name=language]", "fr")
+            settings_page.click("#preferences-form button[type=submit]")
+            expect(ticket.locator("html")).to_have_attribute("lang", "fr", timeout=WAIT)
+            expect(ticket.locator("#reply-text")).to_have_value("Half-written answer")
+            assert ticket.evaluate("document.body.dataset.marker") is None  # read again from the server
+    finally:
+        server.shell("from preferences.models import AgentPreferences; "
+                     "AgentPreferences.objects.filter(user__username='admin').delete()")
+
+
 def test_an_agent_chooses_a_time_zone_in_the_console(server, browser):
     with signed_in(browser, server, "phone", "light", "bob") as page:
         page.click("a.who")

@@ -55,8 +55,8 @@ def test_the_live_rows_script_maps_channels_to_the_same_icons_as_the_server():
     script = (STATIC / "ui.js").read_text()
     mapping = dict(re.findall(r"(\w+): \"(\w+)\"", re.search(r"CHANNEL_ICONS = \{(.*?)\};", script, re.S).group(1)))
     assert mapping == icons.CHANNEL_ICONS
-    labels = dict(re.findall(r"(\w+): \"([^\"]+)\"", re.search(r"CHANNEL_LABELS = \{(.*?)\};", script, re.S).group(1)))
-    assert labels == icons.CHANNEL_LABELS
+    labels = dict(re.findall(r"(\w+): (?:_\()?\"([^\"]+)\"", re.search(r"CHANNEL_LABELS = \{(.*?)\};", script, re.S).group(1)))
+    assert labels == {key: str(label) for key, label in icons.CHANNEL_LABELS.items()}
 
 
 def test_an_icon_is_decorative_unless_labelled_and_escapes_what_it_is_given():
@@ -237,16 +237,18 @@ def test_an_unknown_time_zone_is_refused_and_nothing_is_saved(console, agent, ca
 
 
 @pytest.mark.django_db
-def test_preferences_cost_the_console_no_query_after_login(client, agent, django_assert_num_queries):
+def test_preferences_come_with_the_user_at_no_query_of_their_own(client, agent):
     AgentPreferences.objects.create(user=agent, time_zone="Europe/Paris")
-    client.force_login(agent)  # read here, once, into the session
+    client.force_login(agent)
     client.get("/console/preferences/")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         body = client.get("/console/").content.decode()
-    assert not [q for q in captured if "preferences" in q["sql"]]
+    # Joined to the user's own query (preferences.backends), never read on their own.
+    assert not [q for q in captured if 'FROM "preferences_agentpreferences"' in q["sql"]]
+    assert [q for q in captured if 'JOIN "preferences_agentpreferences"' in q["sql"]]
     assert 'data-tz="Europe/Paris"' in body
 
 
@@ -272,6 +274,38 @@ def test_under_asgi_the_agent_zone_and_language_apply_too(agent):
     body = mine.content.decode()
     assert mine["Content-Language"] == "fr" and 'data-tz="Asia/Tokyo"' in body and '<html lang="fr">' in body
     assert login.status_code == 200 and login["Content-Language"] == "en"
+
+
+@pytest.mark.django_db
+def test_a_change_reaches_the_agents_other_sessions_without_logging_in_again(
+        client, agent, monkeypatch, django_capture_on_commit_callbacks):
+    import json
+
+    from django.test import Client
+
+    from tickets import doorbell
+
+    pushed = []
+    monkeypatch.setattr(doorbell, "push", lambda groups, message: pushed.append((groups, json.loads(message["frame"]))))
+    other = Client()  # the same agent in another browser, signed in before the change
+    other.force_login(agent)
+    client.force_login(agent)
+    assert 'data-tz=""' in other.get("/console/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/preferences/", {"time_zone": "Asia/Tokyo", "language": ""})
+    assert 'data-tz="Asia/Tokyo"' in other.get("/console/").content.decode()
+    # Its open consoles hear it at once: the times are re-written in the new zone (time.js).
+    assert pushed == [([f"user-{agent.pk}"], {"type": "notice", "app": "preferences", "time_zone": "Asia/Tokyo"})]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/preferences/", {"time_zone": "Asia/Tokyo", "language": "fr"})
+    assert other.get("/console/", HTTP_ACCEPT_LANGUAGE="en")["Content-Language"] == "fr"
+    assert pushed[-1] == ([f"user-{agent.pk}"], {"type": "reload"})  # the page's words: read it again
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/preferences/", {"time_zone": "Asia/Tokyo", "language": "fr"})
+    assert len(pushed) == 2, "saving the same choices again tells nobody"
 
 
 # -- the back office ------------------------------------------------------------------------------------

@@ -145,6 +145,50 @@ def test_a_view_saved_from_the_filters_counts_new_tickets_live(server, browser, 
 
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS)
+def test_a_shared_view_appears_and_is_renamed_live_in_other_agents_sidebars(server, browser, viewport, scheme):
+    """A team lead (admin) shares a view; bob's sidebar shows it at once (on a phone his queue
+    page, on a wide screen the queue pane beside his ticket), renamed when it is renamed, gone
+    when it is no longer shared."""
+    from playwright.sync_api import expect
+
+    name, renamed = f"Shared {viewport} {scheme}", f"Renamed {viewport} {scheme}"
+    bob = console_for(browser, server, "bob", viewport, scheme)
+    lead = console_for(browser, server, "admin", "desktop", "light")
+    try:
+        if viewport == "desktop":
+            bob.goto(bob.locator("#queue tr[data-ticket] a").first.get_attribute("href"))
+            expect(bob.locator("#queue-pane .queue-panes")).to_be_visible(timeout=WAIT)
+        sidebar = bob.locator("#queue-pane" if viewport == "desktop" else "#queue-body")
+        live(bob)
+        expect(sidebar.locator(".saved-views a", has_text=name)).to_have_count(0)
+        lead.locator("#save-view summary").click()
+        lead.locator("#save-view-name").fill(name)
+        lead.locator("#save-view-form input[name=shared]").check()
+        lead.locator("#save-view-form button").click()
+        lead.wait_for_url(re.compile(r"view=saved:\d+"), timeout=WAIT)
+        shared = sidebar.locator(".saved-views a", has_text=name)
+        expect(shared).to_be_visible(timeout=WAIT)  # no reload: bob's page is the same page
+        expect(shared).to_contain_text("shared")
+
+        lead.locator("#edit-view summary").click()
+        lead.locator("#edit-view-form input[name=name]").fill(renamed)
+        lead.locator("#edit-view-form button").click()
+        lead.wait_for_url(re.compile(r"view=saved:\d+"), timeout=WAIT)
+        expect(sidebar.locator(".saved-views a", has_text=renamed)).to_be_visible(timeout=WAIT)
+        expect(sidebar.locator(".saved-views a", has_text=name)).to_have_count(0)
+
+        lead.locator("#edit-view summary").click()
+        lead.locator("#edit-view-form input[name=shared]").uncheck()
+        lead.locator("#edit-view-form button").click()
+        lead.wait_for_url(re.compile(r"view=saved:\d+"), timeout=WAIT)
+        expect(sidebar.locator(".saved-views a", has_text=renamed)).to_have_count(0, timeout=WAIT)
+        assert overflow(bob) <= 0
+    finally:
+        lead.context.close()
+        bob.context.close()
+
+
+@pytest.mark.parametrize(("viewport", "scheme"), LOOKS)
 def test_a_reply_that_never_reaches_the_server_says_so_and_keeps_the_draft(server, browser, viewport, scheme):
     from playwright.sync_api import expect
 
@@ -155,7 +199,7 @@ def test_a_reply_that_never_reaches_the_server_says_so_and_keeps_the_draft(serve
     try:
         alice.goto(f"/console/tickets/{ticket}/")
         live(alice)
-        channel = alice.locator("#reply-channel").input_value()
+        channel = alice.locator("#reply-form input[name=channel]:checked").input_value()
         draft = f"Yes, here ({viewport} {scheme})."
         alice.route(re.compile(r".*/reply/$"), lambda route: route.abort("internetdisconnected"))
         alice.keyboard.press("r")
@@ -179,7 +223,7 @@ def test_a_reply_that_never_reaches_the_server_says_so_and_keeps_the_draft(serve
         expect(alice.locator(".msg.outbound", has_text=draft)).to_be_visible(timeout=WAIT)
         expect(alice.locator("#reply-text")).to_have_value("", timeout=WAIT)
         expect(alice.locator("#composer-error")).to_be_hidden()
-        assert alice.locator("#reply-channel").input_value() == channel
+        assert alice.locator("#reply-form input[name=channel]:checked").input_value() == channel
         assert overflow(alice) <= 0
     finally:
         alice.context.close()

@@ -91,6 +91,43 @@ def test_an_activity_line_appears_live_in_a_second_console(server, browser, shot
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_ticket_headers_count_their_messages_live(server, browser, viewport, scheme):
+    """A ticket's header in the history says how many messages its block holds, and keeps
+    saying it as messages arrive: on a header added live (it said "1 message" until a reload)
+    and on this ticket's own."""
+    from playwright.sync_api import expect
+
+    sender = f"headers-{viewport}-{scheme}@example.com"
+    ticket_id = ticket_of(server, customer_writes(server, sender, "first question", session="one"))
+    alice = agent_page(browser, server, "alice", viewport, scheme)
+    try:
+        alice.goto(f"/console/tickets/{ticket_id}/")
+        expect(alice.locator("body")).to_have_attribute("data-live", "1", timeout=WAIT)
+        current = alice.locator(f".block[data-ticket='{ticket_id}'] > summary .block-count")
+        expect(current).to_have_text("1 message")
+        customer_writes(server, sender, "still there?", session="one")
+        expect(current).to_have_text("2 messages", timeout=WAIT)
+
+        # Another conversation of the same customer starts: a new ticket, its header added live.
+        other_id = ticket_of(server, customer_writes(server, sender, "another topic", session="two",
+                                                     subject=f"Other {viewport} {scheme}"))
+        other = alice.locator(f".block[data-ticket='{other_id}'] > summary")
+        expect(other).to_contain_text(f"Other {viewport} {scheme}", timeout=WAIT)
+        expect(other.locator(".block-count")).to_have_text("1 message")
+        for n in (2, 3):
+            customer_writes(server, sender, f"more on that ({n})", session="two")
+            expect(other.locator(".block-count")).to_have_text(f"{n} messages", timeout=WAIT)
+        expect(current).to_have_text("2 messages")
+        # What a reload shows, the live page showed already.
+        alice.reload()
+        expect(alice.locator(f".block[data-ticket='{other_id}'] > summary .block-count")).to_have_text("3 messages")
+        expect(current).to_have_text("2 messages")
+    finally:
+        alice.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_customer_profile_is_one_keypress_from_the_ticket(server, browser, shots, viewport, scheme):
     from playwright.sync_api import expect
 

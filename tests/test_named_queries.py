@@ -117,6 +117,32 @@ def test_stored_message_and_has_written_on(world):
     assert sql.has_written_on(message.ticket_id, world["bob"].message.identity_id) is False
 
 
+def test_identity_locking_customer_reads_the_identity_as_the_orm_does(world):
+    bob = world["bob"].message
+    expected = Identity.objects.get(channel="sms", address="+14155550100")
+    assert as_dict(sql.identity_locking_customer("sms", "+14155550100")) == as_dict(expected)
+    assert expected.pk == bob.identity_id
+    assert sql.identity_locking_customer("email", "+14155550100") is None
+    assert sql.identity_locking_customer("sms", "+14155550199") is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_identity_locking_customer_holds_the_customer_row_until_commit():
+    import psycopg
+
+    customer_id = services.ingest(inbound("lock@example.com", "hi")).message.customer_id
+    db = connection.settings_dict
+    with psycopg.connect(dbname=db["NAME"], host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
+                         autocommit=True) as other:
+        with transaction.atomic():
+            assert sql.identity_locking_customer("email", "lock@example.com").customer_id == customer_id
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("SELECT 1 FROM tickets_customer WHERE id = %s FOR UPDATE NOWAIT", [customer_id])
+        # committed: the lock is gone
+        assert other.execute("SELECT 1 FROM tickets_customer WHERE id = %s FOR UPDATE NOWAIT", [customer_id]).fetchone()
+
+
 def test_ticket_for_reply_ids_is_the_newest_named_messages_ticket(world):
     ids = ["ada-0", "out-1", "missing"]
     newest = Message.objects.filter(channel="email", external_id__in=ids).order_by("-id").first()

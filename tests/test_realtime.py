@@ -290,3 +290,121 @@ def test_console_sockets_share_one_copy_of_equal_permissions(agent, bob):
     first, second = (load_roles(get_user_model().objects.get(pk=user.pk)) for user in (agent, bob))
     assert first is not second and first._perm_cache is second._perm_cache
     assert "tickets.view_ticket" in first._perm_cache
+
+
+# -- bells straight from the ring (doorbell.LocalBells, the in-memory layer) --------------------
+
+@pytest.fixture
+def in_memory_layer(settings):
+    """These tests are about the embedded mode's layer, also when the suite runs on Redis."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "helpdesk.layers.InMemoryChannelLayer"}}
+
+
+def channel_sends(monkeypatch):
+    """The bells the layer delivered through a socket's channel: (channel, seq)."""
+    from channels.layers import get_channel_layer
+
+    layer, sent = get_channel_layer(), []
+    real = layer.send
+
+    async def send(channel, message):
+        if message.get("type") == "events.ring":
+            sent.append((channel, message["seq"]))
+        return await real(channel, message)
+
+    monkeypatch.setattr(layer, "send", send)
+    return sent
+
+
+def local_consoles():
+    return list(doorbell.local_bells.groups.get(events.AGENTS_GROUP, ()))
+
+
+async def test_on_the_in_memory_layer_consoles_hear_bells_from_the_ring_not_their_channels(in_memory_layer, agent, monkeypatch):
+    await ingest("before")
+    consoles = [(await connect(agent))[0] for _ in range(3)]
+    for communicator in consoles:
+        start = await follow(communicator)
+    assert len(local_consoles()) == 3
+    sent, reads = channel_sends(monkeypatch), count_log_reads(monkeypatch)
+    await ingest("from the ring")
+    for communicator in consoles:
+        got = await receive_events(communicator, 1)
+        assert [(e["seq"], e["data"]["text"]) for e in got] == [(start + 1, "from the ring")]
+        assert await communicator.receive_nothing(timeout=0.1)  # once, not once per group
+    assert sent == [] and reads == []
+    for communicator in consoles:
+        await communicator.disconnect()
+    assert local_consoles() == []  # a closed socket leaves the ring
+
+
+async def test_a_console_reading_the_log_gets_the_bell_through_its_channel_in_order(in_memory_layer, agent, monkeypatch):
+    await ingest("before")
+    busy, _, _ = await connect(agent)
+    start = await follow(busy)
+    [consumer] = local_consoles()  # busy's
+    idle, _, _ = await connect(agent)
+    await follow(idle)
+    sent = channel_sends(monkeypatch)
+    await consumer._catch_up_lock.acquire()  # as if it were reading the log right now
+    try:
+        await ingest("first")
+        await ingest("second")
+        assert [e["data"]["text"] for e in await receive_events(idle, 2)] == ["first", "second"]
+        assert [channel for channel, _seq in sent] == [consumer.channel_name] * 2
+    finally:
+        consumer._catch_up_lock.release()
+    got = await receive_events(busy, 2)
+    assert [(e["seq"], e["data"]["text"]) for e in got] == [(start + 1, "first"), (start + 2, "second")]
+    await busy.disconnect()
+    await idle.disconnect()
+
+
+async def test_a_stale_agent_copy_takes_the_bell_through_the_channel_and_is_read_again(in_memory_layer, agent, settings, monkeypatch):
+    from tickets.policy import agent_roles
+
+    await ingest("before")
+    communicator, _, _ = await connect(agent)
+    await follow(communicator)
+    agent_roles._users[agent.pk] = (agent_roles._users[agent.pk][0] - 3600, agent_roles._users[agent.pk][1])
+    sent = channel_sends(monkeypatch)
+    await ingest("after an hour")
+    assert [e["data"]["text"] for e in await receive_events(communicator, 1)] == ["after an hour"]
+    assert len(sent) == 1  # through its channel, where pass_on() re-read the agent
+    assert agent_roles.cached(agent.pk, settings.HELPDESK_POLICY_REFRESH_SECONDS) is not None
+    await communicator.disconnect()
+
+
+async def test_the_roles_keeper_reads_ageing_agent_copies_again_before_a_bell_needs_them(in_memory_layer, agent):
+    from tickets.console.consumers import _roles_keeper
+    from tickets.policy import agent_roles
+
+    communicator, _, _ = await connect(agent)
+    when, user = agent_roles._users[agent.pk]
+    agent_roles._users[agent.pk] = (when - 20, user)
+    await _roles_keeper.refresh_older_than(15)
+    assert agent_roles._users[agent.pk][0] > when - 20 and agent_roles.cached(agent.pk, 15) is not None
+    await communicator.disconnect()
+    assert agent.pk not in _roles_keeper.agents and _roles_keeper.task is None
+
+
+@pytest.mark.scaled
+async def test_on_redis_each_process_hears_the_agents_bells_on_one_channel_and_passes_them_on(agent, monkeypatch):
+    from channels.layers import get_channel_layer
+
+    await ingest("before")
+    consoles = [(await connect(agent))[0] for _ in range(3)]
+    for communicator in consoles:
+        start = await follow(communicator)
+    layer = get_channel_layer()
+    [members] = [channels for name, channels in layer.groups.items() if name.endswith("__group__agents")]
+    assert len(members) == 1 and next(iter(members)).startswith(layer.prefix + "bells.")  # not one per socket
+    sent, reads = channel_sends(monkeypatch), count_log_reads(monkeypatch)
+    await ingest("through redis")
+    for communicator in consoles:
+        got = await receive_events(communicator, 1)
+        assert [(e["seq"], e["data"]["text"]) for e in got] == [(start + 1, "through redis")]
+    assert sent == [] and reads == []
+    for communicator in consoles:
+        await communicator.disconnect()
+    assert events.AGENTS_GROUP not in doorbell.local_bells.hearing  # the last socket left: unsubscribed

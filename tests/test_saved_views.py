@@ -86,6 +86,47 @@ def test_save_view_saves_what_the_agent_sees_and_it_opens_with_its_count(console
     assert sidebar(console.get("/console/", {"fragment": "1"})) == {"My urgent": 2}
 
 
+def test_a_view_saved_without_filters_is_all_open_tickets(console, agent, tickets):
+    """"Save view" on *All open* with nothing picked saves no filters: it was a server error
+    (no filter to take the order from), found by the tap-target browser test."""
+    console.post("/console/views/", {"name": "Everything open"})
+    view = SavedView.objects.get()
+    assert view.filters == {}
+    page = console.get("/console/", {"view": f"saved:{view.pk}"})
+    assert page.status_code == 200
+    open_ones = [tickets[k].pk for k in ("email", "sms", "urgent", "old")]
+    assert sorted(ids(page)) == sorted(open_ones)
+    assert sidebar(page) == {"Everything open": 4}
+
+
+def test_a_shared_view_change_tells_every_console_and_a_personal_one_its_owners(
+        agent, monkeypatch, django_capture_on_commit_callbacks):
+    """The sidebars re-read their views on this push (console.js, panes.js): a view shared,
+    renamed, unshared or deleted reaches other agents' consoles live."""
+    import json
+
+    from saved_views import services as views
+    from tickets import doorbell
+
+    pushed = []
+    monkeypatch.setattr(doorbell, "push", lambda groups, message: pushed.append(
+        (groups, json.loads(message["frame"]).get("views_changed"))))
+    agent.user_permissions.add(Permission.objects.get(codename="share_savedview"))
+    agent = type(agent).objects.get(pk=agent.pk)  # permissions are cached per instance
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = views.create(agent, name="Mine only", filters=QueueFilter(channel="sms"))
+    with django_capture_on_commit_callbacks(execute=True):
+        shared = views.create(agent, name="Team sms", filters=QueueFilter(channel="sms"), shared=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        views.update(shared, actor=agent, name="Team texts", shared=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        views.update(shared, actor=agent, name="Team texts", shared=False)  # gone from the others'
+    with django_capture_on_commit_callbacks(execute=True):
+        views.delete(mine, actor=agent)
+    everyone, own = (["agents"], True), ([f"user-{agent.pk}"], True)
+    assert pushed == [own, everyone, everyone, everyone, own]
+
+
 def test_a_view_needs_a_name_and_sharing_needs_the_team_lead_permission(console, agent, tickets):
     refused = console.post("/console/views/", {"name": "  "})
     assert refused.status_code == 302 and not SavedView.objects.exists()

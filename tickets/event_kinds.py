@@ -61,5 +61,5 @@ CUSTOMER_MERGED = register("customer.merged", _("Two customers were merged"))
 CUSTOMER_UNMERGED = register("customer.unmerged", _("A merge was undone"))
 CUSTOMER_ERASED = register("customer.erased",
                            _("A customer was erased (ids only: delete what you hold about them)"))
-IDENTITY_UPDATED = register("identity.updated", _("A customer opted out or back in"))
+IDENTITY_UPDATED = register("identity.updated", _("A customer opted out or back in, or their picture changed"))
 AGENT_MENTIONED = register("agent.mentioned", _("An agent was mentioned in a note"))

@@ -54,7 +54,7 @@ class Customer(models.Model):
         indexes = [models.Index(fields=["name"])]
 
     def __str__(self):
-        return self.name or f"Customer {self.pk}"
+        return self.name or str(_("Customer %(id)s") % {"id": self.pk})  # people.customer_name's words
 
 
 class Identity(models.Model):

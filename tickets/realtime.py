@@ -12,6 +12,7 @@ Clients drop events whose seq they already rendered, so a replay racing a ring i
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from channels.db import DatabaseSyncToAsync
@@ -49,6 +50,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     def stream_groups(self) -> list[str]:
         raise NotImplementedError
 
+    def bell_groups(self) -> list[str]:
+        """Groups of stream_groups() that carry nothing but bells: this socket hears them from
+        doorbell.local_bells instead of through its own channel."""
+        return []
+
     def stream_scope(self) -> Q:
         raise NotImplementedError
 
@@ -62,7 +68,10 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def start_stream(self):
         self._catch_up_lock = asyncio.Lock()
-        self._joined = list(self.stream_groups())
+        self._local = [g for g in self.bell_groups() if self.hears_every_event]
+        self._joined = [g for g in self.stream_groups() if g not in self._local]
+        for group in self._local:
+            await doorbell.local_bells.add(self.channel_layer, group, self)
         for group in self._joined:
             await self.channel_layer.group_add(group, self.channel_name)
         _watchman.join(self.channel_layer)
@@ -77,6 +86,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             self._held_timer.cancel()
         if hasattr(self, "_joined"):
             _watchman.leave()
+        for group in getattr(self, "_local", []):
+            doorbell.local_bells.discard(group, self)
         for group in getattr(self, "_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -121,6 +132,22 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.events_ring(message)
         else:
             await super().dispatch(message)
+
+    def hear_bell(self, message) -> list[str] | None:
+        """A bell from doorbell.local_bells, on the loop, with no await: the frames to send now
+        (the cursor already moved past them), or None to take the bell through this socket's
+        channel and events_ring() as ever (busy reading the log, holding a bell back, a gap, or
+        an event that needs a query)."""
+        if self.cursor is None or message["seq"] <= self.cursor:
+            return []  # not resumed yet (its resume reads the log), or has it already
+        if (not message.get("events") or self._catch_up_lock.locked() or getattr(self, "_held", None)
+                or not self.ready_for_bell()):
+            return None
+        return self.carried_frames(message)
+
+    def ready_for_bell(self) -> bool:
+        """Whether authorise_carried() can answer now without a query."""
+        return True
 
     async def events_ring(self, message):
         # The bell: something up to `seq` is committed. Ignore it until the client has said
@@ -174,25 +201,34 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         the cursor with no gap and each can be authorised in memory. False: read the log (a
         bell was lost or is late, or an event needs a query), exactly as on a reconnect."""
         async with self._catch_up_lock:
-            carried, seq = message["events"], message["seq"]
-            if seq <= self.cursor:
-                return True
-            if carried[0].seq > self.cursor + 1:
+            frames = self.carried_frames(message)
+            if frames is None:
                 return False
-            fresh = [item for item in carried if item.seq > self.cursor]
-            verdicts = [self.authorise_carried(item) for item in fresh]
-            if None in verdicts:
-                return False
-            sent = [item for item, allowed in zip(fresh, verdicts, strict=True) if allowed]
-            if "batch" in message and len(sent) == len(carried):
-                await self.send(text_data=message["batch"])  # one frame instead of one per event
-            else:
-                for item in sent:
-                    await self.send(text_data=item.frame)
-            self.cursor = seq
-            if not sent or sent[-1].seq != seq:
-                await self.send_json({"type": "cursor", "seq": seq})
+            for frame in frames:
+                await self.send(text_data=frame)
             return True
+
+    def carried_frames(self, message) -> list[str] | None:
+        """The frames of a bell's carried events for this socket, and the cursor moved past
+        them; None (cursor untouched) when they do not follow the cursor or one needs a query."""
+        carried, seq = events.Carried.of(message["events"]), message["seq"]
+        if seq <= self.cursor:
+            return []
+        if carried[0].seq > self.cursor + 1:
+            return None
+        fresh = [item for item in carried if item.seq > self.cursor]
+        verdicts = [self.authorise_carried(item) for item in fresh]
+        if None in verdicts:
+            return None
+        sent = [item for item, allowed in zip(fresh, verdicts, strict=True) if allowed]
+        if "batch" in message and len(sent) == len(carried):
+            frames = [message["batch"]]  # one frame instead of one per event
+        else:
+            frames = [item.frame for item in sent]
+        self.cursor = seq
+        if not sent or sent[-1].seq != seq:
+            frames.append(json.dumps({"type": "cursor", "seq": seq}))
+        return frames
 
     async def catch_up(self, high_water: int | None = None, check_gap: bool = True):
         async with self._catch_up_lock:

@@ -8,6 +8,9 @@ Full-text on both databases, kept up to date by the database itself:
   merges that never pass through one function; a trigger cannot be forgotten. SQLite drops a
   table's triggers when Django remakes that table in a later migration, so `ensure_index()`
   runs after every `migrate` (post_migrate) and recreates missing triggers and rebuilds.
+  The word tables also keep prefix indexes (PREFIXES, migration 0014): a last word typed in
+  part ("ship", "com", up to 6 letters) is then one posting list read newest first, stopping at the page size,
+  instead of every posting of every word it begins merged first (a cost that grew with the data).
 * PostgreSQL (scaled): GIN expression indexes on to_tsvector('simple', ...), queried with the
   same expression. 'simple' (no stemming) because a helpdesk's mail is in many languages and
   agents search for names, order numbers and exact words.
@@ -15,7 +18,12 @@ Full-text on both databases, kept up to date by the database itself:
 Customers (names, organisations, addresses) are matched by fragment ("ovela", "@acme",
 "+4477"): on SQLite from FTS5 trigram tables kept by the same kind of triggers (migration 0012),
 so the cost follows the matches, not the size of the customer base; fragments under three
-characters, and PostgreSQL, fall back to a substring scan. A phone number
+characters fall back to a substring scan. On PostgreSQL the same columns carry pg_trgm GIN
+indexes (migration 0013), which answer the same ILIKE '%fragment%' match (any length; the
+planner scans when a fragment is too short for trigrams). Creating the pg_trgm extension needs
+a superuser or, since PostgreSQL 13 (pg_trgm is a trusted extension), the owner of the
+database; where the migration may not, ILIKE still answers by a scan, and `manage.py migrate`
+adds the indexes once a DBA has run `CREATE EXTENSION pg_trgm` (ensure_index). A phone number
 typed in any format ("+1 415 555 0101", "(415) 555-0101", "4155550101") is also looked up as
 the E.164 address we store (phonenumbers, with HELPDESK_DEFAULT_REGION for national formats)
 and by its digits at the end of a stored number (no default region needed).
@@ -23,6 +31,7 @@ and by its digits at the end of a stored number (no default region needed).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -35,20 +44,33 @@ from tickets.addresses import InvalidAddress, normalise_phone
 from tickets.models import Customer, Identity, Message, Ticket
 from tickets.policy import visible_customers, visible_tickets
 
+log = logging.getLogger(__name__)
+
 WORDS = "unicode61 remove_diacritics 2"
+# FTS5 prefix indexes, by length in characters: a query prefix of exactly one of these lengths is
+# answered from its own posting list, newest first. Longer ones ("shippin") merge the postings of
+# every word they begin first, a cost that grows with the data again. 1-6 letters: the message
+# index ~5x its size, the 1M-message database file ~1.8x (README, "Search at 1M messages").
+PREFIXES = "1 2 3 4 5 6"
 FTS_TABLES = {
-    # fts table: (content table, indexed columns, tokenizer)
-    "tickets_message_fts": ("tickets_message", ("subject", "text"), WORDS),
-    "tickets_ticket_fts": ("tickets_ticket", ("subject",), WORDS),
+    # fts table: (content table, indexed columns, tokenizer, prefix index lengths)
+    "tickets_message_fts": ("tickets_message", ("subject", "text"), WORDS, PREFIXES),
+    "tickets_ticket_fts": ("tickets_ticket", ("subject",), WORDS, PREFIXES),
     # Customers are matched by fragments ("ovela", "@acme", "4155"), so by trigram: an index for
     # substring search, where LIKE '%...%' read every row (its cost grew with the customer base).
-    "tickets_customer_fts": ("tickets_customer", ("name", "organisation"), "trigram"),
-    "tickets_identity_fts": ("tickets_identity", ("address", "display_name"), "trigram"),
+    "tickets_customer_fts": ("tickets_customer", ("name", "organisation"), "trigram", ""),
+    "tickets_identity_fts": ("tickets_identity", ("address", "display_name"), "trigram", ""),
 }
 # The word indexes of migration 0005; migration 0012 added the trigram ones.
 WORD_TABLES = ("tickets_message_fts", "tickets_ticket_fts")
 TRIGRAM_TABLES = ("tickets_customer_fts", "tickets_identity_fts")
 MIN_TRIGRAM = 3  # a trigram index cannot answer shorter fragments
+# PostgreSQL: the columns the trigram indexes cover, one multi-column GIN index per table (the
+# same columns as the SQLite trigram tables above, so both databases find the same customers).
+PG_TRIGRAM = {
+    "tickets_customer": ("name", "organisation"),
+    "tickets_identity": ("address", "display_name"),
+}
 PG_EXPRESSIONS = {
     "tickets_message": "to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(text, ''))",
     "tickets_ticket": "to_tsvector('simple', coalesce(subject, ''))",
@@ -57,13 +79,14 @@ PG_EXPRESSIONS = {
 
 # The SQL below is built from the constant table and column names above, never from input.
 # ruff: noqa: S608
-def _sqlite_statements(fts: str, content: str, columns: tuple[str, ...], tokenizer: str) -> list[str]:
+def _sqlite_statements(fts: str, content: str, columns: tuple[str, ...], tokenizer: str, prefixes: str) -> list[str]:
     cols = ", ".join(columns)
     new = ", ".join(f"new.{c}" for c in columns)
     old = ", ".join(f"old.{c}" for c in columns)
+    prefix = f", prefix='{prefixes}'" if prefixes else ""
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({cols}, content='{content}', "
-        f"content_rowid='id', tokenize='{tokenizer}')",
+        f"content_rowid='id', tokenize='{tokenizer}'{prefix})",
         f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {content} BEGIN "
         f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
         f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {content} BEGIN "
@@ -74,13 +97,46 @@ def _sqlite_statements(fts: str, content: str, columns: tuple[str, ...], tokeniz
     ]
 
 
-def create_index(schema_editor, tables=WORD_TABLES) -> None:
-    """Create the full-text index for this database (the migrations call it)."""
+def _pg_trigram_statements(table: str) -> list[str]:
+    columns = ", ".join(f"{c} gin_trgm_ops" for c in PG_TRIGRAM[table])
+    return [f"CREATE INDEX IF NOT EXISTS {table}_trgm_idx ON {table} USING gin ({columns})"]
+
+
+def create_trigram_index(schema_editor) -> None:
+    """PostgreSQL (migration 0013): the pg_trgm extension, where this role may create it, and
+    the customer indexes. Without the extension the search still works, by a scan; a warning
+    says what to do. (SQLite's trigram tables come from migration 0012.)"""
+    from django.db import DatabaseError, transaction
+
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(using=schema_editor.connection.alias):  # a savepoint: a refusal aborts nothing else
+            schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DatabaseError as exc:
+        log.warning("pg_trgm could not be created (%s): customer search scans the customer tables; "
+                    "have a superuser run CREATE EXTENSION pg_trgm in this database, then run "
+                    "manage.py migrate again", exc)
+        return
+    for table in PG_TRIGRAM:
+        for statement in _pg_trigram_statements(table):
+            schema_editor.execute(statement)
+
+
+def drop_trigram_index(schema_editor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        for table in PG_TRIGRAM:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {table}_trgm_idx")
+
+
+def create_index(schema_editor, tables=WORD_TABLES, prefixes: bool = True) -> None:
+    """Create the full-text index for this database (the migrations call it); `prefixes=False`
+    leaves out the prefix indexes (what migration 0013 added, for its reverse)."""
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
         for fts in tables:
-            content, columns, tokenizer = FTS_TABLES[fts]
-            for statement in _sqlite_statements(fts, content, columns, tokenizer):
+            content, columns, tokenizer, lengths = FTS_TABLES[fts]
+            for statement in _sqlite_statements(fts, content, columns, tokenizer, lengths if prefixes else ""):
                 schema_editor.execute(statement)
             schema_editor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     elif vendor == "postgresql":
@@ -102,24 +158,51 @@ def drop_index(schema_editor, tables=WORD_TABLES) -> None:
                 schema_editor.execute(f"DROP INDEX IF EXISTS {table}_fts_idx")
 
 
+def rebuild_word_index(schema_editor, prefixes: bool = True) -> None:
+    """SQLite: remake the word tables with (or without) prefix indexes; FTS5 cannot add them to
+    a table, so it is dropped and re-indexed from the content tables (~1 min per 1M messages).
+    PostgreSQL's GIN index answers `word:*` as it is: nothing to do there."""
+    if schema_editor.connection.vendor == "sqlite":
+        drop_index(schema_editor, WORD_TABLES)
+        create_index(schema_editor, WORD_TABLES, prefixes=prefixes)
+
+
 def ensure_index(using="default", **kwargs) -> None:
     """post_migrate: recreate triggers a table remake dropped, and re-index if any were."""
     from django.db import connections
 
     conn = connections[using]
+    if conn.vendor == "postgresql":
+        _ensure_trigram_index(conn)
     if conn.vendor != "sqlite":
         return
     present = sql.sqlite_schema_names(using)
     with conn.cursor() as cursor:
         if "tickets_message" not in present:
             return  # tickets not migrated yet
-        for fts, (content, columns, tokenizer) in FTS_TABLES.items():
+        for fts, (content, columns, tokenizer, prefixes) in FTS_TABLES.items():
             wanted = {fts, f"{fts}_ai", f"{fts}_ad", f"{fts}_au"}
             if wanted <= present or fts not in present and fts in TRIGRAM_TABLES:
                 continue  # complete, or migration 0012 (which builds it) has not run yet
-            for statement in _sqlite_statements(fts, content, columns, tokenizer):
+            for statement in _sqlite_statements(fts, content, columns, tokenizer, prefixes):
                 cursor.execute(statement)
             cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+
+
+def _ensure_trigram_index(conn) -> None:
+    """PostgreSQL: the customer trigram indexes, once the pg_trgm extension exists (a DBA
+    created it after migration 0013 could not)."""
+    names = [f"{table}_trgm_idx" for table in PG_TRIGRAM]
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+        if not cursor.fetchone()[0]:
+            return
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)", [names])
+        present = {row[0] for row in cursor.fetchall()}
+        for table in PG_TRIGRAM:
+            if f"{table}_trgm_idx" not in present and table in conn.introspection.table_names(cursor):
+                for statement in _pg_trigram_statements(table):
+                    cursor.execute(statement)
 
 
 def suspend_triggers(using="default") -> None:
@@ -201,11 +284,23 @@ def _trigram_ids(fts: str, fragment: str) -> RawSQL:
     return RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [phrase])  # noqa: S611 - bound param
 
 
+def _pg_trigram_ids(table: str, fragment: str) -> RawSQL:
+    """PostgreSQL: a subquery, rows of `table` with `fragment` inside one of its trigram-indexed
+    columns (ILIKE, which pg_trgm's GIN index answers; Django's icontains wraps the column in
+    UPPER(), which it cannot). LIKE's wildcards typed in are escaped: they are just text."""
+    pattern = f"%{connection.ops.prep_for_like_query(fragment)}%"
+    columns = PG_TRIGRAM[table]
+    condition = " OR ".join(f"{column} ILIKE %s" for column in columns)
+    return RawSQL(f"SELECT id FROM {table} WHERE {condition}", [pattern] * len(columns))  # noqa: S611 - bound params
+
+
 def _fragment(model, fts: str, text: str, columns: tuple[str, ...]) -> Q:
-    """Rows of `model` with `text` inside one of `columns`: from the trigram index on SQLite,
-    a substring scan where there is none (PostgreSQL, or fragments under three characters)."""
+    """Rows of `model` with `text` inside one of `columns`: from the trigram index (SQLite's FTS5
+    table, PostgreSQL's pg_trgm), a substring scan for fragments under three characters."""
     if connection.vendor == "sqlite" and len(text) >= MIN_TRIGRAM:
         return Q(pk__in=_trigram_ids(fts, text))
+    if connection.vendor == "postgresql" and len(text) >= MIN_TRIGRAM:
+        return Q(pk__in=_pg_trigram_ids(model._meta.db_table, text))
     found = Q()
     for column in columns:
         found |= Q(**{f"{column}__icontains": text})
@@ -214,7 +309,9 @@ def _fragment(model, fts: str, text: str, columns: tuple[str, ...]) -> Q:
 
 def _indexed(condition: Q, fragment: str) -> Q:
     """`condition` on identities, narrowed first by the trigram index to the rows that hold
-    `fragment` (on SQLite: the address has no index of its own that could answer it)."""
+    `fragment` (the address has no index of its own that could answer it)."""
+    if connection.vendor == "postgresql":
+        return condition & Q(pk__in=_pg_trigram_ids("tickets_identity", fragment))
     if connection.vendor != "sqlite":
         return condition
     return condition & Q(pk__in=_trigram_ids("tickets_identity_fts", fragment))

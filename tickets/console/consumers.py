@@ -14,6 +14,7 @@ Two kinds of traffic share it:
 """
 
 import asyncio
+import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -28,6 +29,8 @@ from tickets.policy import (
     is_agent,
 )
 from tickets.realtime import EventStreamConsumer, on_thread_pool
+
+log = logging.getLogger(__name__)
 
 _refreshing: dict[int, asyncio.Future] = {}
 
@@ -44,6 +47,51 @@ async def _fresh_roles(user_id: int):
         task = _refreshing[user_id] = asyncio.ensure_future(on_thread_pool(agent_roles.get)(user_id, max_age))
         task.add_done_callback(lambda _task: _refreshing.pop(user_id, None))
     return await asyncio.shield(task)
+
+
+class RolesKeeper:
+    """Re-reads, in the background, the loaded roles of the agents with open consoles before
+    they are HELPDESK_POLICY_REFRESH_SECONDS old: otherwise the first bell after that age finds
+    every agent's copy stale at once and a thousand sockets wait for a couple of hundred reads
+    (a slow bell every refresh period). One agent at a time, one task per process; the bell
+    still re-reads a copy it finds stale (ready_for_bell)."""
+
+    def __init__(self):
+        self.agents: dict[int, int] = {}
+        self.task = None
+
+    def join(self, user_id: int) -> None:
+        self.agents[user_id] = self.agents.get(user_id, 0) + 1
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self.keep())
+
+    def leave(self, user_id: int) -> None:
+        left = self.agents.get(user_id, 0) - 1
+        if left > 0:
+            self.agents[user_id] = left
+        else:
+            self.agents.pop(user_id, None)
+        if not self.agents and self.task is not None:
+            if self.task.get_loop() is asyncio.get_running_loop():  # not a loop that has ended
+                self.task.cancel()
+            self.task = None
+
+    async def keep(self):
+        while True:
+            await asyncio.sleep(max(settings.HELPDESK_POLICY_REFRESH_SECONDS / 2, 1.0))
+            await self.refresh_older_than(settings.HELPDESK_POLICY_REFRESH_SECONDS / 2)
+
+    async def refresh_older_than(self, age: float) -> None:
+        for user_id in list(self.agents):
+            if age > 0 and agent_roles.cached(user_id, age) is None:
+                try:
+                    await on_thread_pool(agent_roles.get)(user_id, age)
+                except Exception:  # a transient database error: the bell re-reads it then
+                    log.exception("could not refresh the roles of agent %s", user_id)
+
+
+_roles_keeper = RolesKeeper()
 
 
 def presence_group(ticket_id: int) -> str:
@@ -63,6 +111,7 @@ class ConsoleConsumer(EventStreamConsumer):
         # From here on the agent's shared, loaded copy (see policy.AgentRoles).
         shared = await on_thread_pool(agent_roles.share)(self.user, settings.HELPDESK_POLICY_REFRESH_SECONDS)
         self.user = self.scope["user"] = shared  # one loaded copy per agent, not one per tab
+        _roles_keeper.join(self.user.pk)
         await self.start_stream()
         await database_sync_to_async(presence.join)(self.user, self.channel_name)
         await self.accept()
@@ -70,12 +119,16 @@ class ConsoleConsumer(EventStreamConsumer):
     async def disconnect(self, code):
         await super().disconnect(code)
         if getattr(self, "agent", False):
+            _roles_keeper.leave(self.user.pk)
             left = await database_sync_to_async(presence.leave)(self.channel_name)
             if left:
                 await self.ring_presence(left)
 
     def stream_groups(self):
         return [events.AGENTS_GROUP, events.user_group(self.user.pk)]
+
+    def bell_groups(self):
+        return [events.AGENTS_GROUP]  # the user group also carries pushes (user_notice)
 
     def stream_scope(self):
         return Q()  # agents see every ticket's events; can_see_event() narrows per event
@@ -85,6 +138,13 @@ class ConsoleConsumer(EventStreamConsumer):
 
     def authorise_carried(self, item):
         return can_see_carried_event(self.user, item.ticket, item.team)
+
+    def ready_for_bell(self):
+        user = agent_roles.cached(self.user.pk, settings.HELPDESK_POLICY_REFRESH_SECONDS)
+        if user is None:
+            return False  # stale: the bell goes through pass_on(), which re-reads it
+        self.user = user
+        return True
 
     async def pass_on(self, message):
         # Authorising a bell's events is a set lookup on the agent's loaded teams and

@@ -10,12 +10,14 @@ from functools import cache
 from html import escape
 
 from django.templatetags.static import static
+from django.utils.translation import get_language, gettext_lazy
 
 # channel (Message.channel / Identity.channel) -> sprite name
 CHANNEL_ICONS = {"email": "email", "sms": "sms", "whatsapp": "whatsapp", "messenger": "messenger",
                  "instagram": "instagram", "telegram": "telegram", "chat": "chat"}
-CHANNEL_LABELS = {"email": "Email", "sms": "SMS", "whatsapp": "WhatsApp", "messenger": "Messenger",
-                  "instagram": "Instagram", "telegram": "Telegram", "chat": "Live chat"}
+# Brand names stay as they are; the two generic words are translated (lazily: read per request).
+CHANNEL_LABELS = {"email": gettext_lazy("Email"), "sms": "SMS", "whatsapp": "WhatsApp", "messenger": "Messenger",
+                  "instagram": "Instagram", "telegram": "Telegram", "chat": gettext_lazy("Live chat")}
 
 
 @cache
@@ -32,13 +34,22 @@ def icon_html(name: str, *, label: str = "", cls: str = "") -> str:
 
 
 def channel_label(channel: str) -> str:
-    return CHANNEL_LABELS.get(channel, channel)
+    return str(CHANNEL_LABELS.get(channel, channel))
+
+
+def channel_html(channel: str, named: bool = True) -> str:
+    """A channel as its icon with its name for assistive tech and on hover (cached: one string
+    per channel and language, reused by every row of the hot lists). `named=False` where the
+    channel's name is written beside it (the reply box's picker): the icon is then decoration."""
+    return _channel_html(channel, named, get_language())
 
 
 @cache
-def channel_html(channel: str) -> str:
-    """A channel as its icon with its name for assistive tech and on hover (cached: one string
-    per channel, reused by every row of the hot lists)."""
+def _channel_html(channel: str, named: bool, language: str | None) -> str:
+    name = CHANNEL_ICONS.get(channel, "channel")
+    if not named:
+        return f'<span class="channel ch-{escape(channel)}">{icon_html(name)}</span>'
     label = escape(channel_label(channel))
     return (f'<span class="channel ch-{escape(channel)}" title="{label}">'
-            f'{icon_html(CHANNEL_ICONS.get(channel, "channel"), label=channel_label(channel))}</span>')
+            f'{icon_html(name, label=channel_label(channel))}</span>')
+

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from tickets import events, policy
+from tickets.console import avatars
 from tickets.console.panels import panels
 from tickets.console.views import agent_required
 from tickets.models import Customer, CustomerMerge, Identity, Ticket
@@ -40,6 +41,7 @@ def customer_profile(request, pk):
               .order_by("-created_at")[:20]]
     return render(request, "console/customer.html", {
         "customer": customer, "name": customer_name(customer.name, identities, customer.pk),
+        "picture": avatars.picture_of(identities),
         "identities": identities, "tickets": tickets, "merges": merges,
         "open_count": sum(1 for t in tickets if t.is_active),
         "panels": panels(customer, request.user, identities=identities), "seq": seq,

@@ -169,7 +169,8 @@ def filter_choices(views: list[QueueView]) -> dict:
 def filtered_ids(view: str, where: Q, filters: list[QueueFilter], user, limit: int) -> list[int]:
     """Ticket ids of a view narrowed by filters, in the last chosen order. The statuses are the
     last filter's that names some, else the view's (solved on Solved, else the active ones)."""
-    order = next((f.order() for f in reversed(filters) if f.sort), filters[-1].order())
+    # No layer may sort (a view saved from *All open* with nothing picked has no filters at all).
+    order = next((f.order() for f in reversed(filters) if f.sort), QueueFilter().order())
     named = next((f.status for f in reversed(filters) if f.status), ())
     where &= Q(status__in=list(named) or ([Ticket.Status.SOLVED] if view == "solved" else ACTIVE))
     for f in filters:

@@ -38,7 +38,9 @@ def _words(language: str | None) -> dict:
                 "days": {n: str(d) for n, d in WEEKDAYS.items()},
                 "days_abbr": {n: str(d) for n, d in WEEKDAYS_ABBR.items()},
                 "just_now": _("just now"), "in_a_moment": _("in a moment"),
-                "yesterday": _("yesterday %(time)s"), "tomorrow": _("tomorrow %(time)s")}
+                "yesterday": _("yesterday %(time)s"), "tomorrow": _("tomorrow %(time)s"),
+                # The hover title's order and punctuation differ by language ("Dienstag, 1. Dezember").
+                "exact": _("%(weekday)s %(day)s %(month)s %(year)s, %(time)s (%(zone)s)")}
 
 
 class TimeFormatter:
@@ -51,6 +53,7 @@ class TimeFormatter:
         self.days, self.days_abbr = words["days"], words["days_abbr"]
         self.just_now, self.in_a_moment = words["just_now"], words["in_a_moment"]
         self.yesterday, self.tomorrow = words["yesterday"], words["tomorrow"]
+        self.exact_pattern = words["exact"]
 
     def relative(self, moment: datetime) -> str:
         seconds = (self.now - moment).total_seconds()
@@ -79,8 +82,9 @@ class TimeFormatter:
     def exact(self, moment: datetime) -> str:
         """The full date and time, for the hover title."""
         local = moment.astimezone(self.zone)
-        return (f"{self.days[local.weekday()]} {local.day} {self.months[local.month]} {local.year}, "
-                f"{local.hour:02d}:{local.minute:02d} ({local.tzname()})")
+        return self.exact_pattern % {"weekday": self.days[local.weekday()], "day": local.day,
+                                     "month": self.months[local.month], "year": local.year,
+                                     "time": f"{local.hour:02d}:{local.minute:02d}", "zone": local.tzname()}
 
     def html(self, moment: datetime | None, *, cls: str = "", empty: str = "—") -> str:
         """The <time> element for `moment`, escaped, ready to join into a page."""

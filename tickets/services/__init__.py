@@ -8,7 +8,12 @@ delivery, workflow, customers.
 
 from tickets.services.attachments import store_attachment_content
 from tickets.services.automated import automated_note, file_aside, send_automated, set_identity_flag
-from tickets.services.customers import merge_customers, undo_merge, update_customer
+from tickets.services.customers import (
+    merge_customers,
+    set_identity_picture,
+    undo_merge,
+    update_customer,
+)
 from tickets.services.delivery import (
     apply_delivery_update,
     mark_failed,
@@ -34,5 +39,5 @@ __all__ = [
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",
     "mark_mentions_read", "move_message", "note_with_mentions", "set_tags",
-    "automated_note", "file_aside", "send_automated", "set_identity_flag", "wake_listeners",
+    "automated_note", "file_aside", "send_automated", "set_identity_flag", "set_identity_picture", "wake_listeners",
 ]

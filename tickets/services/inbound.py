@@ -118,13 +118,18 @@ def _stored_message(pk: int) -> Message:
 
 def _ingest(msg: InboundMessage, sender: str) -> IngestResult:
     now = timezone.now()
-    identity = resolve_identity(msg.channel, sender, msg.sender_name, linked=msg.linked_identities,
-                                inbound_at=now)
     # Serialise everything a customer sends: without this, two first messages arriving at once
     # would each open a ticket. Locking the customer row makes the second wait and then see the
-    # first one's ticket.
+    # first one's ticket. A known sender (nearly every message): the identity is read and its
+    # customer locked in one statement (SQLite: IMMEDIATE transactions already serialise).
+    identity = sql.identity_locking_customer(msg.channel, sender)
+    if identity is not None:
+        _fill_display_name(identity, msg.sender_name)
+    else:
+        identity = resolve_identity(msg.channel, sender, msg.sender_name, linked=msg.linked_identities,
+                                    inbound_at=now)
+        sql.lock(Customer, id=identity.customer_id)
     customer_id = identity.customer_id
-    sql.lock(Customer, id=customer_id)  # SQLite: IMMEDIATE transactions already serialise
 
     if msg.identity_signal:
         apply_identity_signal(identity, msg.identity_signal, now)
@@ -211,8 +216,7 @@ def resolve_identity(channel: str, address: str, name: str = "", linked=(), inbo
     identity is created with it as its last inbound time (ingest would set it next anyway)."""
     identity = sql.get(Identity, channel=channel, address=address)
     if identity is not None:
-        if name and not identity.display_name:
-            Identity.objects.filter(pk=identity.pk).update(display_name=name[:200])
+        _fill_display_name(identity, name)
         return identity
     owner = _linked_customer(linked)
     try:
@@ -224,6 +228,12 @@ def resolve_identity(channel: str, address: str, name: str = "", linked=(), inbo
             ))
     except IntegrityError:
         return Identity.objects.get(channel=channel, address=address)
+
+
+def _fill_display_name(identity: Identity, name: str) -> None:
+    """An identity first seen without a name (an SMS) takes the first one a channel gives."""
+    if name and not identity.display_name:
+        Identity.objects.filter(pk=identity.pk).update(display_name=name[:200])
 
 
 def _linked_customer(linked) -> Customer | None:

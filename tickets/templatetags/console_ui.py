@@ -17,9 +17,16 @@ def icon(name, label=""):
 
 
 @register.simple_tag
-def channel(name):
-    """{% channel ticket.channel %}: the channel's icon, named for screen readers and on hover."""
-    return mark_safe(icons.channel_html(str(name)))  # noqa: S308 - channel_html escapes
+def channel(name, named=True):
+    """{% channel ticket.channel %}: the channel's icon, named for screen readers and on hover
+    ({% channel key named=False %}: decorative, where its name is written beside it)."""
+    return mark_safe(icons.channel_html(str(name), bool(named)))  # noqa: S308 - channel_html escapes
+
+
+@register.filter
+def channel_label(key):
+    """{{ identity.channel|channel_label }}: "WhatsApp", "Live chat" (icons.CHANNEL_LABELS)."""
+    return icons.channel_label(str(key))
 
 
 @register.simple_tag

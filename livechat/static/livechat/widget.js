@@ -23,6 +23,13 @@
   saved.pending = saved.pending || [];
   function persist() { try { localStorage.setItem(key, JSON.stringify(saved)); } catch (e) { /* private mode */ } }
 
+  // The widget's words: English here, the visitor's language once the session's config arrives
+  // (config.strings, livechat/widget_strings.py: every t() text must be listed there).
+  var strings = {};
+  function t(text, values) {
+    var said = strings[text] || text;
+    return values ? said.replace(/%\((\w+)\)s/g, function (_m, k) { return String(values[k]); }) : said;
+  }
   var cfg = {}, ws = null, ready = false, historyShown = false, lastSeq = 0, delay = 500;
   var pinger = null, retryTimer = null, isOpen = false, lastOutbound = 0;
 
@@ -85,34 +92,45 @@
     svg.appendChild(path);
     return svg;
   }
-  var launcher = el("button", { class: "launcher", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "hdc-panel", type: "button" });
+  var launcher = el("button", { class: "launcher", "aria-label": t("Open chat"), "aria-expanded": "false", "aria-controls": "hdc-panel", type: "button" });
   launcher.appendChild(icon("chat"));
   var badge = el("span", { class: "badge", hidden: "" });
   launcher.appendChild(badge);
-  var panel = el("section", { class: "panel", id: "hdc-panel", role: "dialog", "aria-label": "Chat", hidden: "" });
+  var panel = el("section", { class: "panel", id: "hdc-panel", role: "dialog", "aria-label": t("Chat"), hidden: "" });
   var header = el("header");
   var titleBox = el("div", { class: "titlebox" });
-  var title = el("h2", { id: "hdc-title" }, "Chat");
+  var title = el("h2", { id: "hdc-title" }, t("Chat"));
   var status = el("span", { class: "status", role: "status" });
   titleBox.append(title, status);
-  var transcriptBtn = el("button", { type: "button", "aria-label": "Email me a transcript" });
-  transcriptBtn.append(icon("mail"), "Transcript");
-  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" });
+  var transcriptBtn = el("button", { type: "button", "aria-label": t("Email me a transcript") });
+  var transcriptWord = document.createTextNode(t("Transcript"));
+  transcriptBtn.append(icon("mail"), transcriptWord);
+  var closeBtn = el("button", { type: "button", "aria-label": t("Close chat") });
   closeBtn.appendChild(icon("close"));
   header.append(titleBox, transcriptBtn, closeBtn);
   var errBox = el("div", { class: "err", role: "alert", hidden: "" });
   var card = el("form", { class: "card", hidden: "", novalidate: "" });
-  var list = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var list = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("Conversation") });
   var typing = el("div", { class: "typing", "aria-live": "polite" });
   var compose = el("form", { class: "compose" });
-  var input = el("textarea", { rows: "1", "aria-label": "Type your message", placeholder: "Type your message…" });
+  var input = el("textarea", { rows: "1", "aria-label": t("Type your message"), placeholder: t("Type your message…") });
   var file = el("input", { type: "file", class: "sr", tabindex: "-1", "aria-hidden": "true" });
-  var attach = el("button", { type: "button", class: "btn2", "aria-label": "Attach a file" });
+  var attach = el("button", { type: "button", class: "btn2", "aria-label": t("Attach a file") });
   attach.appendChild(icon("clip"));
-  var send = el("button", { type: "submit", class: "btn" }, "Send");
+  var send = el("button", { type: "submit", class: "btn" }, t("Send"));
   compose.append(file, attach, input, send);
   panel.append(header, errBox, card, list, typing, compose);
   root.append(launcher, panel);
+
+  // The words drawn before the config came, again in the visitor's language.
+  function relabel() {
+    panel.setAttribute("lang", cfg.language || "en"); launcher.setAttribute("lang", cfg.language || "en");
+    transcriptBtn.setAttribute("aria-label", t("Email me a transcript")); transcriptWord.textContent = t("Transcript");
+    closeBtn.setAttribute("aria-label", t("Close chat")); list.setAttribute("aria-label", t("Conversation"));
+    input.setAttribute("aria-label", t("Type your message")); input.placeholder = t("Type your message…");
+    attach.setAttribute("aria-label", t("Attach a file")); send.textContent = t("Send");
+    updateBadge(); updateStatus();
+  }
 
   // --- helpers ---------------------------------------------------------------------------------
   function uuid() {
@@ -127,22 +145,22 @@
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
   function setTick(node, state) {
-    var t = node.querySelector(".tick");
-    if (!t) return;
-    var labels = { pending: ["clock", "Sending"], sent: ["check", "Sent"], seen: ["checks", "Seen"], failed: ["alert", "Not sent"] };
+    var tick = node.querySelector(".tick");
+    if (!tick) return;
+    var labels = { pending: ["clock", t("Sending")], sent: ["check", t("Sent")], seen: ["checks", t("Seen")], failed: ["alert", t("Not sent")] };
     var l = labels[state] || labels.sent;
-    t.textContent = ""; t.appendChild(icon(l[0])); t.appendChild(el("span", { class: "sr" }, l[1]));
-    t.setAttribute("title", l[1]); t.dataset.s = state;
+    tick.textContent = ""; tick.appendChild(icon(l[0])); tick.appendChild(el("span", { class: "sr" }, l[1]));
+    tick.setAttribute("title", l[1]); tick.dataset.s = state;
   }
   function updateStatus() {
-    if (!ready) { status.textContent = "Connecting…"; return; }
-    status.textContent = cfg.online ? "We're online" : "We're away: we'll reply by email";
+    if (!ready) { status.textContent = t("Connecting…"); return; }
+    status.textContent = cfg.online ? t("We're online") : t("We're away: we'll reply by email");
   }
   function updateBadge() {
     var unread = isOpen ? 0 : countUnread();
     badge.textContent = unread > 9 ? "9+" : String(unread);
     badge.hidden = !unread;
-    launcher.setAttribute("aria-label", unread ? "Open chat, " + unread + " unread" : "Open chat");
+    launcher.setAttribute("aria-label", unread ? t("Open chat, %(n)s unread", { n: unread }) : t("Open chat"));
   }
   function countUnread() {
     var n = 0;
@@ -162,7 +180,7 @@
       return node;
     }
     node = el("div", { class: "msg " + (m.direction === "outbound" ? "outbound" : "inbound") });
-    if (m.direction === "outbound") node.appendChild(el("div", { class: "who" }, m.author || "Support"));
+    if (m.direction === "outbound") node.appendChild(el("div", { class: "who" }, m.author || t("Support")));
     var bubble = el("div", { class: "bubble" });
     bubble.appendChild(el("span", { class: "text" }, m.text || ""));
     node.appendChild(bubble);
@@ -176,7 +194,7 @@
     if (m.direction === "outbound") {
       typing.textContent = ""; // the message the agent was typing is here
       lastOutbound = Math.max(lastOutbound, +m.id);
-      list.querySelectorAll(".inbound .tick").forEach(function (t) { if (t.dataset.s === "sent") setTick(t.parentNode.parentNode, "seen"); });
+      list.querySelectorAll(".inbound .tick").forEach(function (tick) { if (tick.dataset.s === "sent") setTick(tick.parentNode.parentNode, "seen"); });
     } else {
       setTick(node, m.id ? "sent" : "pending");
     }
@@ -206,7 +224,7 @@
   function fetchFile(a) {
     return fetch(api + "attachments/" + a.id + "/", { headers: { Authorization: "Bearer " + saved.token } })
       .then(function (r) { if (!r.ok) throw new Error("download failed"); return r.blob(); })
-      .catch(function () { showError("Could not download " + a.filename + "."); throw new Error("x"); });
+      .catch(function () { showError(t("Could not download %(name)s.", { name: a.filename })); throw new Error("x"); });
   }
 
   // --- the live connection ---------------------------------------------------------------------
@@ -222,14 +240,14 @@
   function ratingCard(path) {
     saved.rated = saved.rated || {};
     if (saved.rated[path] || list.querySelector('[data-survey="' + path + '"]')) return;
-    var labels = ["Very bad", "Bad", "OK", "Good", "Very good"];
+    var labels = [t("Very bad"), t("Bad"), t("OK"), t("Good"), t("Very good")];
     var node = el("div", { class: "rating-card", "data-survey": path });
     var uid = "hdc-rate-" + (list.querySelectorAll(".rating-card").length + 1);
     var box = el("div", { role: "group", "aria-labelledby": uid + "-q" });
-    box.appendChild(el("p", { id: uid + "-q", class: "q" }, "How would you rate this conversation?"));
+    box.appendChild(el("p", { id: uid + "-q", class: "q" }, t("How would you rate this conversation?")));
     var row = el("div", { class: "stars" });
     labels.forEach(function (label, i) {
-      var b = el("button", { type: "button", class: "rate", "aria-pressed": "false", "aria-label": (i + 1) + " of 5, " + label, title: label }, String(i + 1));
+      var b = el("button", { type: "button", class: "rate", "aria-pressed": "false", "aria-label": t("%(n)s of 5, %(label)s", { n: i + 1, label: label }), title: label }, String(i + 1));
       b.addEventListener("click", function () { rate(i + 1); });
       row.appendChild(b);
     });
@@ -237,8 +255,8 @@
     var say = el("p", { class: "said", role: "status" });
     var form = el("form", { class: "comment", hidden: "" });
     var text = el("textarea", { rows: "2", id: uid + "-comment", maxlength: "5000" });
-    form.append(el("label", { for: uid + "-comment" }, "Anything to add? (optional)"), text,
-      el("button", { type: "submit", class: "btn" }, "Send feedback"));
+    form.append(el("label", { for: uid + "-comment" }, t("Anything to add? (optional)")), text,
+      el("button", { type: "submit", class: "btn" }, t("Send feedback")));
     box.append(say, form);
     node.appendChild(box);
     list.appendChild(node); scroll();
@@ -251,7 +269,7 @@
     function rate(n) {
       post({ rating: String(n) }).then(function () {
         row.querySelectorAll(".rate").forEach(function (b, i) { b.setAttribute("aria-pressed", String(i + 1 === n)); });
-        say.textContent = "Thanks! You rated " + n + " of 5.";
+        say.textContent = t("Thanks! You rated %(n)s of 5.", { n: n });
         form.hidden = false; text.focus();
       }, function (e) { say.textContent = e.message; });
     }
@@ -259,7 +277,7 @@
       e.preventDefault();
       post({ comment: text.value, finish: "1" }).then(function () {
         saved.rated[path] = true; persist();
-        box.textContent = ""; box.appendChild(el("p", { class: "said", role: "status", tabindex: "-1" }, "Thank you for your feedback!"));
+        box.textContent = ""; box.appendChild(el("p", { class: "said", role: "status", tabindex: "-1" }, t("Thank you for your feedback!")));
         box.firstChild.focus();
       }, function (err) { say.textContent = err.message; });
     });
@@ -297,7 +315,7 @@
       else if (d.type === "typing") typingText(d);
       else if (d.type === "reload") { historyShown = false; lastSeq = 0; }
       else if (d.type === "contact") { cfg.has_email = d.has_email; cfg.prechat = false; showCard(); }
-      else if (d.type === "transcript") notice("Transcript sent to " + d.email + ".");
+      else if (d.type === "transcript") notice(t("Transcript sent to %(email)s.", { email: d.email }));
       else if (d.type === "error") onError(d);
     };
     ws.onclose = function (e) {
@@ -310,7 +328,7 @@
   }
   function typingText(d) {
     typing.textContent = "";
-    if (d.typing) { typing.append((d.name || "Support") + " is typing"); typing.appendChild(el("span", { class: "dots", "aria-hidden": "true" })); }
+    if (d.typing) { typing.append(t("%(name)s is typing", { name: d.name || t("Support") })); typing.appendChild(el("span", { class: "dots", "aria-hidden": "true" })); }
   }
   function onError(d) {
     if (d.error === "invalid_token") return;
@@ -343,7 +361,7 @@
     }).then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || "error"); return b; }); })
       .then(function (b) {
         if (b.token !== saved.token) { saved.token = b.token; historyShown = false; persist(); }
-        cfg = b.config; title.textContent = cfg.title; panel.setAttribute("aria-label", cfg.title);
+        cfg = b.config; strings = cfg.strings || {}; relabel(); title.textContent = cfg.title; panel.setAttribute("aria-label", cfg.title);
         file.setAttribute("accept", (cfg.upload_types || []).join(","));
         attach.hidden = !(cfg.upload_types || []).length;
         input.maxLength = cfg.max_message_chars || 5000;
@@ -362,21 +380,21 @@
     kind = kind || (cfg.prechat && !saved.prechatDone ? "prechat" : (!cfg.online && !cfg.has_email ? "offline" : ""));
     card.hidden = !kind;
     if (!kind) { if (wasShown && hadFocus && isOpen) input.focus(); return; }
-    var intro = kind === "prechat" ? "Before we start, how can we reach you?" : kind === "transcript"
-      ? "Where should we send the transcript?" : (cfg.offline_message || "We're away. Leave your email and we'll reply there.");
+    var intro = kind === "prechat" ? t("Before we start, how can we reach you?") : kind === "transcript"
+      ? t("Where should we send the transcript?") : (cfg.offline_message || t("We're away. Leave your email and we'll reply there."));
     card.appendChild(el("p", { class: "intro" }, intro));
     var name = el("input", { id: "hdc-name", autocomplete: "name" });
     var email = el("input", { id: "hdc-email", type: "email", autocomplete: "email" });
-    if (kind === "prechat") { card.append(el("label", { for: "hdc-name" }, "Name"), name); }
-    card.append(el("label", { for: "hdc-email" }, "Email" + (kind === "prechat" && !cfg.prechat_require_email ? " (optional)" : "")), email);
-    var ok = el("button", { type: "submit", class: "btn" }, kind === "transcript" ? "Send transcript" : kind === "prechat" ? "Start chat" : "Save");
+    if (kind === "prechat") { card.append(el("label", { for: "hdc-name" }, t("Name")), name); }
+    card.append(el("label", { for: "hdc-email" }, kind === "prechat" && !cfg.prechat_require_email ? t("Email (optional)") : t("Email")), email);
+    var ok = el("button", { type: "submit", class: "btn" }, kind === "transcript" ? t("Send transcript") : kind === "prechat" ? t("Start chat") : t("Save"));
     card.appendChild(ok);
     // Opening the chat lands on the first field to fill (visitors type straight away).
     if (isOpen && (hadFocus || (!wasShown && (!root.activeElement || root.activeElement === input)))) focusFirst();
     card.onsubmit = function (e) {
       e.preventDefault();
       var v = email.value.trim();
-      if ((kind !== "prechat" || cfg.prechat_require_email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)) { showError("Please enter a valid email address."); email.focus(); return; }
+      if ((kind !== "prechat" || cfg.prechat_require_email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)) { showError(t("Please enter a valid email address.")); email.focus(); return; }
       showError("");
       if (kind === "transcript") { sendFrame({ type: "transcript", email: v }); card.hidden = true; return; }
       sendFrame({ type: "contact", name: name.value.trim(), email: v });
@@ -405,13 +423,13 @@
     var f = file.files[0]; file.value = "";
     if (!f) return;
     var types = cfg.upload_types || [];
-    if (types.indexOf((f.type || "").toLowerCase()) < 0) { showError("Files of this type (" + (f.type || "unknown") + ") cannot be sent here."); return; }
-    if (f.size > cfg.max_upload_bytes) { showError("The file is too large (at most " + Math.round(cfg.max_upload_bytes / 1048576) + " MB)."); return; }
+    if (types.indexOf((f.type || "").toLowerCase()) < 0) { showError(t("Files of this type (%(type)s) cannot be sent here.", { type: f.type || t("unknown") })); return; }
+    if (f.size > cfg.max_upload_bytes) { showError(t("The file is too large (at most %(mb)s MB).", { mb: Math.round(cfg.max_upload_bytes / 1048576) })); return; }
     var fd = new FormData(); fd.append("file", f); fd.append("client_id", uuid()); fd.append("text", "");
-    status.textContent = "Uploading " + f.name + "…";
+    status.textContent = t("Uploading %(name)s…", { name: f.name });
     fetch(api + "upload/", { method: "POST", body: fd, headers: { Authorization: "Bearer " + saved.token } })
-      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || "Upload failed."); }); })
-      .then(function () { showError(""); }, function (err) { showError(err.message || "Upload failed."); })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || t("Upload failed.")); }); })
+      .then(function () { showError(""); }, function (err) { showError(err.message || t("Upload failed.")); })
       .then(updateStatus);
   });
   transcriptBtn.addEventListener("click", function () {

@@ -189,7 +189,10 @@
       if (!box) {
         const cell = el("td", { className: "pick" });
         box = el("input", { type: "checkbox", className: "bulk-pick", ariaLabel: _("Select") });
-        cell.append(box);
+        // In a label: on a touch screen the label is the fingertip-sized target (console.css).
+        const target = el("label", { className: "pick-target" });
+        target.append(box);
+        cell.append(target);
         row.insertBefore(cell, row.firstChild);
       }
       box.checked = picked.has(row.dataset.ticket);

@@ -165,6 +165,11 @@
     touched.clear();
     if (selected) select($(`#queue tr[data-ticket="${selected}"]`));
   }, 150);
+  // A notice with `views_changed` (saved_views: a view shared, renamed, unshared or deleted by
+  // someone) changes the views beside the queue: read them again.
+  document.addEventListener("helpdesk:notice", (event) => {
+    if (page === "queue" && event.detail && event.detail.views_changed) reloadQueue();
+  });
   function refreshQueue(event) {
     if (!event.ticket) return;
     // Delivery receipts (message.status) change nothing a queue row shows.
@@ -256,7 +261,19 @@
       if (sent.has(key) || !node || !node.dataset.pending || wanted[key[0]].has(key.slice(1))) continue;
       if (node.classList.contains("pending")) node.remove(); else delete node.dataset.pending;
     }
+    countMessages();
   }, 40);
+
+  // Each ticket header's "3 messages": the messages its block shows, as the server counts them
+  // on load (rendering.block_head_html: the block's messages in the page's history window),
+  // re-counted whenever items arrive or move.
+  function countMessages() {
+    for (const count of $$("#timeline .block > summary .block-count")) {
+      const n = $$(":scope > ol > li[data-message]", count.closest(".block")).length;
+      const text = fmt(ngettext("%(n)s message", "%(n)s messages", n), { n });
+      if (count.textContent !== text) count.textContent = text;
+    }
+  }
 
   function applyToTicket(event) {
     const d = event.data || {};
@@ -268,10 +285,11 @@
     } else if (event.kind === "message.moved") {
       if (event.ticket !== d.ticket) return;  // the source's copy of the event: handled once
       const node = document.getElementById(`m${d.id}`);
-      if (node) node.remove();
+      if (node) { node.remove(); countMessages(); }
       if (ours) placeholder(`m${d.id}`, d.ticket);
     } else if (event.kind === "ticket.updated" && isCurrent(event.ticket)) updateTicket(d);
     else if (event.kind === "customer.updated" && String(event.customer) === customerId) updateCustomer(d);
+    else if (event.kind === "identity.updated" && ours && d.avatar_url !== undefined) showPicture(d.avatar_url);
     else if ((event.kind === "customer.merged" || event.kind === "customer.unmerged" ||
               event.kind === "customer.erased") &&
              (String(event.customer) === customerId || (d.tickets || []).includes(ticketId))) {
@@ -287,6 +305,12 @@
     if (d.name) set("#customer-profile-link", d.name);
     set("#customer-organisation", d.organisation);
     set("#customer-notes", d.notes);
+  }
+
+  function showPicture(url) {
+    // A picture the worker just fetched (customer_pictures), or "" when it went: as rendered.
+    const old = $(".customer-head .avatar"), link = $("#customer-profile-link");
+    if (old && link) old.replaceWith(helpdeskUI.avatar(link.textContent, url, "lg"));
   }
 
   function updateTicket(d) {
@@ -420,8 +444,17 @@
       box.append(input);
     }
   }
+  // The reply box's channel: a radio group (templates/console/_channel_picker.html).
+  function replyChannel() {
+    const picked = $("#reply-form input[name=channel]:checked");
+    return picked ? picked.value : "";
+  }
+  function pickChannel(value) {
+    const radio = $(`#reply-form input[name=channel][value="${CSS.escape(value)}"]`);
+    if (radio) radio.checked = true;
+  }
   const refreshConstraints = debounce(async () => {
-    const channel = $("#reply-channel").value;
+    const channel = replyChannel();
     if (!channel) return;
     const params = new URLSearchParams({ channel, text: $("#reply-text").value });
     const response = await fetch(`/console/tickets/${ticketId}/compose/?${params}`, { credentials: "same-origin" });
@@ -477,9 +510,9 @@
       if (!answer) return;
       const { status, json } = answer;
       if (json.ok) {
-        const channel = $("#reply-channel").value;  // the agent's pick stays for the next reply
+        const channel = replyChannel();  // the agent's pick stays for the next reply
         form.reset();
-        $("#reply-channel").value = channel;
+        pickChannel(channel);
         $("#reply-text").value = "";
         sessionStorage.removeItem(draftKey("reply"));
         $("#stale-warning").hidden = true;
@@ -546,10 +579,9 @@
     newClientId($("#note-client-id"));
     restoreDrafts();
     channelOptions = JSON.parse(($("#channel-options") || {}).textContent || "[]");
-    const selectChannel = $("#reply-channel");
-    const current = channelOptions.find((o) => o.channel === selectChannel.value);
-    renderConstraints(selectChannel.value, current && current.info);
-    selectChannel.addEventListener("change", refreshConstraints);
+    const current = channelOptions.find((o) => o.channel === replyChannel());
+    renderConstraints(replyChannel(), current && current.info);
+    $("#reply-channel").addEventListener("change", refreshConstraints);
     $("#reply-template").addEventListener("change", () => { renderTemplateVars(); updateSendable(); });
     const text = $("#reply-text");
     text.addEventListener("input", () => { typed(); saveDrafts(); refreshConstraints(); expandShortcut(); });

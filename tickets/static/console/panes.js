@@ -41,11 +41,16 @@
   }
   WIDE.addEventListener("change", show);
   show();
-  // Re-read on what changes a row or a count (console.js's queue rule), at most every 300 ms.
+  // Re-read on what changes a row or a count (console.js's queue rule), at most every 300 ms,
+  // and when the views themselves changed (a notice with views_changed: saved views).
+  function reload() {
+    clearTimeout(timer);
+    timer = setTimeout(load, 300);
+  }
   document.addEventListener("helpdesk:event", (e) => {
     if (!WIDE.matches || !e.detail.ticket) return;
     if (!/^(ticket\.|message\.(created|moved)|customer\.|sla\.)/.test(e.detail.kind)) return;
-    clearTimeout(timer);
-    timer = setTimeout(load, 300);
+    reload();
   });
+  document.addEventListener("helpdesk:notice", (e) => { if (WIDE.matches && e.detail && e.detail.views_changed) reload(); });
 })();

@@ -86,6 +86,15 @@
 
   setZone(document.body ? document.body.dataset.tz : "");
   window.helpdeskTime = { formatTime, timeNode, refresh, relative, exact, setZone };
+  // The agent chose another zone in another tab or browser: a push to their own consoles
+  // (console.js passes it on as helpdesk:notice) carries it; every time is re-written in it.
+  document.addEventListener("helpdesk:notice", (event) => {
+    const detail = event.detail || {};
+    if (typeof detail.time_zone !== "string") return;
+    document.body.dataset.tz = detail.time_zone;
+    setZone(detail.time_zone);
+    refresh();
+  });
   function start() {
     setZone(document.body.dataset.tz);
     refresh();

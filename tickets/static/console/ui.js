@@ -10,8 +10,9 @@
   const sprite = (script && script.dataset.sprite) || "/static/console/icons.svg";
   const CHANNEL_ICONS = { email: "email", sms: "sms", whatsapp: "whatsapp", messenger: "messenger",
     instagram: "instagram", telegram: "telegram", chat: "chat" };
-  const CHANNEL_LABELS = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", messenger: "Messenger",
-    instagram: "Instagram", telegram: "Telegram", chat: "Live chat" };
+  const _ = window.gettext || ((s) => s);  // Django's JavaScript catalog (/jsi18n/), loaded first
+  const CHANNEL_LABELS = { email: _("Email"), sms: "SMS", whatsapp: "WhatsApp", messenger: "Messenger",
+    instagram: "Instagram", telegram: "Telegram", chat: _("Live chat") };
   const PALETTE_SIZE = 8;
 
   function icon(name, label) {
