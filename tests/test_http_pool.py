@@ -159,7 +159,7 @@ def start_pool(env: dict, port: int, workers: int = 2) -> subprocess.Popen:
 
 def members(pool: subprocess.Popen, count: int = 2) -> list[int]:
     """The pool's server processes, once it has started `count` (it binds the port first)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while True:
         pids = [int(pid) for pid in Path(f"/proc/{pool.pid}/task/{pool.pid}/children").read_text().split()]
         if len(pids) >= count or time.monotonic() > deadline:
@@ -229,7 +229,7 @@ def test_a_webhook_on_any_process_of_an_embedded_pool_reaches_a_console_on_anoth
                                     capture_output=True, text=True)
             assert result.stdout.split()[-1:] == ["200"], result.stdout + result.stderr
 
-        got = asyncio.run(webhooks_reach_the_console(port, cookie, start, 8, timeout=15, elsewhere=elsewhere))
+        got = asyncio.run(webhooks_reach_the_console(port, cookie, start, 8, timeout=30, elsewhere=elsewhere))
         assert [e["data"]["text"] for e in got] == [f"pool {i}" for i in range(8)] + ["elsewhere"]
         assert [e["seq"] for e in got] == sorted({e["seq"] for e in got})  # in order, none twice
     finally:
