@@ -123,17 +123,19 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
 # Persistent connections: opening a SQLite connection (and its PRAGMAs) per database call was
-# the largest cost of a busy websocket process. On PostgreSQL, Django gives each ASGI request
-# thread (short-lived) a connection of its own, so persistent connections would pile up with
-# dead threads: a per-process pool (Django's, psycopg_pool) hands them back at the end of each
-# request instead. Measured (bench/scaleout.py, README "Real time at team scale"): a new
-# connection per webhook was the largest PostgreSQL-only cost of the scaled mode. Opt-in for
-# now: a thread that uses the database and ends without closing its connection keeps its slot
-# for good, and the PostgreSQL test suite still exhausts a pool of 8 that way (README, Known limits).
+# the largest cost of a busy websocket process. HTTP views run on a few long-lived threads
+# (HELPDESK_HTTP_THREADS, helpdesk/http_threads.py) instead of a new thread per request, so
+# PostgreSQL keeps its connections too: a connection per request cost ~20% of a webhook's server
+# CPU (bench/webhook_load.py). Health checks drop a dead one. Or a per-process pool (Django's,
+# psycopg_pool; DATABASE_POOL_SIZE) hands connections back at the end of each request instead.
+# Measured (bench/scaleout.py, README "Real time at team scale"): a new connection per webhook
+# was the largest PostgreSQL-only cost of the scaled mode. The pool is opt-in: a thread that uses
+# the database and ends without closing its connection keeps its slot for good, and the
+# PostgreSQL test suite still exhausts a pool of 8 that way (README, Known limits).
 _IS_SQLITE = DATABASE_URL.startswith("sqlite")
 _POOL_SIZE = 0 if _IS_SQLITE else int(env("DATABASE_POOL_SIZE", "0"))
 DATABASES = {"default": dj_database_url.parse(
-    DATABASE_URL, conn_max_age=0 if _POOL_SIZE else int(env("DATABASE_CONN_MAX_AGE", "600" if _IS_SQLITE else "0")),
+    DATABASE_URL, conn_max_age=0 if _POOL_SIZE else int(env("DATABASE_CONN_MAX_AGE", "600")),
     conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _threshold = env("DATABASE_PREPARE_THRESHOLD", "5")
@@ -313,6 +315,11 @@ HELPDESK_CUSTOMER_PANELS = ["livechat.panels.visitor_context", "surveys.panels.r
 HELPDESK_TICKET_PANELS = ["livechat.panels.visitor_context"]
 HELPDESK_EVENT_REPLAY_LIMIT = int(env("HELPDESK_EVENT_REPLAY_LIMIT", "1000"))
 HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
+# HTTP views run on this many long-lived threads per server process, each keeping its database
+# connection (helpdesk/http_threads.py); 0: Django's new thread (and connection) per request.
+# SQLite has one writer at a time, and threads waiting for it sleep in its busy handler: one
+# thread measured fastest (bench/webhook_load.py). PostgreSQL's round trips overlap on several.
+HELPDESK_HTTP_THREADS = int(env("HELPDESK_HTTP_THREADS", "1" if _IS_SQLITE else "4"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
 HELPDESK_EVENT_POLL_SECONDS = float(env("HELPDESK_EVENT_POLL_SECONDS", "10"))
 # Doorbells carry their events up to this many bytes (bigger ones: each socket reads the log).
@@ -470,7 +477,9 @@ TEMPLATES[0]["OPTIONS"]["context_processors"] = [*TEMPLATES[0]["OPTIONS"]["conte
 HELPDESK_NOTIFICATION_RETENTION_DAYS = int(env("HELPDESK_NOTIFICATION_RETENTION_DAYS", "30"))
 HELPDESK_RETENTION_COMMANDS = [*HELPDESK_RETENTION_COMMANDS, "prune_notifications"]
 # Embedded mode: pushes the notifications other processes (the mail pipe, commands) create.
-HELPDESK_SERVE_RUNNERS = [*HELPDESK_SERVE_RUNNERS, "notifications.relay.start_in_serve"]
+# Per process, not once per `serve --http-workers` pool: each process's in-memory layer reaches only
+# its own sockets, so each relays the notifications it did not push itself.
+HELPDESK_SERVE_PROCESS_RUNNERS = ["notifications.relay.start_in_serve"]
 # --- Saved views (saved_views/; README "The agent console") -------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "saved_views"]
 # Apps adding views to the queue's sidebar (tickets.console.queries.view_sources).

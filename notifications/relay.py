@@ -3,7 +3,7 @@
 The embedded default's channel layer is in-memory, so a push (doorbell.push) reaches only the
 sockets of the process that sends it. A notification created elsewhere (the `ingest_email` pipe
 the MTA runs, a `manage.py` command, a separate `db_worker`) was stored but not pushed: the bell
-showed it on the next page. `serve` now runs this relay (HELPDESK_SERVE_RUNNERS): like the
+showed it on the next page. `serve` now runs this relay (HELPDESK_SERVE_PROCESS_RUNNERS, in each process): like the
 watchman with the event log (tickets/realtime.py), it looks at the notification table every
 HELPDESK_EVENT_POLL_SECONDS and pushes the rows this process did not push itself, the way
 services.announce() does. With a shared layer (Redis) every process pushes for itself and the
@@ -95,7 +95,7 @@ class Relay:
 
 
 def start_in_serve():
-    """HELPDESK_SERVE_RUNNERS entry: a daemon thread of `serve`, in the embedded mode only;
+    """HELPDESK_SERVE_PROCESS_RUNNERS entry: a daemon thread of each `serve` process, in the embedded mode only;
     returns the stop function."""
     from tickets import doorbell
 

@@ -47,9 +47,11 @@ def shifted_port(port: int) -> int:
 
 class LiveServer:
     def __init__(self, port: int, setup: list[list[str]] | None = None, host: str = "127.0.0.1",
-                 env: dict | None = None, python_args: tuple[str, ...] = (), worker_interval: float = 0.1):
+                 env: dict | None = None, python_args: tuple[str, ...] = (), worker_interval: float = 0.1,
+                 serve_args: tuple[str, ...] = ()):
         # python_args go before manage.py, e.g. ("-m", "cProfile", "-o", "serve.prof")
         self.host, self.port, self.setup, self.python_args = host, port, setup or [], tuple(python_args)
+        self.serve_args = tuple(serve_args)  # more `serve` options, e.g. ("--http-workers", "2")
         self.worker_interval = worker_interval  # tests want delivery fast; serve's default is 0.5 s
         self.dir = Path(tempfile.mkdtemp(prefix=f"helpdesk-live-{port}-"))
         self.env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
@@ -86,7 +88,7 @@ class LiveServer:
         self._log_file = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, *self.python_args, "manage.py", "serve", "--host", self.host, "--port", str(self.port),
-             "--worker-interval", str(self.worker_interval)],
+             "--worker-interval", str(self.worker_interval), *self.serve_args],
             cwd=ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

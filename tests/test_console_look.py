@@ -252,6 +252,30 @@ def test_preferences_come_with_the_user_at_no_query_of_their_own(client, agent):
     assert 'data-tz="Europe/Paris"' in body
 
 
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_agent_zone_and_language_apply_too(agent):
+    """The middleware's async path (Daphne): same zone, language and browser-cookie fallback."""
+    import asyncio
+
+    from django.test import AsyncClient
+
+    AgentPreferences.objects.create(user=agent, time_zone="Asia/Tokyo", language="fr")
+    client = AsyncClient()
+    client.force_login(agent)
+
+    async def pages():
+        mine = await client.get("/console/", headers={"accept-language": "en"})
+        anonymous = AsyncClient()
+        anonymous.cookies["helpdesk_tz"] = "America/Sao_Paulo"
+        login = await anonymous.get("/login/")
+        return mine, login
+
+    mine, login = asyncio.run(pages())
+    body = mine.content.decode()
+    assert mine["Content-Language"] == "fr" and 'data-tz="Asia/Tokyo"' in body and '<html lang="fr">' in body
+    assert login.status_code == 200 and login["Content-Language"] == "en"
+
+
 @pytest.mark.django_db
 def test_a_change_reaches_the_agents_other_sessions_without_logging_in_again(
         client, agent, monkeypatch, django_capture_on_commit_callbacks):

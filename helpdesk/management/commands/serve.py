@@ -3,8 +3,10 @@
 The worker runs in a thread of the server's process on purpose: in the embedded default the
 channel layer is in-memory, so events published by the worker (delivery status) must come from
 the same process to reach the consoles. Scaled deployments run `serve --no-worker` several times
-plus `manage.py db_worker` processes, with REDIS_URL set."""
+plus `manage.py db_worker` processes, with REDIS_URL set, or `serve --http-workers N`: N server
+processes behind one port (helpdesk/pool.py)."""
 
+import argparse
 import logging
 
 from django.core.management.base import BaseCommand
@@ -22,8 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--worker-interval", type=float, default=0.5)
         parser.add_argument("--no-static", action="store_true",
                             help="Do not serve /static/ (a proxy serves collectstatic's STATIC_ROOT).")
+        parser.add_argument("--http-workers", type=int, default=1,
+                            help="Server processes sharing the port (default 1). The first runs the task "
+                                 "worker; set REDIS_URL so that every process hears every change at once.")
+        # A member of a --http-workers pool: serve the listening socket the parent passed down.
+        parser.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument("--pool-member", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, host, port, no_worker, worker_interval, no_static, **options):
+    def handle(self, *args, host, port, no_worker, worker_interval, no_static, http_workers, fd, pool_member,
+               **options):
+        if http_workers > 1 and fd is None:
+            return self._pool(host, port, http_workers, no_worker, worker_interval, no_static)
         _limit_malloc_arenas()
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
@@ -31,12 +42,14 @@ class Command(BaseCommand):
 
         from helpdesk.asgi import application
 
-        worker = None if no_worker else self._worker(worker_interval)
-        self._schedule_retention()
+        worker = None if no_worker or pool_member else self._worker(worker_interval)
+        if not pool_member:
+            self._schedule_retention()
         server = Server(
             application=application if no_static else ASGIStaticFilesHandler(application),
-            endpoints=build_endpoint_description_strings(host=host, port=port),
-            ready_callable=lambda: self._started(host, port, worker),
+            endpoints=build_endpoint_description_strings(file_descriptor=fd) if fd is not None
+            else build_endpoint_description_strings(host=host, port=port),
+            ready_callable=lambda: self._started(host, port, worker, runners=not pool_member),
             signal_handlers=True,
         )
         self._stops = []
@@ -48,6 +61,21 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.stop()
                 self.stdout.write("Stopping the task worker...")
+
+    def _pool(self, host, port, workers, no_worker, worker_interval, no_static):
+        from django.conf import settings
+
+        from helpdesk import pool
+
+        if not settings.REDIS_URL:
+            self.stdout.write(self.style.WARNING(
+                f"{workers} processes on the in-memory channel layer: a change made in one process reaches "
+                f"consoles on the others when the event log is next read "
+                f"(HELPDESK_EVENT_POLL_SECONDS={settings.HELPDESK_EVENT_POLL_SECONDS:g}); set REDIS_URL "
+                f"for instant updates everywhere."))
+        member_args = ["--worker-interval", str(worker_interval), *(["--no-worker"] if no_worker else []),
+                       *(["--no-static"] if no_static else [])]
+        pool.run(host=host, port=port, workers=workers, member_args=member_args, say=self.stdout.write)
 
     def _schedule_retention(self):
         # The daily retention task re-enqueues itself; this (re)starts the chain. Whatever fails
@@ -69,7 +97,7 @@ class Command(BaseCommand):
                                startup_delay=False, max_tasks=None, worker_id=f"serve-{get_random_string(8)}",
                                excluded_queue_names=[])
 
-    def _started(self, host, port, worker):
+    def _started(self, host, port, worker, runners=True):
         from daphne.server import twisted_loop
 
         from tickets import doorbell
@@ -81,12 +109,16 @@ class Command(BaseCommand):
             from asgiref.sync import sync_to_async
 
             twisted_loop.create_task(sync_to_async(worker.run, thread_sensitive=False)())
-        # Other long-running parts (the mailbox runner): HELPDESK_SERVE_RUNNERS, each started
+        # Other long-running parts: HELPDESK_SERVE_RUNNERS and _PROCESS_RUNNERS, each started
         # here and returning its stop function.
         from django.conf import settings
         from django.utils.module_loading import import_string
 
-        self._stops += [import_string(path)() for path in getattr(settings, "HELPDESK_SERVE_RUNNERS", [])]
+        # Runners that serve this process's own sockets (the notification relay) run in every
+        # process of a pool; the rest (the mailbox runner) once per pool, in the first process.
+        self._stops += [import_string(path)() for path in getattr(settings, "HELPDESK_SERVE_PROCESS_RUNNERS", [])]
+        if runners:
+            self._stops += [import_string(path)() for path in getattr(settings, "HELPDESK_SERVE_RUNNERS", [])]
         _freeze_start_up_objects()
         self.stdout.write(self.style.SUCCESS(
             f"Helpdesk serving on http://{host}:{port}/ " + ("with a task worker" if worker else "(no worker)")
