@@ -126,6 +126,10 @@ def test_messenger_picture_is_fetched_in_the_worker_stored_and_shown(write, run_
     assert f'src="{url.replace("&", "&amp;")}"' in page
     profile_page = console.get(f"/console/customers/{identity.customer_id}/").content.decode()
     assert f'src="{url}"' in profile_page
+    queue = console.get("/console/").content.decode()  # the queue's row: the picture, not initials
+    assert f'<img class="avatar avatar-sm" src="{url.replace("&", "&amp;")}"' in queue
+    found = console.get("/console/search/", {"q": identity.address}).content.decode()  # search's customers
+    assert f'<img class="avatar avatar-sm" src="{url.replace("&", "&amp;")}"' in found
 
     sinks.forget()
     write("messenger")  # a second message: the picture is fresh, nothing is queued

@@ -8,6 +8,8 @@ import zlib
 from functools import lru_cache
 from html import escape
 
+from tickets.models import Identity
+
 PALETTE_SIZE = 8
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 
@@ -56,3 +58,16 @@ def picture_of(identities) -> str:
         if picture:
             return picture
     return ""
+
+
+def pictures_of(customer_ids) -> dict:
+    """{customer_id: picture} for those of these customers we hold a picture of: one query
+    whatever their number (the queue's rows), reading only identities that have one."""
+    pictures: dict = {}
+    rows = (Identity.objects.filter(customer_id__in=set(customer_ids), meta__has_key="avatar_url")
+            .order_by("-pk").values_list("customer_id", "meta"))
+    for customer_id, meta in rows:
+        picture = safe_picture((meta or {}).get("avatar_url", ""))
+        if picture:
+            pictures.setdefault(customer_id, picture)
+    return pictures

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.automated import AUTOMATED
 from tickets.console.activity import ACTIVITY_KINDS, CUSTOMER_KINDS, TICKET_CHANGES
+from tickets.console.avatars import pictures_of
 from tickets.console.filters import QueueFilter
 from tickets.models import Attachment, CannedResponse, CustomerMerge, Event, Message, Team, Ticket
 from tickets.people import customer_names, display_name
@@ -109,6 +110,7 @@ class QueueRow:
     customer_id: int | None = None
     status_label: str = ""
     priority_label: str = ""
+    picture: str = ""  # the customer's picture on our origin (tickets.console.avatars), or ""
 
 
 QUEUE_COLUMNS = ("pk", "subject", "status", "priority", "channel", "waiting_since", "customer_id", "customer__name",
@@ -179,7 +181,8 @@ def filtered_ids(view: str, where: Q, filters: list[QueueFilter], user, limit: i
 
 
 def queue_rows(ids: list[int]) -> list[QueueRow]:
-    """The queue rows of these tickets, in this order: two queries whatever the count."""
+    """The queue rows of these tickets, in this order: three queries whatever the count (the
+    rows, their tags, the pictures of their customers; the nameless ones' identities when any)."""
     tags: dict[int, list[str]] = {}
     for ticket_id, name in (Ticket.tags.through.objects.filter(ticket_id__in=ids)
                             .order_by("tag__name").values_list("ticket_id", "tag__name")):
@@ -189,13 +192,15 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
     rows = {}
     found = list(Ticket.objects.filter(pk__in=ids).values(*QUEUE_COLUMNS))
     names = customer_names((r["customer_id"], r["customer__name"]) for r in found)
+    pictures = pictures_of(r["customer_id"] for r in found) if found else {}
     for r in found:
         assignee = " ".join(filter(None, [r["assignee__first_name"], r["assignee__last_name"]])) or r["assignee__username"]
         rows[r["pk"]] = QueueRow(
             pk=r["pk"], subject=r["subject"], status=r["status"], priority=r["priority"], channel=r["channel"],
             waiting_since=r["waiting_since"], customer=names[r["customer_id"]],
             assignee=assignee or "", tags=tags.get(r["pk"], []), customer_id=r["customer_id"],
-            status_label=statuses.get(r["status"], r["status"]), priority_label=priorities.get(r["priority"], ""))
+            status_label=statuses.get(r["status"], r["status"]), priority_label=priorities.get(r["priority"], ""),
+            picture=pictures.get(r["customer_id"], ""))
     return [rows[pk] for pk in ids if pk in rows]
 
 

@@ -172,7 +172,7 @@ def queue_rows_html(rows, *, console_base: str, no_subject: str) -> str:
         parts.append(
             f'<tr data-ticket="{t.pk}" data-href="{href}"><td class="number"><a href="{href}">{t.pk}</a></td>'
             f'<td class="subject"><a href="{href}">{escape(t.subject or no_subject)}</a>{tags}</td>'
-            f'<td class="customer">{avatar_html(t.customer, size="sm")}<a href="{console_base}customers/{t.customer_id}/">{escape(t.customer)}</a></td>'
+            f'<td class="customer">{avatar_html(t.customer, t.picture, size="sm")}<a href="{console_base}customers/{t.customer_id}/">{escape(t.customer)}</a></td>'
             f'<td class="channel-cell">{channel_html(t.channel)}</td>'
             f'<td class="status"><span class="badge st-{escape(t.status)}">{escape(t.status_label)}</span></td>'
             f'<td class="priority p{int(t.priority)}">{escape(t.priority_label)}</td>'

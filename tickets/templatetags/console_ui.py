@@ -35,6 +35,13 @@ def avatar(name, picture="", size=""):
     return mark_safe(avatars.avatar_html(str(name), picture or "", size=size))  # noqa: S308 - escaped
 
 
+@register.filter
+def picture(identities):
+    """{% avatar c.display c.identities.all|picture %}: the first picture among identities
+    already loaded with the customer (search prefetches them), no query of its own."""
+    return avatars.picture_of(identities)
+
+
 @register.simple_tag(takes_context=True)
 def when(context, moment, cls=""):
     """{% when message.created_at %}: relative time, the exact one on hover (timefmt). One
