@@ -141,12 +141,11 @@ def test_widget_buttons_are_44px_tap_targets_on_a_touch_screen(server, browser):
     context.close()
 
 
-def test_every_console_control_is_a_44px_tap_target_on_a_phone(server, browser):
-    """On a 390x844 touch screen, every visible control of the console's daily pages, state by
-    state: the queue (filter bar open, a saved view and its "Edit this view"), a ticket (reply
-    and note tabs, the sidebar), the notification panel, the customer profile, the notification
-    list, preferences (exceptions: tests/a11y.py)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+def phone_tap_check(browser, server, scheme="light"):
+    """A 390x844 touch screen signed in as the admin, and `check(label)`, which records the page's
+    controls under 44 px in `problems` (label -> list)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  color_scheme=scheme)
     page = context.new_page()
     problems = {}
 
@@ -155,9 +154,23 @@ def test_every_console_control_is_a_44px_tap_target_on_a_phone(server, browser):
         if found:
             problems[label] = found
 
+    log_in(page, server, "admin")
+    assert page.evaluate("() => matchMedia('(pointer: coarse)').matches"), "not a touch screen"
+    return context, page, check, problems
+
+
+def describe_taps(problems):
+    return "tap targets under 44 px:\n" + "\n".join(
+        f"== {label}\n  " + "\n  ".join(items) for label, items in problems.items())
+
+
+def test_every_console_control_is_a_44px_tap_target_on_a_phone(server, browser):
+    """On a 390x844 touch screen, every visible control of the console's daily pages, state by
+    state: the queue (filter bar open, a saved view and its "Edit this view"), a ticket (reply
+    and note tabs, the sidebar), the notification panel, the customer profile, the notification
+    list, preferences (exceptions: tests/a11y.py)."""
+    context, page, check, problems = phone_tap_check(browser, server)
     try:
-        log_in(page, server, "admin")
-        assert page.evaluate("() => matchMedia('(pointer: coarse)').matches"), "not a touch screen"
         check("queue")
         page.locator("#queue-filters > summary").tap()
         expect(page.locator("#filter-form")).to_be_visible(timeout=WAIT)
@@ -192,8 +205,7 @@ def test_every_console_control_is_a_44px_tap_target_on_a_phone(server, browser):
         check("preferences")
     finally:
         context.close()
-    assert not problems, "tap targets under 44 px:\n" + "\n".join(
-        f"== {label}\n  " + "\n  ".join(items) for label, items in problems.items())
+    assert not problems, describe_taps(problems)
 
 
 # (label, path): the apps' console pages a lead opens to set things up or read figures.
@@ -222,19 +234,8 @@ def test_every_app_page_control_is_a_44px_tap_target_on_a_phone(server, browser,
     and their drill-downs, privacy, notifications) on a 390x844 touch screen: every visible
     control at least 44x44 px, the exceptions of tests/a11y.py aside. The reports tables' figure
     links are cell-sized (no exception claimed for them)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                  color_scheme=scheme)
-    page = context.new_page()
-    problems = {}
-
-    def check(label):
-        found = small_tap_targets(page)
-        if found:
-            problems[label] = found
-
+    context, page, check, problems = phone_tap_check(browser, server, scheme)
     try:
-        log_in(page, server, "admin")
-        assert page.evaluate("() => matchMedia('(pointer: coarse)').matches"), "not a touch screen"
         for label, path in APP_PAGES:
             response = page.goto(server.url(path))
             assert response.status == 200, f"{label}: {path} answered {response.status}"
@@ -259,8 +260,7 @@ def test_every_app_page_control_is_a_44px_tap_target_on_a_phone(server, browser,
         check("customer privacy")
     finally:
         context.close()
-    assert not problems, "tap targets under 44 px:\n" + "\n".join(
-        f"== {label}\n  " + "\n  ".join(items) for label, items in problems.items())
+    assert not problems, describe_taps(problems)
 
 
 def test_tab_reaches_the_reply_box_before_any_message_button(server, browser):
