@@ -225,6 +225,7 @@ APP_PAGES = [
     ("reports drill-down", "/console/reports/drill/?figure=created"),
     ("reports drill-down by channel", "/console/reports/drill/?figure=created&by=channel&key=email"),
     ("notifications", "/console/notifications/"),
+    ("search", "/console/search/?q=order"),
 ]
 
 
