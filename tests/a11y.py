@@ -17,7 +17,8 @@ viewport (390x844). Moderate and minor findings are not failures (axe's own tria
 WCAG 2.5.5), leaving out only what WCAG exempts:
 - *Inline*: a link inside a sentence ("merged into <a>Ada</a>.") is sized by the line it sits in.
 - *Equivalent*: a link is exempt when another one to the same address on the page is full size.
-A checkbox or radio inside a label is measured by its label (the label is what a finger taps)."""
+A checkbox or radio inside a label is measured by its label (the label is what a finger taps);
+one beside its `<label for>`, with the label stretched over their row, by that row."""
 
 from __future__ import annotations
 
@@ -69,7 +70,17 @@ SMALL_TARGETS = """(min) => {
     if (r.right <= 0 || r.left >= innerWidth) return false;      // parked off screen (skip links)
     return el.checkVisibility({visibilityProperty: true}) && !el.closest('[hidden], [inert]');
   };
-  const target = (el) => (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) || el;
+  // A box beside its <label for> (Django's form.as_p/as_div) whose label is stretched over the
+  // row (console.css): a tap on the box lands on the label, so the row is the target.
+  const stretchedRow = (el) => {
+    if (!el.labels || !el.labels.length) return null;
+    el.scrollIntoView({block: 'center'});
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return [...el.labels].includes(hit) && hit.parentElement.contains(el) ? hit.parentElement : null;
+  };
+  const target = (el) => !el.matches('input[type=checkbox], input[type=radio]') ? el
+    : el.closest('label') || stretchedRow(el) || el;
   // Inline: a link that sits in running text (its block has words besides the link's own).
   const inline = (el) => {
     if (!el.matches('a') || getComputedStyle(el).display !== 'inline') return false;
