@@ -43,7 +43,7 @@ def push(groups: Iterable[str], message: dict) -> None:
     if where is None:
         return
     layer, server, in_sync_thread = where
-    _dispatch(layer, send_all(layer, list(groups), message), server, in_sync_thread)
+    _dispatch(layer, push_all(layer, list(groups), message), server, in_sync_thread)
 
 
 def _listeners():
@@ -133,6 +133,13 @@ async def send_all(layer, groups, message):
                       message.get("seq"), result)
 
 
+async def push_all(layer, groups, message):
+    # A group whose sockets hear it through local_bells (the agents group) has no member on the
+    # layer: its sockets get the push through local_bells, like a bell.
+    groups = await local_bells.ring(layer, groups, message)
+    await send_all(layer, groups, message)
+
+
 async def ring_all(layer, groups, seq, events=None):
     message = {"type": "events.ring", "seq": seq}
     if events:
@@ -197,6 +204,9 @@ class LocalBells:
                     continue
                 heard.add(listener)
                 try:
+                    if message.get("type") != "events.ring":  # a push (doorbell.push): its handler
+                        await layer.send(listener.channel_name, message)
+                        continue
                     frames = listener.hear_bell(message)
                     if frames is None:
                         await layer.send(listener.channel_name, message)
@@ -236,8 +246,6 @@ class _Hearing:
         try:
             while True:
                 message = await layer.receive(channel)
-                if message.get("type") != "events.ring":
-                    continue
                 if message.get("events"):  # decoded as lists: back to tuples once, not per socket
                     message = {**message, "events": Carried.of(message["events"])}
                 await bells.deliver(layer, [group], message)
