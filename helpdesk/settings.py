@@ -126,14 +126,16 @@ DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
 # the largest cost of a busy websocket process. HTTP views run on a few long-lived threads
 # (HELPDESK_HTTP_THREADS, helpdesk/http_threads.py) instead of a new thread per request, so
 # PostgreSQL keeps its connections too: a connection per request cost ~20% of a webhook's server
-# CPU (bench/webhook_load.py). Health checks drop a dead one. Or a per-process pool (Django's,
-# psycopg_pool; DATABASE_POOL_SIZE) hands connections back at the end of each request instead.
-# Measured (bench/scaleout.py, README "Real time at team scale"): a new connection per webhook
-# was the largest PostgreSQL-only cost of the scaled mode. The pool is opt-in: a thread that uses
-# the database and ends without closing its connection keeps its slot for good, and the
-# PostgreSQL test suite still exhausts a pool of 8 that way (README, Known limits).
+# CPU (bench/webhook_load.py). Health checks drop a dead one. On PostgreSQL a per-process pool
+# (Django's, psycopg_pool; DATABASE_POOL_SIZE, 0: none) hands connections back at the end of each
+# request and unit of work instead. Measured (bench/scaleout.py, README "Real time at team
+# scale"): a new connection per webhook was the largest PostgreSQL-only cost of the scaled mode.
+# A thread that uses the database and ends without closing its connection keeps its slot for good
+# (psycopg_pool cannot take it back): every thread we run database work on closes it after each
+# unit of work (tickets.realtime.on_thread_pool, the relay, the runners, the worker);
+# tests/test_pool_slots.py checks a console socket session.
 _IS_SQLITE = DATABASE_URL.startswith("sqlite")
-_POOL_SIZE = 0 if _IS_SQLITE else int(env("DATABASE_POOL_SIZE", "0"))
+_POOL_SIZE = 0 if _IS_SQLITE else int(env("DATABASE_POOL_SIZE", "8"))
 DATABASES = {"default": dj_database_url.parse(
     DATABASE_URL, conn_max_age=0 if _POOL_SIZE else int(env("DATABASE_CONN_MAX_AGE", "600")),
     conn_health_checks=True)}

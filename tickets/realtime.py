@@ -18,6 +18,7 @@ import logging
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 from django.db.models import Q
 
 from tickets import doorbell, events, safejson
@@ -29,12 +30,27 @@ log = logging.getLogger(__name__)
 GAP_WAIT = 0.2
 
 
+class _PoolThreadSyncToAsync(DatabaseSyncToAsync):
+    """DatabaseSyncToAsync that also hands the thread's connection back through django.db's own
+    close_old_connections, which channels.testing's communicators do not stub out (they replace
+    channels.db's for as long as any test awaits one; the stub is process-wide, so it also
+    covered the watchman's reads). An executor thread that kept its connection died with it when
+    its event loop ended, and with the PostgreSQL pool on, that slot never came back (the suite
+    ran the pool dry). Never the caller's thread, so never a test's transaction: closing is safe."""
+
+    def thread_handler(self, loop, *args, **kwargs):
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            close_old_connections()
+
+
 def on_thread_pool(func):
     """Like database_sync_to_async, but on the shared thread pool instead of the one
     thread-sensitive thread: a thousand sockets catching up on the log (or visitors sending)
     must not queue behind each other or behind one write. Each pool thread has its own
-    connection, closed when stale."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False)
+    connection, given back (to the pool, or closed when stale) after every call."""
+    return _PoolThreadSyncToAsync(func, thread_sensitive=False)
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
