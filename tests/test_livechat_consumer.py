@@ -265,5 +265,12 @@ async def test_the_first_resume_from_the_history_seq_reads_nothing_yet_misses_no
     await ws.send_json_to({"type": "resume", "last_seq": ready["history"]["seq"]})
     got = await events_of(ws, 1)
     assert [e["data"]["text"] for e in got] == ["between history and resume"]
-    assert reads == [ready["history"]["seq"]]  # the early bell made it read the log
+    from channels.layers import get_channel_layer
+
+    from tickets.doorbell import process_local
+
+    if process_local(get_channel_layer()):  # the bell rang before the resume: it made it read the log
+        assert reads == [ready["history"]["seq"]]
+    else:  # Redis may deliver the bell after the resume: then it carries the event, read or not
+        assert reads in ([], [ready["history"]["seq"]])
     await ws.disconnect()
