@@ -301,8 +301,11 @@ HELPDESK_CHANNELS = {
 # - integrations: every event is offered to the outgoing-webhook dispatcher (one task per
 #   event, only when an active endpoint exists);
 # - routing: asks the worker for a pass (rules, inbox teams, assignment) when routing is set up;
-# - notifications: the console's bell (mentions, assignments, replies, SLA and CSAT alerts).
-HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event", "routing.sinks.on_event", "notifications.sinks.on_event"]
+# - notifications: the console's bell (mentions, assignments, replies, SLA and CSAT alerts);
+# - customer_pictures: queues a profile-picture fetch for a customer writing on Messenger,
+#   Instagram or Telegram (the worker fetches; never on the ingest path).
+HELPDESK_EVENT_SINKS = ["integrations.sinks.on_event", "routing.sinks.on_event", "notifications.sinks.on_event",
+                        "customer_pictures.sinks.on_event"]
 # Callables run INSIDE the change's transaction with its new Event rows (assigned once, here):
 # surveys scheduled on a solve, cancelled on a reopen; per-ticket service-level metrics.
 HELPDESK_EVENT_HOOKS = ["surveys.sinks.on_events", "service_levels.metrics.on_events"]
@@ -453,6 +456,7 @@ HELPDESK_PERSONAL_DATA_PROVIDERS = [
     "integrations.privacy.WebhookDeliveries",
     "api.privacy.IdempotentResponses",
     "surveys.privacy.SurveyAnswers",
+    "customer_pictures.privacy.Pictures",
 ]
 # --- Service levels (service_levels; README "Service levels") -------------------------------
 # Per-ticket metrics are written in the transaction of each change (HELPDESK_EVENT_HOOKS above).
@@ -490,8 +494,7 @@ HELPDESK_QUEUE_VIEW_SOURCES = ["saved_views.source"]
 # After a customer writes on Messenger, Instagram or Telegram, the worker fetches their profile
 # picture (an event sink queues it), keeps the bytes under MEDIA_ROOT and serves them to agents.
 INSTALLED_APPS = [*INSTALLED_APPS, "customer_pictures"]
-HELPDESK_EVENT_SINKS = [*HELPDESK_EVENT_SINKS, "customer_pictures.sinks.on_event"]
-HELPDESK_PERSONAL_DATA_PROVIDERS = [*HELPDESK_PERSONAL_DATA_PROVIDERS, "customer_pictures.privacy.Pictures"]
+# Its sink and privacy provider are in HELPDESK_EVENT_SINKS and HELPDESK_PERSONAL_DATA_PROVIDERS above.
 HELPDESK_CUSTOMER_PICTURES = env_bool("HELPDESK_CUSTOMER_PICTURES", True)  # off: initials only, no provider call
 HELPDESK_PICTURE_REFRESH_DAYS = int(env("HELPDESK_PICTURE_REFRESH_DAYS", "7"))  # fetched again on a message after
 HELPDESK_PICTURE_MAX_BYTES = int(env("HELPDESK_PICTURE_MAX_BYTES", str(1024 * 1024)))  # bigger: not kept
