@@ -126,6 +126,19 @@ def end_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: f
         process.wait()
 
 
+def embedded_site(tmp_path, poll_seconds: float) -> tuple[dict, list[str]]:
+    """A fresh embedded-mode site (SQLite file in tmp_path, in-memory layer, the demo seeded)
+    for tests that start `manage.py serve` processes: (their environment, the manage.py argv)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "HELPDESK_VAR_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1",
+           "HELPDESK_EVENT_POLL_SECONDS": str(poll_seconds)}
+    env.pop("REDIS_URL", None)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([*manage, "seed_demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    return env, manage
+
+
 def free_port() -> int:
     """A loopback port nobody listens on (for servers the tests start on the fly)."""
     with socket.socket() as probe:

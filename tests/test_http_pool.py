@@ -25,7 +25,7 @@ from django.test import Client
 
 from helpdesk.http_threads import PersistentThreads
 from tests.fakes.channel import sign
-from tests.live import end_process, shifted_port
+from tests.live import embedded_site, end_process, shifted_port
 from tests.test_scaleout import ROOT, next_events, wait_for_port
 from tests.test_serve import login
 from tickets import events
@@ -210,13 +210,7 @@ def stop_pool(pool: subprocess.Popen, pids: list[int]) -> str:
 def test_a_webhook_on_any_process_of_an_embedded_pool_reaches_a_console_on_another(tmp_path):
     """Embedded default (SQLite file, in-memory layer) with two processes: a process's sockets
     hear its own doorbells at once and the other's within the watchman's poll."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "HELPDESK_VAR_DIR": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1",
-           "HELPDESK_EVENT_POLL_SECONDS": "0.5"}
-    env.pop("REDIS_URL", None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([*manage, "seed_demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    env, manage = embedded_site(tmp_path, 0.5)
     port = shifted_port(8436)
     pool, pids = start_pool(env, port), []
     try:

@@ -4,10 +4,8 @@ separate worker) reaches the agent's open console through the relay in `serve`
 
 import asyncio
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 
 import pytest
@@ -16,6 +14,7 @@ import websockets
 from notifications import relay
 from notifications.models import Notification
 from tests.factories import inbound
+from tests.live import embedded_site
 from tests.test_notifications import pushed, sink  # noqa: F401 - fixtures
 from tests.test_scaleout import ROOT, free_port, wait_for_port
 from tests.test_serve import login
@@ -43,13 +42,7 @@ def test_the_relay_pushes_rows_made_elsewhere_and_skips_those_announced_here(age
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "HELPDESK_VAR_DIR": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1",
-           "HELPDESK_EVENT_POLL_SECONDS": "0.3"}
-    env.pop("REDIS_URL", None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([*manage, "seed_demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    env, manage = embedded_site(tmp_path, 0.3)
     port = free_port()
     proc = subprocess.Popen([*manage, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
