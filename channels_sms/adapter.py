@@ -42,6 +42,7 @@ from tickets.models import Attachment, Message
 WHATSAPP_PREFIX = "whatsapp:"
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies (error 21617)
 MAX_MEDIA = 10  # MediaUrl values per message
+EMPTY_TWIML = str(MessagingResponse())  # the answer to every inbound message: built once
 
 # Twilio MessageStatus -> our status. queued/accepted/scheduled/sending say nothing new about a
 # message we already hold as queued, and receiving/received belong to inbound messages.
@@ -174,7 +175,7 @@ class TwilioAdapter(BaseAdapter):
 
     def acknowledge(self, request, items):
         # Empty TwiML: no auto-reply; agents answer from the console.
-        return HttpResponse(str(MessagingResponse()), content_type="text/xml")
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
     # --- outbound ---------------------------------------------------------------------------
     def client(self) -> Client:

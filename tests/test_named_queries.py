@@ -187,6 +187,30 @@ def test_event_counter_and_insert(world):
     assert list(rows) == [("ticket.updated", {"a": [1]}, True, now), ("customer.updated", {}, False, now)]
 
 
+
+def test_carried_events_match_the_orms_join_and_subquery(world):
+    """The doorbell's read-back against the ORM statement it replaced: the ticket's team (or
+    None for a customer-wide event) and the customer's previous public event, per event."""
+    from django.db.models import OuterRef, Subquery
+
+    from tickets.models import Team
+
+    world["ticket"].team = Team.objects.create(name="Billing")
+    world["ticket"].save(update_fields=["team"])
+    services.update_customer(world["ticket"].customer, actor=None, name="Ada L.")  # a customer-wide event
+    previous = (Event.objects.filter(customer_id=OuterRef("customer_id"), public=True, seq__lt=OuterRef("seq"))
+                .order_by("-seq").values("seq")[:1])
+    orm = list(Event.objects.annotate(prev_public=Subquery(previous)).order_by("seq")
+               .values_list("seq", "kind", "ticket_id", "customer_id", "data", "public", "ticket__team_id",
+                            "prev_public"))
+    first, last = orm[0][0], orm[-1][0]
+    assert sql.carried_events(first - 1, last) == orm
+    assert sql.carried_events(first, limit=2) == orm[1:3]
+    assert sql.carried_events(first + 1, last - 1) == orm[2:-1]
+    assert sql.carried_events(last) == []
+    assert {row[6] for row in orm} >= {None, world["ticket"].team_id}  # both kinds of row compared
+    assert any(row[7] is not None for row in orm) and any(row[7] is None for row in orm)
+
 def test_full_text_matches(world):
     from tickets import search
 

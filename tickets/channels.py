@@ -149,10 +149,13 @@ class RawRequest:
         return default
 
     def form(self):
-        """The url-encoded body as a QueryDict (Twilio and friends)."""
+        """The url-encoded body as a QueryDict (Twilio and friends): parsed once per request,
+        though both the signature check and the parser read it (an immutable QueryDict)."""
         from django.http import QueryDict
 
-        return QueryDict(self.body, encoding="utf-8")
+        if "_form" not in self.__dict__:
+            self.__dict__["_form"] = QueryDict(self.body, encoding="utf-8")  # frozen: not via setattr
+        return self.__dict__["_form"]
 
 
 class ChannelError(Exception):

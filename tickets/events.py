@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -233,25 +233,14 @@ def groups_of(ticket_id, customer_id) -> list[str]:
     return groups
 
 
-_CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "ticket__team_id", "prev_public")
-
-
-def _carried_rows(**where):
-    """Event rows as bells carry them, with `prev_public`: the seq of the same customer's previous
-    public event (an index probe on event_customer_idx per row). A chat visitor hears only its
-    own bells, so it cannot see a gap in the global seq; this tells it whether it has every
-    public event of its customer up to the bell (livechat/consumer.py)."""
-    previous = (Event.objects.filter(customer_id=OuterRef("customer_id"), public=True, seq__lt=OuterRef("seq"))
-                .order_by("-seq").values("seq")[:1])
-    return (Event.objects.filter(**where).annotate(prev_public=Subquery(previous)).order_by("seq")
-            .values_list(*_CARRIED_COLUMNS))
-
-
 class Carried(NamedTuple):
     """One event as a doorbell carries it: the client's frame, encoded once for every socket
     that hears it, and what a consumer needs to authorise it in memory (public, the ticket's
-    team; `prev`: the customer's previous public event, see _carried_rows). A tuple of immutable values: the in-memory layer deep-copies every message for every
-    socket, and copying such a tuple copies nothing (Redis turns it into a list: see of())."""
+    team; `prev`: the customer's previous public event, see sql.carried_events: a chat visitor
+    hears only its own bells, so it cannot see a gap in the global seq; `prev` tells it whether it
+    has every public event of its customer up to the bell, livechat/consumer.py). A tuple of
+    immutable values: the in-memory layer deep-copies every message for every socket, and
+    copying such a tuple copies nothing (Redis turns it into a list: see of())."""
 
     seq: int
     ticket: int | None
@@ -276,8 +265,7 @@ def _carry(row: tuple) -> Carried:
 def carried(first: int, last: int) -> tuple[Carried, ...] | None:
     """The committed events first..last as a doorbell carries them (one query), or None when
     they are too big to carry (HELPDESK_DOORBELL_CARRY_BYTES): consumers then read the log."""
-    rows = _carried_rows(seq__gte=first, seq__lte=last)
-    items = tuple(_carry(row) for row in rows)
+    items = tuple(_carry(row) for row in sql.carried_events(first - 1, last))
     if len(items) != last - first + 1 or sum(len(i.frame) for i in items) > settings.HELPDESK_DOORBELL_CARRY_BYTES:
         return None  # pruned already, or too big: the bell alone still says where to read
     return items
@@ -286,7 +274,7 @@ def carried(first: int, last: int) -> tuple[Carried, ...] | None:
 def rings_since(last_seq: int, limit: int = 1000) -> tuple[list[tuple[list[str], int, tuple | None]], int]:
     """The doorbells of every event after `last_seq` (groups, seq, carried events), and the new
     position. Committed in seq order, so nothing below the position can still appear."""
-    rows = list(_carried_rows(seq__gt=last_seq)[:limit])
+    rows = sql.carried_events(last_seq, limit=limit)
     rings = []
     for row in rows:
         item = _carry(row)

@@ -12,7 +12,7 @@ Two kinds of function, and no third:
   `field__gte`) whose values are always parameters. Each statement is built once per process
   and shape. Other apps use these with their own models, so no app spells another's columns.
 - Named queries (`stored_message`, `identity_locking_customer`, `ticket_for_reply_ids`, `latest_ticket`, `has_written_on`,
-  `sender_count_last_hour`, the event counter and insert, full-text matches, bulk loading):
+  `sender_count_last_hour`, the event counter, insert and read-back (`carried_events`), full-text matches, bulk loading):
   the few statements a keyword lookup cannot say (a join, a subquery, a counter).
 
 Values are converted exactly as the ORM converts them (`Field.pre_save` and
@@ -24,6 +24,8 @@ against its ORM equivalent on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Model
@@ -536,6 +538,40 @@ def insert_events(rows: list[tuple]) -> None:
     with _cursor() as cursor:
         cursor.execute(f"INSERT INTO {_q(meta.db_table)} ({columns}) VALUES {placeholders}", params)  # noqa: S608
 
+
+
+CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "team_id", "prev_public")
+
+
+def carried_events(after: int, upto: int | None = None, limit: int | None = None) -> list[tuple]:
+    """The events after `after` (up to `upto`), oldest first, as doorbells carry them
+    (CARRIED_COLUMNS): with their ticket's team and `prev_public`, the seq of the same
+    customer's previous public event (an index probe on event_customer_idx per row). Run after
+    every commit that records events (tickets.events.carried), where compiling the ORM's
+    version (a join and a correlated subquery) cost ~0.7 ms per webhook, more than the
+    ingest's own statements together."""
+    from tickets.models import Event, Ticket
+
+    key = ("carried", connection.vendor, upto is not None, limit is not None)
+    if key not in _STATEMENTS:
+        attnames = CARRIED_COLUMNS[:6]
+        readers = _readers(Event, attnames)
+        events, tickets = _q(Event._meta.db_table), _q(Ticket._meta.db_table)
+        column = partial(_column, Event)
+        _STATEMENTS[key] = (
+            f"SELECT {', '.join('e.' + _q(f.column) for f, _c, _v in readers)}, t.{_column(Ticket, 'team')}, "  # noqa: S608
+            f"(SELECT p.{column('seq')} FROM {events} p WHERE p.{column('customer')} = e.{column('customer')} "
+            f"AND p.{column('public')} = %s AND p.{column('seq')} < e.{column('seq')} "
+            f"ORDER BY p.{column('seq')} DESC LIMIT 1) "
+            f"FROM {events} e LEFT OUTER JOIN {tickets} t ON t.{_q(Ticket._meta.pk.column)} = e.{column('ticket')} "
+            f"WHERE e.{column('seq')} > %s{f' AND e.{column('seq')} <= %s' if upto is not None else ''} "
+            f"ORDER BY e.{column('seq')}{' LIMIT %s' if limit is not None else ''}", readers)
+    statement, readers = _STATEMENTS[key]
+    params = [True, after] + ([upto] if upto is not None else []) + ([limit] if limit is not None else [])
+    with _cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    return [(*_convert(row[:6], readers), row[6], row[7]) for row in rows]
 
 # -- named queries: search and bulk loading --------------------------------------------------------
 
