@@ -9,6 +9,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from livechat import visitors
@@ -63,21 +64,27 @@ def send(session: VisitorSession, client_id: str, text: str,
     if len(text) > settings.LIVECHAT_MAX_MESSAGE_CHARS:
         raise Refused(_("The message is too long (at most %(n)s characters).")
                       % {"n": settings.LIVECHAT_MAX_MESSAGE_CHARS})
-    result = services.ingest(InboundMessage(
-        channel="chat", adapter="chat", external_id=external_id(session, client_id),
-        sender=session.address, sender_name=session.name, text=text, attachments=attachments,
-        hints=ThreadHints(session=session.address),
-        meta={"inbox": session.inbox.key, "client_id": client_id, "page": session.page_url,
-              **({"language": language[:100]} if language else {})},
-        recipient=session.inbox.key,
-    ))
-    ticket = result.message.ticket
-    if visitors.remember_ticket(session.address, ticket.pk):
-        if session.email:
-            add_participant(ticket, "email", session.email)
-        # A new ticket: ring every open socket of this chat address (other tabs, the user's other
-        # devices, the socket of a page that uploaded over HTTP) so they read it and join it.
-        services.wake_listeners([visitors.address_group(session.address)])
+    # One transaction: the chat address's conversation row commits with the ticket's events, so
+    # their bell (rung after commit) never reaches another tab of this visitor before the row
+    # does. That tab does not know a new ticket yet and reads the log, whose scope is this row:
+    # read before the row committed, it found nothing and moved past the ticket's first message.
+    with transaction.atomic():
+        result = services.ingest(InboundMessage(
+            channel="chat", adapter="chat", external_id=external_id(session, client_id),
+            sender=session.address, sender_name=session.name, text=text, attachments=attachments,
+            hints=ThreadHints(session=session.address),
+            meta={"inbox": session.inbox.key, "client_id": client_id, "page": session.page_url,
+                  **({"language": language[:100]} if language else {})},
+            recipient=session.inbox.key,
+        ))
+        ticket = result.message.ticket
+        if visitors.remember_ticket(session.address, ticket.pk):
+            if session.email:
+                add_participant(ticket, "email", session.email)
+            # A new ticket: ring every open socket of this chat address (other tabs, the user's
+            # other devices, the socket of a page that uploaded over HTTP) so they read it and
+            # join it (after commit, like every ring).
+            services.wake_listeners([visitors.address_group(session.address)])
     return result.message
 
 

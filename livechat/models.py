@@ -99,7 +99,8 @@ class VisitorSession(models.Model):
 
 
 class Conversation(models.Model):
-    """Which tickets a chat address may see: written after each visitor message is ingested.
+    """Which tickets a chat address may see: written with each visitor message, in the
+    transaction that ingests it (the message's bell must not ring before this row commits).
     The visitor socket's scope and its per-event check read this (indexed) table."""
 
     address = models.CharField(max_length=320)

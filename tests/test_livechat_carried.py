@@ -120,3 +120,92 @@ async def test_a_visitor_whose_ticket_belongs_to_another_customer_reads_the_log(
     assert [e["data"]["text"] for e in await events_of(ws, 1)] == ["still yours"]
     assert len(reads) == 1  # read from the log, not passed on from memory
     await ws.disconnect()
+
+
+def sender_waits_for_the_visitor_sockets(monkeypatch):
+    """Make the sender's after-commit ring return only once a visitor socket has handled that
+    bell: whatever the sender commits next cannot overtake the bell (deterministic ordering of
+    the race between a bell and a later commit, no sleeps). Only a socket that is not busy
+    sending can handle it meanwhile (a consumer handles one message at a time)."""
+    import threading
+
+    from livechat.consumer import VisitorConsumer
+
+    handled, changed = [], threading.Condition()
+    real_ring, real_publish = VisitorConsumer.events_ring, events.publish
+
+    async def events_ring(self, message):
+        await real_ring(self, message)
+        with changed:
+            handled.append(message["seq"])
+            changed.notify_all()
+
+    def publish(groups, seq, carry=None):
+        real_publish(groups, seq, carry=carry)
+        with changed:  # the timeout only keeps a broken test from hanging: held says whether it held
+            held.append(changed.wait_for(lambda: any(s >= seq for s in handled), timeout=10))
+
+    held = []
+    monkeypatch.setattr(VisitorConsumer, "events_ring", events_ring)
+    monkeypatch.setattr(events, "publish", publish)
+    return held
+
+
+async def test_a_new_ticket_from_another_tab_reaches_this_tab_with_its_first_message(inbox, agent, monkeypatch):
+    """Two tabs of one visitor; the chat's ticket is closed, so tab A's next message starts a new
+    ticket. Tab B hears the customer's bell of a ticket it does not know and reads the log: the
+    chat address's conversation row must have committed with the ticket's events, or the log
+    read finds nothing of it, moves B's cursor past the first message and B never shows it."""
+    from tickets.models import Event
+
+    tokens = []
+    tab_a, ticket, _ = await chatting(inbox, tokens)
+    tab_b, _ = await authed(tokens[0])
+    await db(Ticket.objects.filter(pk=ticket.pk).update)(status=Ticket.Status.CLOSED)
+    held = sender_waits_for_the_visitor_sockets(monkeypatch)
+
+    await tab_a.send_json_to({"type": "send", "client_id": "c-2", "text": "One more question"})
+    ack = (await frames_until(tab_a, "ack"))[-1]
+    assert ack["ticket"] != ticket.pk  # a new ticket
+    assert held and all(held)  # tab B handled the new ticket's bell before tab A's send went on
+    seq = await db(lambda: Event.objects.get(kind="message.created", message_id=ack["id"]).seq)()
+    frames = []
+    while not frames or frames[-1].get("seq", 0) < seq:
+        frames.append(await tab_b.receive_json_from(timeout=5))
+    shown = [f["data"]["text"] for f in frames if f["type"] == "event" and f["kind"] == "message.created"]
+    assert shown == ["One more question"], frames
+
+    # Tab B now follows the new ticket: the agent's answer reaches it, once.
+    new_ticket = await db(Ticket.objects.get)(pk=ack["ticket"])
+    await db(services.reply)(new_ticket, author=agent, text="Sure, go ahead", client_id="r-2")
+    assert [e["data"]["text"] for e in await events_of(tab_b, 1)] == ["Sure, go ahead"]
+    assert [e["data"]["text"] for e in await events_of(tab_a, 2)] == ["One more question", "Sure, go ahead"]
+    await tab_a.disconnect()
+    await tab_b.disconnect()
+
+
+def test_a_visitor_message_and_its_conversation_row_commit_together(inbox, monkeypatch):
+    """The ticket's events ring after the commit that also records the chat address's
+    conversation row: a failure between them keeps neither, and rings nothing."""
+    from livechat import conversation, visitors
+    from livechat.models import Conversation
+    from tickets.models import Event, Message
+
+    session, _ = make_visitor(inbox)
+    rung = []
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: rung.append(args))
+
+    def fail(address, ticket_id):
+        raise RuntimeError("the conversation row could not be written")
+
+    monkeypatch.setattr(visitors, "remember_ticket", fail)
+    with pytest.raises(RuntimeError):
+        conversation.send(session, "c-1", "Hello")
+    assert (Message.objects.count(), Ticket.objects.count(), Event.objects.count(), rung) == (0, 0, 0, [])
+
+    monkeypatch.undo()
+    rung.clear()
+    monkeypatch.setattr(events, "publish", lambda *args, **kw: rung.append(visitors.ticket_ids(session.address)))
+    message = conversation.send(session, "c-1", "Hello")  # the visitor's retry
+    assert rung and all(ids == [message.ticket_id] for ids in rung)  # the row was there at every ring
+    assert Conversation.objects.filter(address=session.address, ticket_id=message.ticket_id).count() == 1
