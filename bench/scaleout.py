@@ -43,9 +43,9 @@ def rate(env: dict, processes: int, args, numbers) -> tuple[float, float, str]:
         # serve's own worker interval (0.5 s), not the tests' 0.1 s: each process's worker polls.
         servers = [stack.enter_context(LiveServer(port=shifted_port(8440 + i), env=env, worker_interval=0.5))
                    for i in range(processes)]
-        load(servers, 3, args.concurrency, True, numbers)  # warm-up
+        load(servers, 3, args.concurrency, "webhook", numbers)  # warm-up
         with CpuAccount([server.process.pid for server in servers], env.get("DATABASE_URL", "")) as account:
-            count, times = load(servers, args.seconds, args.concurrency, True, numbers)
+            count, times = load(servers, args.seconds, args.concurrency, "webhook", numbers)
     shares = account.per(1000, count)
     return (count / args.seconds, pct(times, 0.99),
             f"{describe(shares, 1000)}\n      on {os.cpu_count()} cores of our own these costs would allow "

@@ -1,6 +1,8 @@
 """Signed Twilio SMS webhooks over HTTP under `manage.py serve`, at bounded concurrency, against a
-trivial request on the same server in the same run (a GET of the webhook URL: same routing and
-middleware, answered 405 without work).
+trivial view on the same server in the same run: the same signed POST body to a view that answers
+200 at once (bench/_trivial_site.py: the project's settings, middleware and URLs plus that view).
+Also, as measured before that view existed, a GET of the webhook URL (answered 405 without work,
+no body, one warning logged).
 
     .venv/bin/python bench/webhook_load.py [--concurrency 16] [--seconds 20] [--database-url URL]
 
@@ -9,7 +11,7 @@ slices, so other work on the machine weighs on both alike) and the server's RSS:
 warm-up, halfway, after the load and after a pause (memory must be flat after warm-up).
 `--http-threads 0,1,4` compares HELPDESK_HTTP_THREADS values and `--http-workers 2` a
 `serve --http-workers` pool, one after the other in the same run. Targets (issue #20): webhooks within 1.5x of
-the trivial request's rate, p99 < 200 ms at 16 concurrent requests. The load generator shares
+the trivial view's rate, p99 < 200 ms at 16 concurrent requests. The load generator shares
 the machine with the server.
 """
 
@@ -33,6 +35,12 @@ from tests.fakes.twilio import form_body, sign  # noqa: E402
 from tests.live import LiveServer, shifted_port  # noqa: E402
 
 PATH = "/channels/twilio/sms/"
+TRIVIAL_PATH = "/bench/trivial/"  # bench/_trivial_site_urls.py (imported by the server, not here)
+KINDS = {  # what each load sends: (method, path, signed body?, expected status)
+    "webhook": ("POST", PATH, True, 200),
+    "trivial": ("POST", TRIVIAL_PATH, True, 200),
+    "get": ("GET", PATH, False, 405),
+}
 
 
 def server_pids(pid: int) -> list[int]:
@@ -58,31 +66,30 @@ def mb(sample: dict[str, int]) -> str:
     return f"{sample['VmRSS'] / 1024:.0f} MB (heap {sample['RssAnon'] / 1024:.0f}, file {sample['RssFile'] / 1024:.0f})"
 
 
-def load(servers: list[LiveServer], seconds: float, concurrency: int, webhook: bool, numbers) -> tuple[int, list[float]]:
-    """Keep `concurrency` requests in flight for `seconds`, the clients spread round-robin over
-    `servers` (each keeps one connection); returns (count, latencies)."""
+def load(servers: list[LiveServer], seconds: float, concurrency: int, kind: str, numbers) -> tuple[int, list[float]]:
+    """Keep `concurrency` requests of `kind` (KINDS) in flight for `seconds`, the clients spread
+    round-robin over `servers` (each keeps one connection); returns (count, latencies)."""
     deadline, times, lock, order = time.monotonic() + seconds, [], threading.Lock(), itertools.count()
+    method, path, signed, expected = KINDS[kind]
 
     def client():
         server = servers[next(order) % len(servers)]
         connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
         mine = []
         while time.monotonic() < deadline:
-            if webhook:
+            body, headers = None, {}
+            if signed:
                 params = sms(next(numbers), f"load {time.monotonic()}")
                 body = form_body(params)
                 headers = {"X-Twilio-Signature": sign(server.url(PATH), params, TOKEN),
                            "Content-Type": "application/x-www-form-urlencoded"}
-                method = "POST"
-            else:
-                body, headers, method = None, {}, "GET"
             started = time.perf_counter()
-            connection.request(method, PATH, body=body, headers=headers)
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()
             mine.append(time.perf_counter() - started)
-            if response.status != (200 if webhook else 405):
-                raise RuntimeError(f"{method} {PATH} answered {response.status}")
+            if response.status != expected:
+                raise RuntimeError(f"{method} {path} answered {response.status}")
         connection.close()
         with lock:
             times.extend(mine)
@@ -123,35 +130,39 @@ def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
     with LiveServer(port=shifted_port(8434), env=env, serve_args=serve_args) as server:
         pid = server.process.pid
         start_rss = rss(pid)
-        load([server], 3, args.concurrency, True, numbers)  # warm-up
-        load([server], 2, args.concurrency, False, numbers)
+        load([server], 3, args.concurrency, "webhook", numbers)  # warm-up
+        load([server], 1, args.concurrency, "trivial", numbers)
+        load([server], 1, args.concurrency, "get", numbers)
         warm_rss = rss(pid)
-        trivial, hooks, cpu = [], [], {"trivial": 0.0, "webhook": 0.0}
+        times, cpu = {kind: [] for kind in KINDS}, dict.fromkeys(KINDS, 0.0)
+        share = {"webhook": 1.0, "trivial": 0.5, "get": 0.5}  # of args.seconds
         for index in range(SLICES):
-            for kind, seconds in (("trivial", args.seconds / 2), ("webhook", args.seconds)):
+            for kind in ("trivial", "webhook", "get"):
                 before = cpu_seconds(pid)
-                _, times = load([server], seconds / SLICES, args.concurrency, kind == "webhook", numbers)
+                _, got = load([server], args.seconds * share[kind] / SLICES, args.concurrency, kind, numbers)
                 cpu[kind] += cpu_seconds(pid) - before
-                (hooks if kind == "webhook" else trivial).extend(times)
+                times[kind].extend(got)
             if index == SLICES // 2 - 1:
-                half_rss, half_n = rss(pid), len(hooks)  # flat after warm-up: the second half adds nothing
+                half_rss, half_n = rss(pid), len(times["webhook"])  # flat after warm-up: the 2nd half adds nothing
         loaded_rss = rss(pid)
         time.sleep(3)
         idle_rss = rss(pid)
         threads = sum(len(list(Path(f"/proc/{member}/task").iterdir())) for member in server_pids(pid))
         handles = sqlite_handles(pid)
-    trivial_rate, hooks_rate = len(trivial) / (args.seconds / 2), len(hooks) / args.seconds
-    ratio = trivial_rate / hooks_rate
-    cpu_trivial, cpu_hook = 1000 * cpu["trivial"] / len(trivial), 1000 * cpu["webhook"] / len(hooks)
-    ok = ratio <= 1.5 and pct(hooks, 0.99) < 200
+    rate = {kind: len(times[kind]) / (args.seconds * share[kind]) for kind in KINDS}
+    cpu_ms = {kind: 1000 * cpu[kind] / len(times[kind]) for kind in KINDS}
+    hooks = times["webhook"]
+    ok = rate["trivial"] / rate["webhook"] <= 1.5 and pct(hooks, 0.99) < 200
     grew = (loaded_rss["RssAnon"] - half_rss["RssAnon"]) / max(len(hooks) - half_n, 1)
     print(f"{label}:")
-    print(f"  trivial request: {trivial_rate:.0f} req/s, p50 {pct(trivial, 0.5):.0f} ms, p99 {pct(trivial, 0.99):.0f} ms, "
-          f"server CPU {cpu_trivial:.2f} ms per request")
-    print(f"  signed webhook:  {hooks_rate:.0f} req/s, p50 {pct(hooks, 0.5):.0f} ms, p99 {pct(hooks, 0.99):.0f} ms, "
-          f"server CPU {cpu_hook:.2f} ms per request, at {args.concurrency} concurrent")
-    print(f"  trivial/webhook {ratio:.2f}x in rate, {cpu_hook / cpu_trivial:.2f}x in server CPU "
-          f"(target <= 1.5x, p99 < 200 ms) {'OK' if ok else 'MISSED'}")
+    for kind, name in (("trivial", "trivial view (POST, same body, 200)"), ("get", "GET of the webhook URL (405)"),
+                       ("webhook", "signed webhook")):
+        print(f"  {name + ':':38} {rate[kind]:4.0f} req/s, p50 {pct(times[kind], 0.5):3.0f} ms, "
+              f"p99 {pct(times[kind], 0.99):3.0f} ms, server CPU {cpu_ms[kind]:.2f} ms per request")
+    print(f"  trivial view/webhook {rate['trivial'] / rate['webhook']:.2f}x in rate, "
+          f"{cpu_ms['webhook'] / cpu_ms['trivial']:.2f}x in server CPU at {args.concurrency} concurrent "
+          f"(target <= 1.5x in rate, p99 < 200 ms) {'OK' if ok else 'MISSED'}; against the GET: "
+          f"{rate['get'] / rate['webhook']:.2f}x in rate, {cpu_ms['webhook'] / cpu_ms['get']:.2f}x in CPU")
     print(f"  server RSS: {mb(start_rss)} at start, {mb(warm_rss)} after warm-up, {mb(half_rss)} after "
           f"{half_n} webhooks, {mb(loaded_rss)} after {len(hooks)}, {mb(idle_rss)} 3 s later; heap "
           f"{grew:+.1f} KB per webhook in the second half; {threads} threads, {handles} SQLite file handles "
@@ -173,7 +184,7 @@ def main():
                         help="comma-separated `serve --http-workers` values measured after the rest (a pool of "
                              "server processes behind the port)")
     args = parser.parse_args()
-    env = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
+    env = {"DJANGO_SETTINGS_MODULE": "bench._trivial_site", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING"}
     if args.sqlite_cache_kb:
         env["HELPDESK_SQLITE_CACHE_KB"] = args.sqlite_cache_kb
