@@ -16,14 +16,14 @@ from notifications import relay
 from notifications.models import Notification
 from notifications.rules import Row, wanted
 from tickets import doorbell, events, policy, sql
-from tickets.models import Event, Ticket
+from tickets.models import Ticket
 
 LIST_SIZE = 30  # the bell's dropdown; older ones are on the full list page
 EXCERPT = 140
 
 
 def from_events(seqs: list[int]) -> list[Notification]:
-    """The notifications these committed events call for (one read of the log), for agents
+    """The notifications these committed events call for (events.committed), for agents
     who may see the ticket, each at most once; then each recipient's consoles are told."""
     rows = _rows(seqs)
     candidates = [(row, w) for row in rows for w in wanted(row)]
@@ -45,11 +45,11 @@ def from_events(seqs: list[int]) -> list[Notification]:
 
 
 def _rows(seqs) -> list[Row]:
-    """The new events the rules read, with their ticket's current assignee: two cached plain
-    statements (tickets.sql), not one ORM join. This runs after every commit, ingest's
-    included, where compiling the ORM query cost more than running it (bench/ingest.py)."""
-    found = sql.values(Event, ("seq", "kind", "ticket_id", "message_id", "data"), order_by="seq",
-                       seq__in=list(seqs), kind__in=_kinds())
+    """The new events the rules read (from memory in the change's own sink: events.committed),
+    with their ticket's current assignee: a plain statement (tickets.sql), and only for a
+    customer's message. This runs after every commit, ingest's included, where compiling an
+    ORM query cost more than running it (bench/ingest.py)."""
+    found = [(e.seq, e.kind, e.ticket_id, e.message_id, e.data) for e in events.committed(seqs, _kinds())]
     # Only a customer's message asks who is assigned (rules.customer_replied).
     ticket_ids = sorted({ticket_id for _seq, kind, ticket_id, _message, data in found
                          if ticket_id is not None and kind == "message.created" and (data or {}).get("direction") == "inbound"})

@@ -1,6 +1,7 @@
 """The event-log sink (settings.HELPDESK_EVENT_SINKS): after each commit, turn the events that
-concern an agent into notifications (notifications.rules) and push them to that agent. One
-indexed read of the new events per commit; writes only when someone is notified."""
+concern an agent into notifications (notifications.rules) and push them to that agent. The
+events come from memory (tickets.events.committed); a customer's message reads its ticket's
+assignee; writes only when someone is notified."""
 
 import logging
 
