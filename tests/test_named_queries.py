@@ -188,6 +188,23 @@ def test_event_counter_and_insert(world):
 
 
 
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no data-modifying "
+                    "CTE, it runs advance_event_counter + insert_events (above) (this is not counted as a pass)")
+def test_allocate_and_insert_events_in_one_statement(world, django_assert_num_queries):
+    before = EventCounter.objects.get(id=1).value
+    now = timezone.now()
+    values = [("ticket.updated", world["ticket"].pk, None, None, True, {"a": [1]}, now),
+              ("customer.updated", None, world["ticket"].customer_id, None, False, {}, now)]
+    with django_assert_num_queries(1):
+        assert sql.allocate_and_insert_events(values) == before + 2
+    assert EventCounter.objects.get(id=1).value == before + 2
+    rows = Event.objects.filter(seq__gt=before).order_by("seq").values_list(*sql.EVENT_COLUMNS)
+    assert list(rows) == [(before + 1, *values[0]), (before + 2, *values[1])]
+    EventCounter.objects.all().delete()  # a fresh database: nothing reserved, nothing inserted
+    assert sql.allocate_and_insert_events(values) is None
+    assert Event.objects.filter(seq__gt=before + 2).count() == 0
+
 def test_carried_events_match_the_orms_join_and_subquery(world):
     """The doorbell's read-back against the ORM statement it replaced: the ticket's team (or
     None for a customer-wide event) and the customer's previous public event, per event."""

@@ -12,7 +12,8 @@ Two kinds of function, and no third:
   `field__gte`) whose values are always parameters. Each statement is built once per process
   and shape. Other apps use these with their own models, so no app spells another's columns.
 - Named queries (`stored_message`, `identity_locking_customer`, `ticket_for_reply_ids`, `latest_ticket`, `has_written_on`,
-  `sender_count_last_hour`, the event counter, insert and read-back (`carried_events`), full-text matches, bulk loading):
+  `sender_count_last_hour`, the event counter, insert (`allocate_and_insert_events`: both in one on PostgreSQL)
+  and read-back (`carried_events`), full-text matches, bulk loading):
   the few statements a keyword lookup cannot say (a join, a subquery, a counter).
 
 Values are converted exactly as the ORM converts them (`Field.pre_save` and
@@ -539,6 +540,41 @@ def insert_events(rows: list[tuple]) -> None:
         cursor.execute(f"INSERT INTO {_q(meta.db_table)} ({columns}) VALUES {placeholders}", params)  # noqa: S608
 
 
+
+
+def allocate_and_insert_events(rows: list[tuple]) -> int | None:
+    """PostgreSQL: reserve len(rows) sequence numbers and insert the events under them in ONE
+    statement (a data-modifying CTE: the counter's UPDATE feeds the INSERT), one round trip
+    fewer per change than advance_event_counter() + insert_events(). `rows` are EVENT_COLUMNS'
+    values without the seq; returns the last seq, or None when the counter row does not exist
+    yet (nothing is inserted then). The counter row stays locked until commit, as before."""
+    from tickets.models import Event, EventCounter
+
+    ops, meta = connection.ops, Event._meta
+    key = ("allocate_insert", connection.vendor, len(rows))
+    if key not in _STATEMENTS:
+        names = EVENT_COLUMNS[1:]
+        columns = [_q(meta.get_field(name).column) for name in EVENT_COLUMNS]
+        types = [meta.get_field(name).db_type(connection) for name in names]
+        value = _q(EventCounter._meta.get_field("value").column)
+        row = f"(%s::integer, {', '.join(f'%s::{t}' for t in types)})"
+        _STATEMENTS[key] = (
+            f"WITH c AS (UPDATE {_q(EventCounter._meta.db_table)} SET {value} = {value} + %s "  # noqa: S608
+            f"WHERE {_q(EventCounter._meta.pk.column)} = 1 RETURNING {value}) "
+            f"INSERT INTO {_q(meta.db_table)} ({', '.join(columns)}) "
+            f"SELECT c.{value} - %s + v.n, {', '.join('v.' + c for c in columns[1:])} "
+            f"FROM c, (VALUES {', '.join([row] * len(rows))}) AS v(n, {', '.join(columns[1:])}) "
+            f"RETURNING {columns[0]}", None)
+    statement, _ = _STATEMENTS[key]
+    encoder = meta.get_field("data").encoder
+    params = [len(rows), len(rows)]
+    for n, (kind, ticket_id, customer_id, message_id, public, data, created_at) in enumerate(rows, start=1):
+        params += [n, kind, ticket_id, customer_id, message_id, public,
+                   ops.adapt_json_value(data, encoder), ops.adapt_datetimefield_value(created_at)]
+    with _cursor() as cursor:
+        cursor.execute(statement, params)
+        seqs = [seq for (seq,) in cursor.fetchall()]
+    return max(seqs) if seqs else None
 
 CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "team_id", "prev_public")
 
