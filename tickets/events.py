@@ -92,11 +92,11 @@ def record_many(*changes: dict) -> list[int]:
     seqs = list(range(last - len(changes) + 1, last + 1))
     rows = [(seq, *value) for seq, value in zip(seqs, values, strict=True)]
     _run_hooks(rows)
+    held = {row[0]: CommittedEvent(*row[:7]) for row in rows}
+    transaction.on_commit(lambda: setattr(_just_committed, "rows", held), robust=True)  # first: for the sinks
     # One ring for all of them: a doorbell says "read up to `last`" (every seq below a committed
     # one is committed: seq order is commit order) and carries the events themselves, read back
     # once after commit, so a thousand consoles do not each read them again.
-    held = {row[0]: CommittedEvent(*row[:7]) for row in rows}
-    transaction.on_commit(lambda: setattr(_just_committed, "rows", held), robust=True)  # first: for the sinks
     transaction.on_commit(lambda: publish(list(groups), last, carry=lambda: carried(seqs[0], last)), robust=True)
     for sink in _sinks():
         transaction.on_commit(lambda sink=sink: sink(seqs), robust=True)

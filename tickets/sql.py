@@ -540,8 +540,6 @@ def insert_events(rows: list[tuple]) -> None:
         cursor.execute(f"INSERT INTO {_q(meta.db_table)} ({columns}) VALUES {placeholders}", params)  # noqa: S608
 
 
-
-
 def allocate_and_insert_events(rows: list[tuple]) -> int | None:
     """PostgreSQL: reserve len(rows) sequence numbers and insert the events under them in ONE
     statement (a data-modifying CTE: the counter's UPDATE feeds the INSERT), one round trip
@@ -575,6 +573,7 @@ def allocate_and_insert_events(rows: list[tuple]) -> int | None:
         cursor.execute(statement, params)
         seqs = [seq for (seq,) in cursor.fetchall()]
     return max(seqs) if seqs else None
+
 
 CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "team_id", "prev_public")
 
