@@ -45,21 +45,30 @@ TYPING_POLL = 2.0
 
 def _authenticate(token, inbox_key):
     session = visitors.session_for_token(token, inbox_key)
-    owners = dict(Conversation.objects.filter(address=session.address).values_list("ticket_id", "ticket__customer_id"))
+    return session, *_owners(session.address)
+
+
+def _owners(address):
+    """The chat address's tickets with their customers (visitors.ticket_owners), its customer,
+    and whether they are mixed."""
+    owners = visitors.ticket_owners(address)
     # Without a ticket there is no chat identity yet (a visitor's first message creates both).
-    customer_id = (Identity.objects.filter(channel="chat", address=session.address)
+    customer_id = (Identity.objects.filter(channel="chat", address=address)
                    .values_list("customer_id", flat=True).first()) if owners else None
     # A ticket moved to another customer: the customer's chain of events no longer covers it.
     mixed = any(owner != customer_id for owner in owners.values())
-    return session, list(owners), customer_id, mixed
+    return owners, customer_id, mixed
 
 
-def _ready(session, inbox_key, want_history):
+def _ready(session, inbox_key, want_history, owners):
+    """The ready frame; with the history, whether the customers of the visitor's tickets are
+    still `owners` (read at authentication) as of the history's seq."""
     ready = {"type": "ready", "online": online.is_online(inbox_key), "name": session.name,
              "has_email": bool(session.email)}
-    if want_history:
-        ready["history"] = conversation.history(session)
-    return ready
+    if not want_history:
+        return ready, False
+    ready["history"], now = conversation.history_and_owners(session)
+    return ready, now == owners
 
 
 # SQLite commits one writer at a time, and a writer that finds the lock taken waits in SQLite's
@@ -95,6 +104,7 @@ class VisitorConsumer(EventStreamConsumer):
     _fresh_seq = None
     _early_bell = 0
     _log_only = False  # True: its tickets are not all its customer's, every bell reads the log
+    _read_owners = None  # what read_log() found: (tickets with their customers, customer, mixed)
 
     async def connect(self):
         headers = dict(self.scope.get("headers") or [])
@@ -157,21 +167,26 @@ class VisitorConsumer(EventStreamConsumer):
                 await self.close(code=4401)
                 return
             try:
-                self.session, self._tickets, self._customer, self._log_only = await on_thread_pool(_authenticate)(
+                self.session, owners, self._customer, self._log_only = await on_thread_pool(_authenticate)(
                     content.get("token"), self.inbox_key)
             except visitors.InvalidToken:
                 await self.send_json({"type": "error", "error": "invalid_token"})
                 await self.close(code=4401)
                 return
+            self._tickets = list(owners)
             self._auth_timer.cancel()
             self._auth_timer = None  # a cancelled timer still holds this consumer's callback
             self._seen_at = time.monotonic()
             presence.counts.opened(self.session.pk)
             # Groups first, then the history's seq: every event after that seq commits after
-            # this socket listens, so its bell reaches it and the resume need not read the log.
+            # this socket listens, so its bell reaches it and the resume need not read the log,
+            # if its tickets' customers are still those it listens for (a merge or its undo in
+            # between, unheard, could have moved one: then the resume reads the log, which
+            # reads them again).
             await self.start_stream()
-            ready = await on_thread_pool(_ready)(self.session, self.inbox_key, bool(content.get("history")))
-            self._fresh_seq = ready["history"]["seq"] if "history" in ready else None
+            ready, same = await on_thread_pool(_ready)(self.session, self.inbox_key, bool(content.get("history")),
+                                                       owners)
+            self._fresh_seq = ready["history"]["seq"] if same else None
             await self.send_json(ready)
             return
         if content.get("type") == "resume" and self._resumes_fresh(content.get("last_seq")):
@@ -198,6 +213,37 @@ class VisitorConsumer(EventStreamConsumer):
                 return
         await super().events_ring(message)  # read the log, exactly as on a reconnect
 
+    def read_log(self, since, high_water, check_gap):
+        """The log read, and (in the same hop, after it) the customers of the visitor's tickets
+        again: the events the cursor now passes may include a merge or its undo, which moved one
+        of them to another customer without the socket hearing of it (its bell late, lost, or
+        not carrying the events). A socket reading the log for good needs no more."""
+        found = super().read_log(since, high_water, check_gap)
+        if not self._log_only:
+            self._read_owners = _owners(self.session.address)
+        return found
+
+    async def catch_up(self, high_water=None, check_gap=True):
+        await super().catch_up(high_water=high_water, check_gap=check_gap)
+        read, self._read_owners = self._read_owners, None
+        if read is not None:
+            await self._know_owners(*read)
+
+    async def _know_owners(self, owners, customer_id, mixed):
+        """What the socket knows of its tickets' customers, as read from the database: a ticket of
+        another customer, or a change of its customer, means reading the log for good (as in
+        _handle_send); a new ticket is joined."""
+        for ticket in owners:
+            if ticket not in self._tickets:
+                self._tickets.append(ticket)
+                await self.join_group(events.ticket_group(ticket))
+        if customer_id != self._customer:
+            self._log_only = self._log_only or self._customer is not None
+            self._customer = customer_id
+            if customer_id is not None:
+                await self.join_group(events.customer_group(customer_id))
+        self._log_only = self._log_only or mixed
+
     async def chat_forget(self, message):
         """The visitor's data was erased (livechat.privacy): its tickets are no longer its own."""
         await self.close(code=4401)
@@ -206,11 +252,14 @@ class VisitorConsumer(EventStreamConsumer):
         """Send the bell's events of this visitor's tickets from memory. A visitor hears only its
         own bells, so a gap in the global seq says nothing; what it needs is every public event
         of its tickets up to the bell. Its tickets are its customer's, and each carried event
-        names its customer's previous public event (`prev`): when the first of the customer's
-        events in the bell follows nothing newer than the cursor, nothing of ours is missing.
-        False (read the log): no customer yet, a public event of a ticket this socket does not
-        know (a new ticket of ours, or another customer's: the log decides), one of its tickets
-        belongs to another customer (then for good: _log_only), or a gap (a lost or late bell)."""
+        names its customer's previous link (`prev`: a public event, or a customer-wide one such
+        as a merge or its undo, which can move a ticket to another customer): when the first of
+        the customer's events in the bell follows nothing newer than the cursor, nothing of ours
+        is missing and none of its tickets has left the customer unseen. False (read the log):
+        no customer yet, a public event of a ticket this socket does not know (a new ticket of
+        ours, or another customer's: the log decides), one of its tickets belongs to another
+        customer (then for good: _log_only), a customer-wide event of its customer, or a gap (a
+        lost or late bell). The log read then reads its tickets' customers again (read_log)."""
         async with self._catch_up_lock:
             carried, seq = message["events"], message["seq"]
             if seq <= self.cursor:
@@ -221,6 +270,8 @@ class VisitorConsumer(EventStreamConsumer):
             if any(item.ticket in self._tickets and item.customer != self._customer for item in fresh):
                 self._log_only = True  # one of its tickets moved to another customer: the log, from now on
                 return False
+            if any(item.ticket is None and item.customer == self._customer for item in fresh):
+                return False  # a merge, its undo...: whose are its tickets now? (read_log)
             mine = [item for item in fresh if item.public]
             if any(item.ticket not in self._tickets or item.customer != self._customer for item in mine):
                 return False

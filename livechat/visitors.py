@@ -107,6 +107,11 @@ def ticket_ids(address: str) -> list[int]:
     return list(Conversation.objects.filter(address=address).values_list("ticket_id", flat=True))
 
 
+def ticket_owners(address: str) -> dict[int, int]:
+    """The tickets this chat address may see, each with its customer now (one query)."""
+    return dict(Conversation.objects.filter(address=address).values_list("ticket_id", "ticket__customer_id"))
+
+
 def remember_ticket(address: str, ticket_id: int) -> bool:
     """Record that this chat address may see the ticket; True when it is new."""
     _, created = Conversation.objects.get_or_create(address=address, ticket_id=ticket_id)

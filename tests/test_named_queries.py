@@ -207,19 +207,24 @@ def test_allocate_and_insert_events_in_one_statement(world, django_assert_num_qu
 
 def test_carried_events_match_the_orms_join_and_subquery(world):
     """The doorbell's read-back against the ORM statement it replaced: the ticket's team (or
-    None for a customer-wide event) and the customer's previous public event, per event."""
-    from django.db.models import OuterRef, Subquery
+    None for a customer-wide event) and the customer's previous link (a public event or a
+    customer-wide one), per event."""
+    from django.db.models import OuterRef, Q, Subquery
 
     from tickets.models import Team
 
     world["ticket"].team = Team.objects.create(name="Billing")
     world["ticket"].save(update_fields=["team"])
     services.update_customer(world["ticket"].customer, actor=None, name="Ada L.")  # a customer-wide event
-    previous = (Event.objects.filter(customer_id=OuterRef("customer_id"), public=True, seq__lt=OuterRef("seq"))
+    services.ingest(inbound("ada@example.com", "Hi again", external_id="ada-9"))  # its `prev` is that one
+    previous = (Event.objects.filter(Q(public=True) | Q(ticket__isnull=True), customer_id=OuterRef("customer_id"),
+                                     seq__lt=OuterRef("seq"))
                 .order_by("-seq").values("seq")[:1])
-    orm = list(Event.objects.annotate(prev_public=Subquery(previous)).order_by("seq")
+    orm = list(Event.objects.annotate(prev=Subquery(previous)).order_by("seq")
                .values_list("seq", "kind", "ticket_id", "customer_id", "data", "public", "ticket__team_id",
-                            "prev_public"))
+                            "prev"))
+    wide = next(row[0] for row in orm if row[1] == "customer.updated")
+    assert any(row[7] == wide for row in orm)  # a customer-wide event is a link of the chain
     first, last = orm[0][0], orm[-1][0]
     assert sql.carried_events(first - 1, last) == orm
     assert sql.carried_events(first, limit=2) == orm[1:3]

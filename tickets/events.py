@@ -283,9 +283,11 @@ def groups_of(ticket_id, customer_id) -> list[str]:
 class Carried(NamedTuple):
     """One event as a doorbell carries it: the client's frame, encoded once for every socket
     that hears it, and what a consumer needs to authorise it in memory (public, the ticket's
-    team; `prev`: the customer's previous public event, see sql.carried_events: a chat visitor
-    hears only its own bells, so it cannot see a gap in the global seq; `prev` tells it whether it
-    has every public event of its customer up to the bell, livechat/consumer.py). A tuple of
+    team; `prev`: the customer's previous link, see sql.carried_events: a public event, or a
+    customer-wide one such as a merge or its undo, which can move a ticket to another customer. A
+    chat visitor hears only its own bells, so it cannot see a gap in the global seq; `prev` tells
+    it whether it has every public event of its customer up to the bell and whether one of its
+    tickets may have left the customer unseen, livechat/consumer.py). A tuple of
     immutable values: the in-memory layer deep-copies every message for every socket, and
     copying such a tuple copies nothing (Redis turns it into a list: see of())."""
 

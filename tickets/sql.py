@@ -575,13 +575,15 @@ def allocate_and_insert_events(rows: list[tuple]) -> int | None:
     return max(seqs) if seqs else None
 
 
-CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "team_id", "prev_public")
+CARRIED_COLUMNS = ("seq", "kind", "ticket_id", "customer_id", "data", "public", "team_id", "prev")
 
 
 def carried_events(after: int, upto: int | None = None, limit: int | None = None) -> list[tuple]:
     """The events after `after` (up to `upto`), oldest first, as doorbells carry them
-    (CARRIED_COLUMNS): with their ticket's team and `prev_public`, the seq of the same
-    customer's previous public event (an index probe on event_customer_idx per row). Run after
+    (CARRIED_COLUMNS): with their ticket's team and `prev`, the seq of the same customer's
+    previous link in its chain: a public event, or a customer-wide one (no ticket: a merge, its
+    undo, which can move tickets away from the customer; tickets.events.Carried). One index
+    probe on event_customer_idx per row. Run after
     every commit that records events (tickets.events.carried), where compiling the ORM's
     version (a join and a correlated subquery) cost ~0.7 ms per webhook, more than the
     ingest's own statements together."""
@@ -596,7 +598,7 @@ def carried_events(after: int, upto: int | None = None, limit: int | None = None
         _STATEMENTS[key] = (
             f"SELECT {', '.join('e.' + _q(f.column) for f, _c, _v in readers)}, t.{_column(Ticket, 'team')}, "  # noqa: S608
             f"(SELECT p.{column('seq')} FROM {events} p WHERE p.{column('customer')} = e.{column('customer')} "
-            f"AND p.{column('public')} = %s AND p.{column('seq')} < e.{column('seq')} "
+            f"AND (p.{column('public')} = %s OR p.{column('ticket')} IS NULL) AND p.{column('seq')} < e.{column('seq')} "
             f"ORDER BY p.{column('seq')} DESC LIMIT 1) "
             f"FROM {events} e LEFT OUTER JOIN {tickets} t ON t.{_q(Ticket._meta.pk.column)} = e.{column('ticket')} "
             f"WHERE e.{column('seq')} > %s{f' AND e.{column('seq')} <= %s' if upto is not None else ''} "
