@@ -323,8 +323,11 @@ HELPDESK_EVENT_RETENTION_DAYS = int(env("HELPDESK_EVENT_RETENTION_DAYS", "30"))
 # HTTP views run on this many long-lived threads per server process, each keeping its database
 # connection (helpdesk/http_threads.py); 0: Django's new thread (and connection) per request.
 # SQLite has one writer at a time, and threads waiting for it sleep in its busy handler: one
-# thread measured fastest (bench/webhook_load.py). PostgreSQL's round trips overlap on several.
-HELPDESK_HTTP_THREADS = int(env("HELPDESK_HTTP_THREADS", "1" if _IS_SQLITE else "4"))
+# thread measured fastest (bench/webhook_load.py). PostgreSQL's round trips overlap on several,
+# but every thread more also fights for the interpreter's lock: on this machine (the database
+# on loopback) 1 thread did 187-198 webhooks/s, 2 did 171-183, 4 did 158-159 (CPU 4.3 / 5.4 /
+# 6.3 ms each); 2, because a database on another host makes each round trip longer.
+HELPDESK_HTTP_THREADS = int(env("HELPDESK_HTTP_THREADS", "1" if _IS_SQLITE else "2"))
 # Sockets also look at the event log this often, in case a doorbell was lost (0: never).
 HELPDESK_EVENT_POLL_SECONDS = float(env("HELPDESK_EVENT_POLL_SECONDS", "10"))
 # Doorbells carry their events up to this many bytes (bigger ones: each socket reads the log).

@@ -267,3 +267,29 @@ def test_sqlite_schema_names_on_sqlite():
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only: PostgreSQL has no sqlite_master (this is not counted as a pass)")
     assert {"tickets_message", "tickets_message_fts"} <= sql.sqlite_schema_names()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_flushed_by_the_next_commit(django_assert_num_queries):
+    """PostgreSQL: outside a transaction the insert turns synchronous_commit off for its own
+    transaction only (one statement, the same round trip); inside one it leaves the caller's
+    commit alone. SQLite: a plain insert."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.models import InboundPayload
+
+    def payload():
+        return InboundPayload(adapter="sms", path="/p", content_type="x", headers={}, body=b"b")
+
+    with CaptureQueriesContext(connection) as queries:
+        stored = sql.insert(payload(), flushed_by_next_commit=True)
+    assert len(queries) == 1 and InboundPayload.objects.get(pk=stored.pk).body == b"b"
+    relaxed = "set_config('synchronous_commit', 'off', true)" in queries[0]["sql"]
+    assert relaxed == (connection.vendor == "postgresql")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"  # the session's own setting: untouched
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        sql.insert(payload(), flushed_by_next_commit=True)  # the caller's commit decides
+    assert "synchronous_commit" not in queries[-1]["sql"]

@@ -35,10 +35,12 @@ def receive_request(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, 
     """Store an already *verified* request and process it. Raises PayloadError (the provider
     should get a 4xx) or the unexpected exception (5xx: the provider retries); either way the
     payload stays stored with its error for replay."""
+    # Committed before anything else, but its disk flush rides on the next commit, which every
+    # path below makes before the provider hears from us (ingest's, or the failure's mark).
     payload = sql.insert(InboundPayload(
         adapter=adapter_key, path=raw.path[:500], content_type=raw.content_type[:255],
         headers=raw.headers, body=raw.body,
-    ))
+    ), flushed_by_next_commit=True)
     return payload, process_request(payload, raw)
 
 
