@@ -52,7 +52,14 @@ def test_elsewhere_the_events_are_read_from_the_log():
     services.ingest(inbound("ada@example.com", "Hello", external_id="m-1"))
     seqs = seen[-1][0]
     elsewhere = []
-    thread = threading.Thread(target=lambda: elsewhere.append(events.committed(seqs)))
+
+    def read():
+        try:
+            elsewhere.append(events.committed(seqs))
+        finally:
+            connection.close()  # the thread's own connection (on PostgreSQL a pool slot): give it back
+
+    thread = threading.Thread(target=read)
     thread.start()
     thread.join()
     assert elsewhere == [as_table(seqs)]
