@@ -225,11 +225,8 @@ async def test_a_new_ticket_from_another_tab_reaches_this_tab_with_its_first_mes
     assert ack["ticket"] != ticket.pk  # a new ticket
     assert held and all(held)  # tab B handled the new ticket's bell before tab A's send went on
     seq = await db(lambda: Event.objects.get(kind="message.created", message_id=ack["id"]).seq)()
-    frames = []
-    while not frames or frames[-1].get("seq", 0) < seq:
-        frames.append(await tab_b.receive_json_from(timeout=5))
-    shown = [f["data"]["text"] for f in frames if f["type"] == "event" and f["kind"] == "message.created"]
-    assert shown == ["One more question"], frames
+    frames = await frames_up_to(tab_b, seq)
+    assert shown(frames) == ["One more question"], frames
 
     # Tab B now follows the new ticket: the agent's answer reaches it, once.
     new_ticket = await db(Ticket.objects.get)(pk=ack["ticket"])
@@ -255,7 +252,7 @@ def test_a_visitor_message_and_its_conversation_row_commit_together(inbox, monke
         raise RuntimeError("the conversation row could not be written")
 
     monkeypatch.setattr(visitors, "remember_ticket", fail)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="conversation row could not be written"):
         conversation.send(session, "c-1", "Hello")
     assert (Message.objects.count(), Ticket.objects.count(), Event.objects.count(), rung) == (0, 0, 0, [])
 
