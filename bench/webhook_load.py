@@ -6,6 +6,10 @@ no body, one warning logged).
 
     .venv/bin/python bench/webhook_load.py [--concurrency 16] [--seconds 20] [--database-url URL]
 
+Each signed POST carries a fresh I-Twilio-Idempotency-Token, as Twilio's do (the resend check
+and the token's record are part of a real webhook's cost); `--no-idempotency-token` leaves it
+out, as this bench did before 2026-12-01.
+
 Prints req/s, p50/p99 and the server's CPU time per request of each (the two loads alternate in
 slices, so other work on the machine weighs on both alike) and the server's RSS: before, after
 warm-up, halfway, after the load and after a pause (memory must be flat after warm-up).
@@ -66,6 +70,9 @@ def mb(sample: dict[str, int]) -> str:
     return f"{sample['VmRSS'] / 1024:.0f} MB (heap {sample['RssAnon'] / 1024:.0f}, file {sample['RssFile'] / 1024:.0f})"
 
 
+IDEMPOTENCY_TOKENS = True  # main() turns it off with --no-idempotency-token
+
+
 def load(servers: list[LiveServer], seconds: float, concurrency: int, kind: str, numbers) -> tuple[int, list[float]]:
     """Keep `concurrency` requests of `kind` (KINDS) in flight for `seconds`, the clients spread
     round-robin over `servers` (each keeps one connection); returns (count, latencies)."""
@@ -79,10 +86,13 @@ def load(servers: list[LiveServer], seconds: float, concurrency: int, kind: str,
         while time.monotonic() < deadline:
             body, headers = None, {}
             if signed:
-                params = sms(next(numbers), f"load {time.monotonic()}")
+                number = next(numbers)
+                params = sms(number, f"load {time.monotonic()}")
                 body = form_body(params)
                 headers = {"X-Twilio-Signature": sign(server.url(PATH), params, TOKEN),
                            "Content-Type": "application/x-www-form-urlencoded"}
+                if IDEMPOTENCY_TOKENS:
+                    headers["I-Twilio-Idempotency-Token"] = f"bench-{number}"
             started = time.perf_counter()
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
@@ -183,7 +193,11 @@ def main():
     parser.add_argument("--http-workers", default="",
                         help="comma-separated `serve --http-workers` values measured after the rest (a pool of "
                              "server processes behind the port)")
+    parser.add_argument("--no-idempotency-token", action="store_true",
+                        help="send no I-Twilio-Idempotency-Token (as this bench did before 2026-12-01)")
     args = parser.parse_args()
+    global IDEMPOTENCY_TOKENS
+    IDEMPOTENCY_TOKENS = not args.no_idempotency_token
     env = {"DJANGO_SETTINGS_MODULE": "bench._trivial_site", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING"}
     if args.sqlite_cache_kb:
@@ -193,7 +207,8 @@ def main():
     if args.redis_url:
         env.update(REDIS_URL=args.redis_url, REDIS_PREFIX=os.environ.get("REDIS_PREFIX", "helpdesk") + "-webhook-load")
     numbers = itertools.count(int(time.time()) * 1000)
-    print(f"webhooks over HTTP, load average {os.getloadavg()[0]:.2f}")
+    print(f"webhooks over HTTP, {'with' if IDEMPOTENCY_TOKENS else 'without'} I-Twilio-Idempotency-Token, "
+          f"load average {os.getloadavg()[0]:.2f}")
     configs = [("default", {})] + [(f"HELPDESK_HTTP_THREADS={n}", {"HELPDESK_HTTP_THREADS": n})
                                    for n in args.http_threads.split(",") if n]
     if args.http_threads:

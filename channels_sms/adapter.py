@@ -24,6 +24,7 @@ from channels_sms import errors
 from channels_sms.http import TwilioHttp
 from channels_sms.keywords import is_help, keyword_signal
 from channels_sms.media import media_url
+from channels_sms.models import WebhookReceipt
 from channels_sms.segments import sms_segments
 from tickets.addresses import InvalidAddress, normalise_phone
 from tickets.channels import (
@@ -34,6 +35,7 @@ from tickets.channels import (
     InboundMessage,
     PayloadError,
     PermanentDeliveryError,
+    RawRequest,
     SignatureError,
     TransientDeliveryError,
 )
@@ -59,6 +61,17 @@ STATUS_MAP = {
 
 def strip_prefix(address: str, prefix: str) -> str:
     return address[len(prefix):] if prefix and address.lower().startswith(prefix) else address
+
+
+# Twilio sends it with every webhook and again with a resend of one it saw no answer to.
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+
+
+def idempotency_token(request) -> str:
+    """The I-Twilio-Idempotency-Token of a RawRequest or a Django request ("" if none)."""
+    token = (request.header(IDEMPOTENCY_HEADER) if isinstance(request, RawRequest)
+             else request.headers.get(IDEMPOTENCY_HEADER, ""))
+    return token[:200]  # WebhookReceipt.token's length
 
 
 def is_whatsapp_payload(form) -> bool:
@@ -90,6 +103,13 @@ class TwilioAdapter(BaseAdapter):
         return self._auth_token or getattr(settings, "TWILIO_AUTH_TOKEN", "")
 
     # --- inbound ----------------------------------------------------------------------------
+    def after_processing(self, request):
+        """A processed request's idempotency token is recorded in its processing transaction
+        (one statement, no commit of its own), so a resend is answered without a second pass."""
+        token = idempotency_token(request)
+        if token:  # a concurrent resend may have recorded it first: that is no error
+            WebhookReceipt.objects.bulk_create([WebhookReceipt(token=token)], ignore_conflicts=True)
+
     def verify(self, request):
         """X-Twilio-Signature over the public URL Twilio called (HELPDESK_PUBLIC_URL, so it holds
         behind a TLS-terminating proxy) plus every posted parameter, known or not."""

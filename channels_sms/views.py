@@ -9,24 +9,20 @@ from __future__ import annotations
 
 from django.http import HttpResponse, QueryDict
 
-from channels_sms.adapter import is_whatsapp_payload
+from channels_sms.adapter import idempotency_token, is_whatsapp_payload
 from channels_sms.models import WebhookReceipt
 from channels_sms.tasks import overtook_its_send, schedule_reprocess
 from tickets.channels import RawRequest, SignatureError, channel_config, get_adapter
 from tickets.inbound_view import InboundWebhookView
 
-TOKEN_HEADER = "I-Twilio-Idempotency-Token"  # noqa: S105 - a header name, not a secret
-
 
 class TwilioWebhookView(InboundWebhookView):
     def post(self, request, *args, **kwargs):
-        token = request.headers.get(TOKEN_HEADER, "")[:200]
+        token = idempotency_token(request)
         if token and WebhookReceipt.objects.filter(token=token).exists():
             return self.acknowledge_resend(request)
-        response = super().post(request, *args, **kwargs)
-        if token and response.status_code < 300:
-            WebhookReceipt.objects.get_or_create(token=token)
-        return response
+        # Processing records the token (TwilioAdapter.after_processing), in its own transaction.
+        return super().post(request, *args, **kwargs)
 
     def acknowledge_resend(self, request):
         adapter, raw = get_adapter(self.adapter), RawRequest.from_django(request)

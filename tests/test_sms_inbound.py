@@ -128,6 +128,40 @@ def test_a_resend_with_the_same_idempotency_token_is_stored_once(client):
     assert WebhookReceipt.objects.filter(token=token).exists()
 
 
+def test_the_token_is_recorded_in_the_processing_transaction_not_a_second_write(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for index, headers in enumerate(({}, {"I-Twilio-Idempotency-Token": "counted"})):
+        with CaptureQueriesContext(connection) as queries:
+            post_signed(client, SMS_URL, sms_params(f"SMcount{index}", "hello", sender=f"+1415555010{index}"), **headers)
+        counts.append([q["sql"] for q in queries])
+    extra = counts[1][len(counts[0]):]
+    # The resend check and one INSERT beside the payload's mark: no read-then-insert of its own.
+    assert len(counts[1]) == len(counts[0]) + 2, extra
+    insert = next(i for i, sql in enumerate(counts[1]) if "channels_sms_webhookreceipt" in sql and "INSERT" in sql)
+    mark = next(i for i, sql in enumerate(counts[1]) if sql.startswith("UPDATE") and "tickets_inboundpayload" in sql)
+    assert insert == mark + 1  # same transaction as the payload's "processed"
+    assert WebhookReceipt.objects.filter(token="counted").count() == 1
+
+
+def test_a_replay_records_the_token_and_a_token_recorded_meanwhile_is_no_error(client, monkeypatch):
+    from tickets.services import provider_requests as webhook_services
+
+    real_apply = webhook_services._apply
+    monkeypatch.setattr(webhook_services, "_apply", lambda item: (_ for _ in ()).throw(RuntimeError("db down")))
+    with pytest.raises(RuntimeError, match="db down"):
+        post_signed(client, SMS_URL, sms_params("SMreplay", "hello"), **{"I-Twilio-Idempotency-Token": "later"})
+    monkeypatch.setattr(webhook_services, "_apply", real_apply)
+    payload = InboundPayload.objects.get(state=InboundPayload.State.FAILED)
+    services.process_request(payload)
+    assert WebhookReceipt.objects.filter(token="later").count() == 1
+    services.process_request(payload)  # as if a resend had recorded it in the meantime
+    assert WebhookReceipt.objects.filter(token="later").count() == 1
+    assert Message.objects.filter(external_id="SMreplay").count() == 1
+
+
 def test_a_new_token_for_the_same_message_sid_still_gives_one_message(client):
     for token in ("token-1", "token-2"):
         post_captured(client, "twilio_sms_inbound.txt", **{"I-Twilio-Idempotency-Token": token})

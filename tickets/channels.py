@@ -213,6 +213,10 @@ class ChannelAdapter(Protocol):
         """The channel's own follow-up to what its payload became (IngestResults and delivery
         updates), inside the same transaction: a replay runs it too, a failure undoes it."""
 
+    def after_processing(self, request: RawRequest) -> None:
+        """The request was processed whole: called inside its last transaction, beside the
+        payload's mark (a replay calls it too, a failure undoes it)."""
+
     def acknowledge(self, request: RawRequest, items: list) -> HttpResponse:
         """The response the provider expects once its request is safely stored."""
 
@@ -290,6 +294,9 @@ class BaseAdapter:
         raise PayloadError("This adapter accepts no webhooks.")
 
     def after_ingest(self, results: list) -> None:
+        return None
+
+    def after_processing(self, request: RawRequest) -> None:
         return None
 
     def acknowledge(self, request: RawRequest, items: list) -> HttpResponse:

@@ -80,6 +80,7 @@ def process_request(payload: InboundPayload, raw: RawRequest | None = None, *, r
                 results += chunk
                 if start + limit >= len(items):
                     _finish(payload, InboundPayload.State.PROCESSED, "")
+                    adapter.after_processing(raw)
     except Quarantined as exc:
         _finish(payload, InboundPayload.State.QUARANTINED, exc.reason)
         log.warning("%s payload %s quarantined: %s", payload.adapter, payload.pk, exc.reason)
