@@ -2,6 +2,8 @@
 
 Only exact, canonical forms are compared; nothing is matched because it "looks alike"."""
 
+from functools import lru_cache
+
 import phonenumbers
 from django.conf import settings
 
@@ -27,13 +29,22 @@ def normalise_phone(number: str, region: str | None = None) -> str:
         value = value.split(":", 1)[1]
     if value and value[0].isdigit() and len(value) > 10:
         value = "+" + value
-    region = region or settings.HELPDESK_DEFAULT_REGION
     try:
-        parsed = phonenumbers.parse(value, region)
+        return _e164(value, region or settings.HELPDESK_DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
         raise InvalidAddress(f"not a phone number: {number!r}") from exc
+    except ValueError as exc:
+        raise InvalidAddress(f"not a possible phone number: {number!r}") from exc
+
+
+@lru_cache(maxsize=4096)
+def _e164(value: str, region: str) -> str:
+    """Cached: parsing is ~0.1 ms a number, and a webhook normalises its sender's more than
+    once (the sender, its linked identities); the same customers write again and again.
+    Failures are not cached (lru_cache keeps only returned values)."""
+    parsed = phonenumbers.parse(value, region)
     if not phonenumbers.is_possible_number(parsed):
-        raise InvalidAddress(f"not a possible phone number: {number!r}")
+        raise ValueError(value)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
