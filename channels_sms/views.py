@@ -21,7 +21,7 @@ class TwilioWebhookView(InboundWebhookView):
         token = idempotency_token(request)
         if token and WebhookReceipt.objects.filter(token=token).exists():
             return self.acknowledge_resend(request)
-        # Processing records the token (TwilioAdapter.after_processing), in its own transaction.
+        # Processing records the token (TwilioAdapter.after_processing), beside the payload's mark.
         return super().post(request, *args, **kwargs)
 
     def acknowledge_resend(self, request):

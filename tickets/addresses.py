@@ -38,7 +38,7 @@ def normalise_phone(number: str, region: str | None = None) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _e164(value: str, region: str) -> str:
+def _e164(value: str, region: str | None) -> str:
     """Cached: parsing is ~0.1 ms a number, and a webhook normalises its sender's more than
     once (the sender, its linked identities); the same customers write again and again.
     Failures are not cached (lru_cache keeps only returned values)."""
