@@ -201,11 +201,14 @@ async def test_connection_counts_are_written_in_one_batch_on_their_own(inbox):
     timer = presence.counts.timer
     assert timer is not None and presence.counts.pending == {sessions[0][0].pk: 1, sessions[1][0].pk: 0,
                                                              sessions[2][0].pk: 0}
-    for _ in range(100):  # the timer's own flush (FLUSH_SECONDS), not a call from the test
-        if not presence.counts.pending and presence.counts.timer is None:
+    # The timer's own flush (FLUSH_SECONDS), not a call from the test, writes them. It empties
+    # `pending` before its write (on a thread) commits, so wait for the rows, not for `pending`.
+    for _ in range(200):
+        rows = {s.pk: s for s in await db(list)(VisitorSession.objects.filter(pk__in=[s.pk for s, _ in sessions]))}
+        if [rows[s.pk].connections for s, _ in sessions] == [1, 0, 0]:
             break
         await asyncio.sleep(0.05)
-    rows = {s.pk: s for s in await db(list)(VisitorSession.objects.filter(pk__in=[s.pk for s, _ in sessions]))}
+    assert not presence.counts.pending and presence.counts.timer is None
     assert [rows[s.pk].connections for s, _ in sessions] == [1, 0, 0]
     assert all(rows[s.pk].last_seen_at > s.last_seen_at for s, _ in sessions)
     await first.disconnect()
