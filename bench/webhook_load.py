@@ -70,12 +70,11 @@ def mb(sample: dict[str, int]) -> str:
     return f"{sample['VmRSS'] / 1024:.0f} MB (heap {sample['RssAnon'] / 1024:.0f}, file {sample['RssFile'] / 1024:.0f})"
 
 
-IDEMPOTENCY_TOKENS = True  # main() turns it off with --no-idempotency-token
-
-
-def load(servers: list[LiveServer], seconds: float, concurrency: int, kind: str, numbers) -> tuple[int, list[float]]:
+def load(servers: list[LiveServer], seconds: float, concurrency: int, kind: str, numbers,
+         tokens: bool = True) -> tuple[int, list[float]]:
     """Keep `concurrency` requests of `kind` (KINDS) in flight for `seconds`, the clients spread
-    round-robin over `servers` (each keeps one connection); returns (count, latencies)."""
+    round-robin over `servers` (each keeps one connection); returns (count, latencies).
+    `tokens`: signed requests carry an I-Twilio-Idempotency-Token, as Twilio's do."""
     deadline, times, lock, order = time.monotonic() + seconds, [], threading.Lock(), itertools.count()
     method, path, signed, expected = KINDS[kind]
 
@@ -91,7 +90,7 @@ def load(servers: list[LiveServer], seconds: float, concurrency: int, kind: str,
                 body = form_body(params)
                 headers = {"X-Twilio-Signature": sign(server.url(PATH), params, TOKEN),
                            "Content-Type": "application/x-www-form-urlencoded"}
-                if IDEMPOTENCY_TOKENS:
+                if tokens:
                     headers["I-Twilio-Idempotency-Token"] = f"bench-{number}"
             started = time.perf_counter()
             connection.request(method, path, body=body, headers=headers)
@@ -138,18 +137,18 @@ SLICES = 4  # trivial and webhook load alternate, so that other work on the mach
 
 def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
     with LiveServer(port=shifted_port(8434), env=env, serve_args=serve_args) as server:
-        pid = server.process.pid
+        pid, tokens = server.process.pid, not args.no_idempotency_token
         start_rss = rss(pid)
-        load([server], 3, args.concurrency, "webhook", numbers)  # warm-up
-        load([server], 1, args.concurrency, "trivial", numbers)
-        load([server], 1, args.concurrency, "get", numbers)
+        load([server], 3, args.concurrency, "webhook", numbers, tokens)  # warm-up
+        load([server], 1, args.concurrency, "trivial", numbers, tokens)
+        load([server], 1, args.concurrency, "get", numbers, tokens)
         warm_rss = rss(pid)
         times, cpu = {kind: [] for kind in KINDS}, dict.fromkeys(KINDS, 0.0)
         share = {"webhook": 1.0, "trivial": 0.5, "get": 0.5}  # of args.seconds
         for index in range(SLICES):
             for kind in ("trivial", "webhook", "get"):
                 before = cpu_seconds(pid)
-                _, got = load([server], args.seconds * share[kind] / SLICES, args.concurrency, kind, numbers)
+                _, got = load([server], args.seconds * share[kind] / SLICES, args.concurrency, kind, numbers, tokens)
                 cpu[kind] += cpu_seconds(pid) - before
                 times[kind].extend(got)
             if index == SLICES // 2 - 1:
@@ -196,8 +195,6 @@ def main():
     parser.add_argument("--no-idempotency-token", action="store_true",
                         help="send no I-Twilio-Idempotency-Token (as this bench did before 2026-12-01)")
     args = parser.parse_args()
-    global IDEMPOTENCY_TOKENS
-    IDEMPOTENCY_TOKENS = not args.no_idempotency_token
     env = {"DJANGO_SETTINGS_MODULE": "bench._trivial_site", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING"}
     if args.sqlite_cache_kb:
@@ -207,7 +204,7 @@ def main():
     if args.redis_url:
         env.update(REDIS_URL=args.redis_url, REDIS_PREFIX=os.environ.get("REDIS_PREFIX", "helpdesk") + "-webhook-load")
     numbers = itertools.count(int(time.time()) * 1000)
-    print(f"webhooks over HTTP, {'with' if IDEMPOTENCY_TOKENS else 'without'} I-Twilio-Idempotency-Token, "
+    print(f"webhooks over HTTP, {'without' if args.no_idempotency_token else 'with'} I-Twilio-Idempotency-Token, "
           f"load average {os.getloadavg()[0]:.2f}")
     configs = [("default", {})] + [(f"HELPDESK_HTTP_THREADS={n}", {"HELPDESK_HTTP_THREADS": n})
                                    for n in args.http_threads.split(",") if n]
