@@ -14,6 +14,21 @@ from tickets.models import Event
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def no_socket_outlives_its_test():
+    """A test that fails before its sockets disconnect must not leave them in this process's
+    registries, where the next tests would count them (local_consoles) or find their tasks."""
+    yield
+    from tickets.console.consumers import _roles_keeper
+    from tickets.realtime import _watchman
+
+    doorbell.local_bells.groups.clear()
+    doorbell.local_bells.hearing.clear()
+    _watchman.task, _watchman.sockets = None, 0
+    _roles_keeper.agents.clear()
+    _roles_keeper.task = None
+
+
 async def connect(user):
     communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
     communicator.scope["user"] = user
@@ -213,6 +228,30 @@ async def test_a_dropped_doorbell_is_caught_by_the_watchman_with_the_events(agen
     assert rung and all(carried for _layer, _groups, _seq, carried in rung)  # it rang with the events
     assert reads == []
     await communicator.disconnect()
+
+
+async def test_the_watchman_starts_again_when_its_task_belongs_to_a_loop_that_ended(agent, settings, monkeypatch):
+    """A socket that never disconnected leaves the count above zero and a task that will never
+    run again (its loop ended): a later socket must still get a watchman of its own loop."""
+    import asyncio
+
+    from tickets.realtime import _watchman
+
+    ended = asyncio.new_event_loop()
+    _watchman.task, _watchman.sockets = ended.create_future(), 1  # pending for ever
+    settings.HELPDESK_EVENT_POLL_SECONDS = 0.2
+    try:
+        await ingest("before")
+        communicator, _, _ = await connect(agent)
+        await follow(communicator)
+        monkeypatch.setattr(events, "publish", lambda *args, **kw: None)  # every after-commit ring is lost
+        await ingest("heard through the new watchman")
+        got = await receive_events(communicator, 1)
+        assert [e["data"].get("text") for e in got] == ["heard through the new watchman"]
+        assert _watchman.task.get_loop() is asyncio.get_running_loop()
+        await communicator.disconnect()
+    finally:
+        ended.close()
 
 
 def restricted_agent(django_user_model, name="restricted"):

@@ -283,13 +283,18 @@ class Watchman:
 
     def join(self, layer):
         self.sockets += 1
-        if settings.HELPDESK_EVENT_POLL_SECONDS > 0 and (self.task is None or self.task.done()):
-            self.task = asyncio.ensure_future(self.watch(layer))
+        loop = asyncio.get_running_loop()
+        # A task of a loop that has ended (a socket that never said goodbye to it) is not done
+        # and never runs again: watch from this loop.
+        stale = self.task is None or self.task.done() or self.task.get_loop() is not loop
+        if settings.HELPDESK_EVENT_POLL_SECONDS > 0 and stale:
+            self.task = loop.create_task(self.watch(layer))
 
     def leave(self):
         self.sockets -= 1
         if self.sockets <= 0 and self.task is not None:
-            self.task.cancel()
+            if self.task.get_loop() is asyncio.get_running_loop():  # not a loop that has ended
+                self.task.cancel()
             self.task, self.sockets = None, 0
 
     async def watch(self, layer):
