@@ -14,7 +14,12 @@ Prints req/s, p50/p99 and the server's CPU time per request of each (the two loa
 slices, so other work on the machine weighs on both alike) and the server's RSS: before, after
 warm-up, halfway, after the load and after a pause (memory must be flat after warm-up).
 `--http-threads 0,1,4` compares HELPDESK_HTTP_THREADS values and `--http-workers 2` a
-`serve --http-workers` pool, one after the other in the same run. Targets (issue #20): webhooks within 1.5x of
+`serve --http-workers` pool, one after the other in the same run, and `--ingest
+inline,worker,worker-process` when webhooks are written: before the answer (inline), after it by
+`serve`'s own ingest thread (worker), or by a `manage.py ingest_worker` process beside `serve
+--no-worker` (worker-process: its CPU is printed apart, the server's rate is the figure). In the
+worker modes the load waits after each webhook slice until the queue is written, and that time
+counts in the "written" rate. Targets (issue #20): webhooks within 1.5x of
 the trivial view's rate, p99 < 200 ms at 16 concurrent requests. The load generator shares
 the machine with the server.
 """
@@ -22,9 +27,12 @@ the machine with the server.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import itertools
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -135,8 +143,51 @@ def cpu_seconds(pid: int) -> float:
 SLICES = 4  # trivial and webhook load alternate, so that other work on the machine hits both alike
 
 
-def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
-    with LiveServer(port=shifted_port(8434), env=env, serve_args=serve_args) as server:
+def queued(server: LiveServer) -> int:
+    """Webhooks answered but not yet written (HELPDESK_WEBHOOK_INGEST=worker's queue)."""
+    url = server.env["DATABASE_URL"]
+    query = "SELECT count(*) FROM tickets_inboundpayload WHERE state = 'queued'"
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as db:
+            return db.execute(query).fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        return db.execute(query).fetchone()[0]
+
+
+def drained(server: LiveServer) -> float:
+    """Wait until every answered webhook is written; returns the seconds waited."""
+    started = time.perf_counter()
+    while queued(server):
+        time.sleep(0.02)
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def ingest_process(server: LiveServer, wanted: bool):
+    """`manage.py ingest_worker` beside the server (--ingest worker-process), or nothing."""
+    if not wanted:
+        yield None
+        return
+    process = subprocess.Popen([sys.executable, "manage.py", "ingest_worker"], cwd=ROOT, env=server.env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+
+
+def process_cpu(process) -> float:
+    return cpu_seconds(process.pid) if process is not None else 0.0
+
+
+def measure(label: str, env: dict, args, numbers, serve_args=(), separate_ingest=False) -> bool:
+    with (LiveServer(port=shifted_port(8434), env=env, serve_args=serve_args) as server,
+          ingest_process(server, separate_ingest) as writer):
         pid, tokens = server.process.pid, not args.no_idempotency_token
         start_rss = rss(pid)
         load([server], 3, args.concurrency, "webhook", numbers, tokens)  # warm-up
@@ -145,10 +196,14 @@ def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
         warm_rss = rss(pid)
         times, cpu = {kind: [] for kind in KINDS}, dict.fromkeys(KINDS, 0.0)
         share = {"webhook": 1.0, "trivial": 0.5, "get": 0.5}  # of args.seconds
+        drain, writer_cpu = drained(server), 0.0  # worker modes: the wait after each webhook slice
         for index in range(SLICES):
             for kind in ("trivial", "webhook", "get"):
-                before = cpu_seconds(pid)
+                before, writer_before = cpu_seconds(pid), process_cpu(writer)
                 _, got = load([server], args.seconds * share[kind] / SLICES, args.concurrency, kind, numbers, tokens)
+                if kind == "webhook":
+                    drain += drained(server)  # the writing is the webhook's cost too
+                    writer_cpu += process_cpu(writer) - writer_before
                 cpu[kind] += cpu_seconds(pid) - before
                 times[kind].extend(got)
             if index == SLICES // 2 - 1:
@@ -168,6 +223,14 @@ def measure(label: str, env: dict, args, numbers, serve_args=()) -> bool:
                        ("webhook", "signed webhook")):
         print(f"  {name + ':':38} {rate[kind]:4.0f} req/s, p50 {pct(times[kind], 0.5):3.0f} ms, "
               f"p99 {pct(times[kind], 0.99):3.0f} ms, server CPU {cpu_ms[kind]:.2f} ms per request")
+    if drain > 0.05 or writer is not None:
+        written = len(hooks) / (args.seconds + drain)
+        print(f"  webhooks answered {rate['webhook']:.0f}/s, written {written:.0f}/s (the queue took {drain:.1f} s "
+              f"after the {args.seconds:.0f} s of load to write): trivial view/written {rate['trivial'] / written:.2f}x")
+    if writer is not None:
+        writer_ms = 1000 * writer_cpu / len(hooks)
+        print(f"  ingest worker process: {writer_ms:.2f} ms CPU per webhook; server + worker "
+              f"{cpu_ms['webhook'] + writer_ms:.2f} ms")
     print(f"  trivial view/webhook {rate['trivial'] / rate['webhook']:.2f}x in rate, "
           f"{cpu_ms['webhook'] / cpu_ms['trivial']:.2f}x in server CPU at {args.concurrency} concurrent "
           f"(target <= 1.5x in rate, p99 < 200 ms) {'OK' if ok else 'MISSED'}; against the GET: "
@@ -192,6 +255,9 @@ def main():
     parser.add_argument("--http-workers", default="",
                         help="comma-separated `serve --http-workers` values measured after the rest (a pool of "
                              "server processes behind the port)")
+    parser.add_argument("--ingest", default="",
+                        help="comma-separated modes measured one after the other: inline, worker (serve's "
+                             "ingest thread), worker-process (a manage.py ingest_worker beside serve --no-worker)")
     parser.add_argument("--no-idempotency-token", action="store_true",
                         help="send no I-Twilio-Idempotency-Token (as this bench did before 2026-12-01)")
     args = parser.parse_args()
@@ -208,9 +274,15 @@ def main():
           f"load average {os.getloadavg()[0]:.2f}")
     configs = [("default", {})] + [(f"HELPDESK_HTTP_THREADS={n}", {"HELPDESK_HTTP_THREADS": n})
                                    for n in args.http_threads.split(",") if n]
-    if args.http_threads:
+    modes = {"inline": ({"HELPDESK_WEBHOOK_INGEST": "inline"}, (), False),
+             "worker": ({"HELPDESK_WEBHOOK_INGEST": "worker"}, (), False),
+             "worker-process": ({"HELPDESK_WEBHOOK_INGEST": "worker"}, ("--no-worker",), True)}
+    if args.http_threads or args.ingest:
         configs = configs[1:]
     results = [measure(label, {**env, **extra}, args, numbers) for label, extra in configs]
+    for mode in filter(None, args.ingest.split(",")):
+        extra, serve_args, separate = modes[mode]
+        results.append(measure(f"--ingest {mode}", {**env, **extra}, args, numbers, serve_args, separate))
     results += [measure(f"serve --http-workers {n}", env, args, numbers, ("--http-workers", n))
                 for n in args.http_workers.split(",") if n]
     return 0 if all(results) else 1

@@ -6,6 +6,7 @@ layer: one command runs everything. Setting DATABASE_URL and REDIS_URL gives the
 """
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -342,6 +343,18 @@ HELPDESK_DEFAULT_REGION = env("HELPDESK_DEFAULT_REGION") or None
 HELPDESK_MAX_ATTACHMENT_BYTES = int(env("HELPDESK_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 # Availability bounds (README "Availability"): one hostile message must not hold the write lock.
 HELPDESK_WEBHOOK_MAX_ITEMS = int(env("HELPDESK_WEBHOOK_MAX_ITEMS", "100"))
+# When a webhook is answered: "inline" once its messages are written (the default), "worker"
+# once the request is stored and parsed, the messages written in batches by ingest workers
+# (tickets/ingest_worker.py). An unknown value is logged and read as inline: a typo never stops
+# ingest.
+HELPDESK_WEBHOOK_INGEST = env("HELPDESK_WEBHOOK_INGEST", "inline").strip().lower()
+if HELPDESK_WEBHOOK_INGEST not in ("inline", "worker"):
+    logging.getLogger("helpdesk.settings").warning(
+        "HELPDESK_WEBHOOK_INGEST=%r is neither inline nor worker: webhooks are written inline",
+        HELPDESK_WEBHOOK_INGEST)
+    HELPDESK_WEBHOOK_INGEST = "inline"
+HELPDESK_INGEST_BATCH = max(1, int(env("HELPDESK_INGEST_BATCH", "64")))  # payloads per transaction
+HELPDESK_INGEST_POLL_MS = max(0, int(env("HELPDESK_INGEST_POLL_MS", "50")))  # idle worker's pause
 HELPDESK_HTML_MAX_BYTES = int(env("HELPDESK_HTML_MAX_BYTES", str(2 * 1024 * 1024)))
 HELPDESK_HTML_MAX_DEPTH = int(env("HELPDESK_HTML_MAX_DEPTH", "256"))
 HELPDESK_HTML_MAX_ELEMENTS = int(env("HELPDESK_HTML_MAX_ELEMENTS", "50000"))

@@ -4,12 +4,10 @@ separate worker) reaches the agent's open console through the relay in `serve`
 
 import asyncio
 import json
-import re
 import subprocess
 import time
 
 import pytest
-import websockets
 
 from notifications import relay
 from notifications.models import Notification
@@ -17,7 +15,7 @@ from tests.factories import inbound
 from tests.live import embedded_site
 from tests.test_notifications import pushed, sink  # noqa: F401 - fixtures
 from tests.test_scaleout import ROOT, free_port, wait_for_port
-from tests.test_serve import login
+from tests.test_serve import console_socket
 from tickets import services
 from tickets.models import Ticket
 
@@ -66,15 +64,9 @@ print(ticket.pk)
 
 def test_a_notification_made_by_another_process_reaches_the_open_console_once(embedded_server):
     port, manage, env = embedded_server
-    base = f"http://127.0.0.1:{port}"
-    client = login(base)
-    seq = int(re.search(r'data-seq="(\d+)"', client.get("/console/").text).group(1))
-    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
     async def scenario():
-        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/console/",
-                                      additional_headers={"Cookie": cookie, "Origin": base}) as ws:
-            await ws.send(json.dumps({"type": "resume", "last_seq": seq}))
+        async with console_socket(port) as (ws, _client):
             # Another process (as the MTA's pipe is): its push goes nowhere, the row stays.
             made = await asyncio.to_thread(subprocess.run, [*manage, "shell", "-c", ASSIGN_TO_ALICE], env=env,
                                            cwd=ROOT, check=True, capture_output=True, text=True)

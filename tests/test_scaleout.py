@@ -45,7 +45,10 @@ def wait_for_port(port, process, timeout=30):
 
 
 @pytest.fixture
-def cluster():
+def cluster(request):
+    """Two `serve --no-worker` and a task worker; request.param may add {"env": {...},
+    "processes": [[manage.py arguments], ...]} (the ingest workers)."""
+    extra = getattr(request, "param", {})
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -54,6 +57,7 @@ def cluster():
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "HELPDESK_VAR_DIR": str(settings.VAR_DIR),
         "PYTHONUNBUFFERED": "1",
+        **extra.get("env", {}),
     }
     ports = [free_port(), free_port()]
     manage = [sys.executable, str(ROOT / "manage.py")]
@@ -61,6 +65,8 @@ def cluster():
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for p in ports]
     procs.append(subprocess.Popen([*manage, "db_worker", "--interval", "0.2", "--no-startup-delay", "--queue-name", "*"],
                                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    procs += [subprocess.Popen([*manage, *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+              for args in extra.get("processes", [])]
     try:
         for port, proc in zip(ports, procs, strict=False):
             wait_for_port(port, proc)
@@ -168,3 +174,39 @@ def test_a_reply_sent_through_b_is_delivered_by_the_worker_and_a_sees_the_status
 
     status = asyncio.run(scenario())
     assert status[0]["data"]["status"] == "sent"
+
+
+@pytest.mark.parametrize("cluster", [{"env": {"HELPDESK_WEBHOOK_INGEST": "worker"},
+                                      "processes": [["ingest_worker", "--batch", "4"]] * 2}], indirect=True)
+def test_webhooks_answered_once_stored_are_written_once_by_two_ingest_workers_and_heard_on_a(cluster, agent):
+    """The scaled shape of HELPDESK_WEBHOOK_INGEST=worker: both servers answer once the payload
+    is stored, two `ingest_worker` processes write them (each payload claimed by one), and the
+    console on A hears every message once, through Redis."""
+    from tickets.models import InboundPayload, Message
+
+    port_a, port_b = cluster
+    client = Client()
+    client.force_login(agent)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    start = events.current_seq()
+
+    async def scenario():
+        url = f"ws://127.0.0.1:{port_a}/ws/console/"
+        async with websockets.connect(url, additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{port_a}"}) as ws:
+            await ws.send(json.dumps({"type": "resume", "last_seq": start}))
+            await asyncio.sleep(0.3)
+            await asyncio.gather(*(asyncio.to_thread(post_message, (port_a, port_b)[i % 2], f"q-{i}", f"queued {i}")
+                                   for i in range(12)))
+            seen = await next_events(ws, 12, timeout=20)
+            try:  # nothing doubled arrives after
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=1.0))
+                    seen += [e for e in unbatch(message) if e["type"] == "event" and e["kind"] == "message.created"]
+            except TimeoutError:
+                pass
+            return seen
+
+    seen = asyncio.run(scenario())
+    assert sorted(e["data"]["text"] for e in seen) == sorted(f"queued {i}" for i in range(12))
+    assert Message.objects.filter(external_id__startswith="q-").count() == 12
+    assert set(InboundPayload.objects.filter(adapter="fake").values_list("state", flat=True)) == {"processed"}

@@ -2,6 +2,7 @@
 runs inside the server's process, so what it publishes reaches consoles; one Ctrl-C stops all."""
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -19,9 +20,10 @@ from tests.test_scaleout import ROOT, free_port, next_events, wait_for_port
 
 
 @pytest.fixture
-def embedded_server(tmp_path):
+def embedded_server(tmp_path, request):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "HELPDESK_VAR_DIR": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1",
+           **getattr(request, "param", {})}
     env.pop("REDIS_URL", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
@@ -41,6 +43,27 @@ def embedded_server(tmp_path):
             proc.wait()
 
 
+@contextlib.asynccontextmanager
+async def console_socket(port: int):
+    """Alice logged in on the served site and her console socket, resumed from the page's seq:
+    yields (websocket, her httpx client)."""
+    base = f"http://127.0.0.1:{port}"
+    client = await asyncio.to_thread(login, base)
+    page = await asyncio.to_thread(client.get, "/console/")
+    seq = int(re.search(r'data-seq="(\d+)"', page.text).group(1))
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/console/",
+                                  additional_headers={"Cookie": cookie, "Origin": base}) as ws:
+        await ws.send(json.dumps({"type": "resume", "last_seq": seq}))
+        yield ws, client
+
+
+def post_fake(base: str, external_id: str, sender: str, text: str) -> httpx.Response:
+    body = json.dumps({"messages": [{"id": external_id, "from": sender, "text": text}]}).encode()
+    return httpx.post(f"{base}/channels/fake/", content=body,
+                      headers={"X-Fake-Signature": sign(body), "Content-Type": "application/json"})
+
+
 def login(base):
     client = httpx.Client(base_url=base)
     page = client.get("/login/")
@@ -54,19 +77,12 @@ def login(base):
 def test_serve_runs_the_console_and_the_worker_and_one_ctrl_c_stops_both(embedded_server):
     port, proc = embedded_server
     base = f"http://127.0.0.1:{port}"
-    client = login(base)
-    queue = client.get("/console/")
+    queue = login(base).get("/console/")
     assert queue.status_code == 200 and "Invoice question" in queue.text
-    seq = int(re.search(r'data-seq="(\d+)"', queue.text).group(1))
-    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
     async def scenario():
-        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/console/",
-                                      additional_headers={"Cookie": cookie, "Origin": base}) as ws:
-            await ws.send(json.dumps({"type": "resume", "last_seq": seq}))
-            body = json.dumps({"messages": [{"id": "serve-1", "from": "visitor-77", "text": "are you there?"}]}).encode()
-            r = await asyncio.to_thread(httpx.post, f"{base}/channels/fake/", content=body,
-                                        headers={"X-Fake-Signature": sign(body), "Content-Type": "application/json"})
+        async with console_socket(port) as (ws, client):
+            r = await asyncio.to_thread(post_fake, base, "serve-1", "visitor-77", "are you there?")
             assert r.status_code == 200
             created = (await next_events(ws, 1))[0]
             ticket = created["data"]["ticket"]
@@ -88,3 +104,24 @@ def test_serve_runs_the_console_and_the_worker_and_one_ctrl_c_stops_both(embedde
     assert proc.returncode == 0, output
     assert "Stopping the task worker" in output
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize("embedded_server", [{"HELPDESK_WEBHOOK_INGEST": "worker"}], indirect=True)
+def test_with_webhooks_answered_once_stored_serve_writes_them_and_the_console_hears_at_once(embedded_server):
+    """HELPDESK_WEBHOOK_INGEST=worker in the one-command mode: serve's own ingest thread writes
+    the queued payload, and its event reaches the console through the in-memory layer (no
+    watchman wait: HELPDESK_EVENT_POLL_SECONDS is 10 s, the test waits at most 5 s)."""
+    port, proc = embedded_server
+
+    async def scenario():
+        async with console_socket(port) as (ws, _client):
+            r = await asyncio.to_thread(post_fake, f"http://127.0.0.1:{port}", "queued-1", "visitor-78", "queued hello")
+            assert r.status_code == 200
+            return await next_events(ws, 1, kinds=("message.created",), timeout=5)
+
+    [created] = asyncio.run(scenario())
+    assert created["data"]["text"] == "queued hello"
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, output
+    assert "run `manage.py ingest_worker`" not in output  # serve wrote them itself

@@ -4,6 +4,7 @@ Channel apps mount it on their own URLs: InboundWebhookView.as_view(adapter="sms
 
 import logging
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -30,7 +31,9 @@ class InboundWebhookView(View):
             log.warning("%s webhook rejected from %s: %s", self.adapter, request.META.get("REMOTE_ADDR"), exc.reason)
             return HttpResponse(exc.reason, status=403, content_type="text/plain")
         try:
-            payload, items = services.receive_request(self.adapter, raw)
+            # HELPDESK_WEBHOOK_INGEST: answer once written (inline) or once stored (worker).
+            receive = services.accept_request if settings.HELPDESK_WEBHOOK_INGEST == "worker" else services.receive_request
+            payload, items = receive(self.adapter, raw)
         except PayloadError as exc:
             return HttpResponse(f"malformed payload: {exc.reason}", status=400, content_type="text/plain")
         self.received(payload, items)
@@ -38,4 +41,5 @@ class InboundWebhookView(View):
 
     def received(self, payload, items) -> None:
         """A subclass's follow-up once the request is stored and processed: `payload` is the
-        stored InboundPayload, `items` what processing made of it (no need to query it again)."""
+        stored InboundPayload, `items` what processing made of it (no need to query it again);
+        with HELPDESK_WEBHOOK_INGEST=worker, what parsing made of it, written later by a worker."""

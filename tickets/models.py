@@ -284,6 +284,8 @@ class InboundPayload(models.Model):
 
     class State(models.TextChoices):
         RECEIVED = "received", _("Received")
+        # HELPDESK_WEBHOOK_INGEST=worker: answered, waiting for an ingest worker to write it.
+        QUEUED = "queued", _("Queued for ingest")
         PROCESSED = "processed", _("Processed")
         FAILED = "failed", _("Failed")
         QUARANTINED = "quarantined", _("Quarantined")

@@ -29,13 +29,19 @@ from tickets.services.opening import open_ticket as open_ticket  # re-exported
 from tickets.services.outbound import ReplyRefused, StaleReply, note, reply, route_reply
 from tickets.services.outbound import email_recipients as email_recipients  # re-exported
 from tickets.services.participants import add_participant, add_participants
-from tickets.services.provider_requests import process_request, receive_request
+from tickets.services.provider_requests import (
+    accept_request,
+    process_request,
+    receive_request,
+    write_queued,
+)
 from tickets.services.tags import set_tags
 from tickets.services.workflow import assign, set_priority, set_status
 
 __all__ = [
     "IngestResult", "ReplyRefused", "add_participant", "add_participants", "StaleReply", "apply_delivery_update", "assign", "ingest",
     "mark_failed", "mark_sent", "merge_customers", "update_customer", "note", "process_request", "receive_request",
+    "accept_request", "write_queued",
     "record_attempt", "reply", "resolve_identity", "retry_delivery", "route_reply",
     "set_priority", "set_status", "store_attachment_content", "undo_merge",
     "mark_mentions_read", "move_message", "note_with_mentions", "set_tags",

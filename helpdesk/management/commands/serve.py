@@ -109,6 +109,7 @@ class Command(BaseCommand):
             from asgiref.sync import sync_to_async
 
             twisted_loop.create_task(sync_to_async(worker.run, thread_sensitive=False)())
+        self._start_ingest_worker(twisted_loop, beside_task_worker=worker is not None)
         # Other long-running parts: HELPDESK_SERVE_RUNNERS and _PROCESS_RUNNERS, each started
         # here and returning its stop function.
         from django.conf import settings
@@ -123,6 +124,25 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Helpdesk serving on http://{host}:{port}/ " + ("with a task worker" if worker else "(no worker)")
         ))
+
+
+    def _start_ingest_worker(self, loop, beside_task_worker: bool) -> None:
+        """HELPDESK_WEBHOOK_INGEST=worker: the process that runs the task worker also writes the
+        queued webhooks (the one-command default); scaled deployments run `manage.py
+        ingest_worker` processes beside `serve --no-worker` (tickets/ingest_worker.py)."""
+        from tickets import ingest_worker
+
+        if not ingest_worker.enabled():
+            return
+        if not beside_task_worker:
+            self.stdout.write("Webhooks are answered once stored (HELPDESK_WEBHOOK_INGEST=worker): run "
+                              "`manage.py ingest_worker` to write them.")
+            return
+        from asgiref.sync import sync_to_async
+
+        writer = ingest_worker.IngestWorker(name="serve's ingest worker")
+        loop.create_task(sync_to_async(writer.run, thread_sensitive=False)())  # publishes reach this loop
+        self._stops.append(writer.stop)
 
 
 def _freeze_start_up_objects() -> None:

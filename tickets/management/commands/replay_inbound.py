@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Replay stored inbound payloads (default: the failed and unprocessed ones)."
 
     def add_arguments(self, parser):
-        parser.add_argument("ids", nargs="*", type=int, help="Payload ids (default: all failed/received).")
+        parser.add_argument("ids", nargs="*", type=int, help="Payload ids (default: all failed, received or queued).")
         parser.add_argument("--adapter", help="Only payloads of this HELPDESK_CHANNELS key.")
         parser.add_argument("--let-through", action="store_true",
                             help="Process the given quarantined payloads without the soft checks that "
@@ -24,7 +24,8 @@ class Command(BaseCommand):
         if ids:
             payloads = payloads.filter(pk__in=ids)
         else:
-            payloads = payloads.filter(state__in=[InboundPayload.State.FAILED, InboundPayload.State.RECEIVED])
+            payloads = payloads.filter(state__in=[InboundPayload.State.FAILED, InboundPayload.State.RECEIVED,
+                                                  InboundPayload.State.QUEUED])
         if adapter:
             payloads = payloads.filter(adapter=adapter)
         ok = failed = 0
