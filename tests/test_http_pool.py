@@ -207,6 +207,18 @@ def stop_pool(pool: subprocess.Popen, pids: list[int]) -> str:
     return output
 
 
+def joined(pool: subprocess.Popen, port: int, env: dict, manage: list[str]) -> tuple[str, list[int], int]:
+    """Once an embedded pool listens: alice's session cookie, its server processes, the log's seq."""
+    wait_for_port(port, pool)
+    client = login(f"http://127.0.0.1:{port}")
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    pids = members(pool)
+    start = int(subprocess.run([*manage, "shell", "-c", "from tickets.events import current_seq; "
+                                "print(current_seq())"], env=env, cwd=ROOT, check=True,
+                               capture_output=True, text=True).stdout.split()[-1])
+    return cookie, pids, start
+
+
 def test_a_webhook_on_any_process_of_an_embedded_pool_reaches_a_console_on_another(tmp_path):
     """Embedded default (SQLite file, in-memory layer) with two processes: a process's sockets
     hear its own doorbells at once and the other's within the watchman's poll."""
@@ -214,14 +226,8 @@ def test_a_webhook_on_any_process_of_an_embedded_pool_reaches_a_console_on_anoth
     port = shifted_port(8436)
     pool, pids = start_pool(env, port), []
     try:
-        wait_for_port(port, pool)
-        client = login(f"http://127.0.0.1:{port}")
-        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-        pids = members(pool)
+        cookie, pids, start = joined(pool, port, env, manage)
         assert len(pids) == 2
-        start = int(subprocess.run([*manage, "shell", "-c", "from tickets.events import current_seq; "
-                                    "print(current_seq())"], env=env, cwd=ROOT, check=True,
-                                   capture_output=True, text=True).stdout.split()[-1])
 
         def elsewhere():
             # A process with no sockets at all (as the MTA pipe): only the watchman can tell the pool.
@@ -271,3 +277,21 @@ def test_a_webhook_on_any_process_of_a_scaled_pool_reaches_a_console_at_once(age
     finally:
         if pool.poll() is None:
             end_process(pool)
+
+
+def test_with_webhooks_answered_once_stored_the_pools_first_process_writes_what_any_process_queued(tmp_path):
+    """HELPDESK_WEBHOOK_INGEST=worker with `serve --http-workers 2`: the first process (the one
+    with the task worker) writes what either process queued; the other says nothing about
+    running `ingest_worker`, since nothing is left for one."""
+    env, manage = embedded_site(tmp_path, 0.5)
+    env["HELPDESK_WEBHOOK_INGEST"] = "worker"
+    port = shifted_port(8438)
+    pool, pids = start_pool(env, port), []
+    try:
+        cookie, pids, start = joined(pool, port, env, manage)
+        got = asyncio.run(webhooks_reach_the_console(port, cookie, start, 6, timeout=30))
+        assert sorted(e["data"]["text"] for e in got) == [f"pool {i}" for i in range(6)]
+        assert len({e["seq"] for e in got}) == 6  # none twice
+    finally:
+        output = stop_pool(pool, pids) if pool.poll() is None else end_process(pool) or ""
+    assert "run `manage.py ingest_worker`" not in output, output

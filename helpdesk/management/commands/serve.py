@@ -109,7 +109,7 @@ class Command(BaseCommand):
             from asgiref.sync import sync_to_async
 
             twisted_loop.create_task(sync_to_async(worker.run, thread_sensitive=False)())
-        self._start_ingest_worker(twisted_loop, beside_task_worker=worker is not None)
+        self._start_ingest_worker(twisted_loop, beside_task_worker=worker is not None, pool_member=not runners)
         # Other long-running parts: HELPDESK_SERVE_RUNNERS and _PROCESS_RUNNERS, each started
         # here and returning its stop function.
         from django.conf import settings
@@ -126,13 +126,14 @@ class Command(BaseCommand):
         ))
 
 
-    def _start_ingest_worker(self, loop, beside_task_worker: bool) -> None:
+    def _start_ingest_worker(self, loop, beside_task_worker: bool, pool_member: bool) -> None:
         """HELPDESK_WEBHOOK_INGEST=worker: the process that runs the task worker also writes the
-        queued webhooks (the one-command default); scaled deployments run `manage.py
-        ingest_worker` processes beside `serve --no-worker` (tickets/ingest_worker.py)."""
+        queued webhooks (the one-command default; in a --http-workers pool, the first process);
+        scaled deployments run `manage.py ingest_worker` processes beside `serve --no-worker`
+        (tickets/ingest_worker.py)."""
         from tickets import ingest_worker
 
-        if not ingest_worker.enabled():
+        if not ingest_worker.enabled() or pool_member:  # the pool's first process writes or says
             return
         if not beside_task_worker:
             self.stdout.write("Webhooks are answered once stored (HELPDESK_WEBHOOK_INGEST=worker): run "
