@@ -272,6 +272,21 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                     await self.send_json({"type": "cursor", "seq": cursor})
 
 
+def running_task(task: asyncio.Task | None, start) -> asyncio.Task:
+    """A process-wide background task (the watchman, the roles keeper): `task` while it runs on
+    this loop, else a new one of `start()`. A task of a loop that has ended (its sockets never
+    disconnected, as in a test that failed) is not done and never runs again."""
+    loop = asyncio.get_running_loop()
+    if task is None or task.done() or task.get_loop() is not loop:
+        return loop.create_task(start())
+    return task
+
+
+def stop_task(task: asyncio.Task) -> None:
+    if task.get_loop() is asyncio.get_running_loop():  # a loop that has ended cancels nothing
+        task.cancel()
+
+
 class Watchman:
     """A lost doorbell (a layer message dropped under load, or a write from another process in
     the embedded mode, such as the MTA pipe) is caught by one task per process that looks at the
@@ -283,18 +298,13 @@ class Watchman:
 
     def join(self, layer):
         self.sockets += 1
-        loop = asyncio.get_running_loop()
-        # A task of a loop that has ended (a socket that never said goodbye to it) is not done
-        # and never runs again: watch from this loop.
-        stale = self.task is None or self.task.done() or self.task.get_loop() is not loop
-        if settings.HELPDESK_EVENT_POLL_SECONDS > 0 and stale:
-            self.task = loop.create_task(self.watch(layer))
+        if settings.HELPDESK_EVENT_POLL_SECONDS > 0:
+            self.task = running_task(self.task, lambda: self.watch(layer))
 
     def leave(self):
         self.sockets -= 1
         if self.sockets <= 0 and self.task is not None:
-            if self.task.get_loop() is asyncio.get_running_loop():  # not a loop that has ended
-                self.task.cancel()
+            stop_task(self.task)
             self.task, self.sockets = None, 0
 
     async def watch(self, layer):

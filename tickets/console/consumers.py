@@ -28,7 +28,7 @@ from tickets.policy import (
     can_see_ticket,
     is_agent,
 )
-from tickets.realtime import EventStreamConsumer, on_thread_pool
+from tickets.realtime import EventStreamConsumer, on_thread_pool, running_task, stop_task
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,7 @@ class RolesKeeper:
 
     def join(self, user_id: int) -> None:
         self.agents[user_id] = self.agents.get(user_id, 0) + 1
-        loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
-            self.task = loop.create_task(self.keep())
+        self.task = running_task(self.task, self.keep)
 
     def leave(self, user_id: int) -> None:
         left = self.agents.get(user_id, 0) - 1
@@ -73,8 +71,7 @@ class RolesKeeper:
         else:
             self.agents.pop(user_id, None)
         if not self.agents and self.task is not None:
-            if self.task.get_loop() is asyncio.get_running_loop():  # not a loop that has ended
-                self.task.cancel()
+            stop_task(self.task)
             self.task = None
 
     async def keep(self):

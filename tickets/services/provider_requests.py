@@ -49,8 +49,7 @@ def accept_request(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, l
     returned items are parsed, not written."""
     payload = _store(adapter_key, raw, state=InboundPayload.State.QUEUED)  # its own commit, flushed
     try:
-        items = _parse(get_adapter(adapter_key), raw)
-        _check_size(items, raw)
+        items = _checked(get_adapter(adapter_key), raw)  # sanitising is the worker's
     except Exception as exc:
         return payload, _failed(payload, exc)
     return payload, items
@@ -145,17 +144,18 @@ def _quietly(function, *args) -> None:  # for _failed, which logs before it rais
 def _prepared(adapter, raw: RawRequest) -> list:
     """Items parsed, checked and sanitised: outside the write transaction where it matters
     (SQLite holds its write lock from BEGIN; sanitising is slow on hostile HTML)."""
+    return [prepare(item) if isinstance(item, InboundMessage) else item for item in _checked(adapter, raw)]
+
+
+def _checked(adapter, raw: RawRequest) -> list:
+    """The parsed items; PayloadError if they do not parse, Quarantined if there are too many."""
     items = _parse(adapter, raw)
-    _check_size(items, raw)
-    return [prepare(item) if isinstance(item, InboundMessage) else item for item in items]
-
-
-def _check_size(items: list, raw: RawRequest) -> None:
     limit = settings.HELPDESK_WEBHOOK_MAX_ITEMS
     if len(items) > limit and not raw.released:
         # 2,000 items held the write lock for 5-13 s; an admin can let a genuine batch through.
         raise Quarantined(_("%(count)d items in one request; at most %(limit)d are processed at once")
                           % {"count": len(items), "limit": limit})
+    return items
 
 
 def _write(payload: InboundPayload, adapter, raw: RawRequest, items: list) -> list:
