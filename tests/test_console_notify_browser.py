@@ -212,7 +212,12 @@ def test_a_reply_that_never_reaches_the_server_says_so_and_keeps_the_draft(serve
         # A proxy answering with its own error page is a network problem too.
         alice.unroute(re.compile(r".*/reply/$"))
         alice.route(re.compile(r".*/reply/$"), lambda route: route.fulfill(status=502, body="<h1>Bad gateway</h1>"))
-        alice.click("#send-reply")
+        # The box still shows the first error, so wait for the 502 itself: unrouting while this
+        # send is in flight would let it reach the server and the next click send an empty box.
+        with alice.expect_response(re.compile(r".*/reply/$"), timeout=WAIT) as answered:
+            alice.click("#send-reply")
+        assert answered.value.status == 502
+        expect(alice.locator("#send-reply")).to_be_enabled()
         expect(alice.locator("#composer-error")).to_contain_text("could not be reached", timeout=WAIT)
         expect(alice.locator("#reply-text")).to_have_value(draft)
         assert query(server, f"from tickets.models import Message; print(Message.objects.filter(ticket_id={ticket}, "
