@@ -17,9 +17,11 @@ warm-up, halfway, after the load and after a pause (memory must be flat after wa
 `serve --http-workers` pool, one after the other in the same run, and `--ingest
 inline,worker,worker-process` when webhooks are written: before the answer (inline), after it by
 `serve`'s own ingest thread (worker), or by a `manage.py ingest_worker` process beside `serve
---no-worker` (worker-process: its CPU is printed apart, the server's rate is the figure). In the
-worker modes the load waits after each webhook slice until the queue is written, and that time
-counts in the "written" rate. With no option, it measures inline and worker-process. Targets (issue #20): webhooks within 1.5x of
+--no-worker` (worker-process: its CPU is printed apart, the server's rate is the figure), or the
+same with the server keeping what it answered in the ingest spool's file (worker-spool: SQLite,
+HELPDESK_INGEST_SPOOL). In the worker modes the load waits after each webhook slice until the
+queue is written, and that time counts in the "written" rate. With no option, it measures inline
+and worker-process, and worker-spool on SQLite. Targets (issue #20): webhooks within 1.5x of
 the trivial view's rate, p99 < 200 ms at 16 concurrent requests. The load generator shares
 the machine with the server.
 """
@@ -34,6 +36,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from bench.realtime_fanout import SID, TOKEN, pct, sms  # noqa: E402
 from tests.fakes.twilio import form_body, sign  # noqa: E402
 from tests.live import LiveServer, shifted_port  # noqa: E402
+from tickets import sql  # noqa: E402
 
 PATH = "/channels/twilio/sms/"
 TRIVIAL_PATH = "/bench/trivial/"  # bench/_trivial_site_urls.py (imported by the server, not here)
@@ -144,14 +148,19 @@ SLICES = 4  # trivial and webhook load alternate, so that other work on the mach
 
 
 def queued(server: LiveServer) -> int:
-    """Webhooks answered but not yet written (HELPDESK_WEBHOOK_INGEST=worker's queue)."""
+    """Webhooks answered but not yet written (HELPDESK_WEBHOOK_INGEST=worker's queue, and the
+    ingest spool's file if there is one)."""
     url = server.env["DATABASE_URL"]
     query = "SELECT count(*) FROM tickets_inboundpayload WHERE state = 'queued'"
     if url.startswith("sqlite:///"):
         import sqlite3
 
+        spooled = 0
+        if Path(server.env.get("HELPDESK_INGEST_SPOOL") or "/nonexistent").exists():
+            with contextlib.closing(sqlite3.connect(server.env["HELPDESK_INGEST_SPOOL"], timeout=30)) as db:
+                spooled = sql.spool_count(db)
         with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as db:
-            return db.execute(query).fetchone()[0]
+            return db.execute(query).fetchone()[0] + spooled
     import psycopg
 
     with psycopg.connect(url) as db:
@@ -186,6 +195,8 @@ def process_cpu(process) -> float:
 
 
 def measure(label: str, env: dict, args, numbers, serve_args=(), separate_ingest=False) -> bool:
+    if env.get("HELPDESK_INGEST_SPOOL") == "fresh":
+        env = {**env, "HELPDESK_INGEST_SPOOL": str(Path(tempfile.mkdtemp(prefix="webhook-spool-")) / "spool.sqlite3")}
     with (LiveServer(port=shifted_port(8434), env=env, serve_args=serve_args) as server,
           ingest_process(server, separate_ingest) as writer):
         pid, tokens = server.process.pid, not args.no_idempotency_token
@@ -257,13 +268,14 @@ def main():
                              "server processes behind the port)")
     parser.add_argument("--ingest", default="",
                         help="comma-separated modes measured one after the other: inline, worker (serve's "
-                             "ingest thread), worker-process (a manage.py ingest_worker beside serve --no-worker); "
-                             "with no option at all: inline,worker-process")
+                             "ingest thread), worker-process (a manage.py ingest_worker beside serve --no-worker), "
+                             "worker-spool (the same with HELPDESK_INGEST_SPOOL, SQLite only); with no option at "
+                             "all: inline,worker-process and on SQLite worker-spool")
     parser.add_argument("--no-idempotency-token", action="store_true",
                         help="send no I-Twilio-Idempotency-Token (as this bench did before 2026-12-01)")
     args = parser.parse_args()
     if not (args.http_threads or args.http_workers or args.ingest):  # `make bench`: the default and the fast answer
-        args.ingest = "inline,worker-process"
+        args.ingest = "inline,worker-process" + ("" if args.database_url else ",worker-spool")
     env = {"DJANGO_SETTINGS_MODULE": "bench._trivial_site", "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID,
            "HELPDESK_LOG_LEVEL": "WARNING"}
     if args.sqlite_cache_kb:
@@ -279,7 +291,9 @@ def main():
                                    for n in args.http_threads.split(",") if n]
     modes = {"inline": ({"HELPDESK_WEBHOOK_INGEST": "inline"}, (), False),
              "worker": ({"HELPDESK_WEBHOOK_INGEST": "worker"}, (), False),
-             "worker-process": ({"HELPDESK_WEBHOOK_INGEST": "worker"}, ("--no-worker",), True)}
+             "worker-process": ({"HELPDESK_WEBHOOK_INGEST": "worker"}, ("--no-worker",), True),
+             "worker-spool": ({"HELPDESK_WEBHOOK_INGEST": "worker", "HELPDESK_INGEST_SPOOL": "fresh"},
+                              ("--no-worker",), True)}
     if args.http_threads or args.ingest:
         configs = configs[1:]
     results = [measure(label, {**env, **extra}, args, numbers) for label, extra in configs]

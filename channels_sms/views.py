@@ -46,6 +46,9 @@ class TwilioStatusView(TwilioWebhookView):
         self.early = overtook_its_send(request.GET.get("message", ""), form.get("MessageSid", ""))
         return super().post(request, *args, **kwargs)
 
+    def needs_payload_row(self) -> bool:
+        return self.early  # received() schedules the payload's reprocessing by its pk
+
     def received(self, payload, items) -> None:
         if self.early:
             schedule_reprocess(payload.pk)

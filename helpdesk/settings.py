@@ -353,6 +353,14 @@ if HELPDESK_WEBHOOK_INGEST not in ("inline", "worker"):
         "HELPDESK_WEBHOOK_INGEST=%r is neither inline nor worker: webhooks are written inline",
         HELPDESK_WEBHOOK_INGEST)
     HELPDESK_WEBHOOK_INGEST = "inline"
+# SQLite only: a file where HELPDESK_WEBHOOK_INGEST=worker keeps what it answered, so the server's
+# insert does not wait for the ingest worker's write lock (tickets/ingest_spool.py); empty: the
+# queue is in the database.
+HELPDESK_INGEST_SPOOL = env("HELPDESK_INGEST_SPOOL", "").strip()
+if HELPDESK_INGEST_SPOOL and not _IS_SQLITE:
+    logging.getLogger("helpdesk.settings").warning(
+        "HELPDESK_INGEST_SPOOL is for SQLite; on this database the queue stays in the database")
+    HELPDESK_INGEST_SPOOL = ""
 HELPDESK_INGEST_BATCH = max(1, int(env("HELPDESK_INGEST_BATCH", "64")))  # payloads per transaction
 HELPDESK_INGEST_POLL_MS = max(0, int(env("HELPDESK_INGEST_POLL_MS", "50")))  # idle worker's pause
 HELPDESK_HTML_MAX_BYTES = int(env("HELPDESK_HTML_MAX_BYTES", str(2 * 1024 * 1024)))

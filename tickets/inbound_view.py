@@ -32,12 +32,19 @@ class InboundWebhookView(View):
             return HttpResponse(exc.reason, status=403, content_type="text/plain")
         try:
             # HELPDESK_WEBHOOK_INGEST: answer once written (inline) or once stored (worker).
-            receive = services.accept_request if settings.HELPDESK_WEBHOOK_INGEST == "worker" else services.receive_request
-            payload, items = receive(self.adapter, raw)
+            if settings.HELPDESK_WEBHOOK_INGEST == "worker":
+                payload, items = services.accept_request(self.adapter, raw, spool=not self.needs_payload_row())
+            else:
+                payload, items = services.receive_request(self.adapter, raw)
         except PayloadError as exc:
             return HttpResponse(f"malformed payload: {exc.reason}", status=400, content_type="text/plain")
         self.received(payload, items)
         return adapter.acknowledge(raw, items)
+
+    def needs_payload_row(self) -> bool:
+        """True if `received` needs the stored payload's row (its pk) at once: with the ingest
+        spool (tickets/ingest_spool.py), a queued payload has none until a worker moves it."""
+        return False
 
     def received(self, payload, items) -> None:
         """A subclass's follow-up once the request is stored and processed: `payload` is the

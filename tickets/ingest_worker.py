@@ -27,6 +27,7 @@ worker's backoff, helpdesk.worker); the payloads stay queued.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 
@@ -55,9 +56,16 @@ class IngestWorker:
         self._stop.set()
 
     def turn(self) -> int:
-        """One batch; how many payloads left the queue (written, or failed and kept)."""
-        from tickets import services
+        """One batch; how many payloads left the queue (written, or failed and kept). With the
+        ingest spool, what it holds is moved into the database queue first."""
+        from tickets import ingest_spool, services
 
+        if ingest_spool.enabled():
+            try:
+                ingest_spool.move(self.batch)
+            except sqlite3.Error:  # the spool's file, not the database: write what is queued anyway
+                log.exception("%s: the ingest spool %s could not be read; retrying next turn",
+                              self.name, settings.HELPDESK_INGEST_SPOOL)
         count = services.write_queued(self.batch)
         self.written += count
         return count

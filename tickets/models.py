@@ -300,6 +300,9 @@ class InboundPayload(models.Model):
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set when it came through the ingest spool (tickets/ingest_spool.py): moving it here twice
+    # (a worker that died between the move's commit and the spool's delete) is one row.
+    spool_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("inbound payload")

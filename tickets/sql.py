@@ -13,7 +13,7 @@ Two kinds of function, and no third:
   and shape. Other apps use these with their own models, so no app spells another's columns.
 - Named queries (`stored_message`, `identity_locking_customer`, `ticket_for_reply_ids`, `latest_ticket`, `has_written_on`,
   `sender_count_last_hour`, the event counter, insert (`allocate_and_insert_events`: both in one on PostgreSQL)
-  and read-back (`carried_events`), full-text matches, bulk loading):
+  and read-back (`carried_events`), full-text matches, bulk loading, the ingest spool's file):
   the few statements a keyword lookup cannot say (a join, a subquery, a counter).
 
 Values are converted exactly as the ORM converts them (`Field.pre_save` and
@@ -142,6 +142,12 @@ def _convert(row, readers) -> list:
     return values
 
 
+def _written_fields(model: type[Model]) -> list:
+    _check(model)
+    meta = model._meta
+    return [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+
+
 def insert(obj: Model, *, flushed_by_next_commit: bool = False) -> Model:
     """INSERT one new instance (its primary key unset, unless the model has no auto key: a
     one-to-one primary key is set by the caller) and set the key it was given.
@@ -157,9 +163,7 @@ def insert(obj: Model, *, flushed_by_next_commit: bool = False) -> Model:
     relaxed = flushed_by_next_commit and connection.vendor == "postgresql" and not connection.in_atomic_block
     key = ("insert", model, connection.vendor, relaxed)
     if key not in _STATEMENTS:
-        _check(model)
-        meta = model._meta
-        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        meta, fields = model._meta, _written_fields(model)
         sql = (f"INSERT INTO {_q(meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "  # noqa: S608
                f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(meta.pk.column)}"
                # set_config(..., true) is SET LOCAL: this statement's own transaction only
@@ -176,15 +180,33 @@ def insert(obj: Model, *, flushed_by_next_commit: bool = False) -> Model:
     return obj
 
 
+def prepared_columns(model: type[Model]) -> list[str]:
+    """The columns `prepared_row` gives values for, in its order."""
+    return [f.column for f in _written_fields(model)]
+
+
+def prepared_row(obj: Model) -> list:
+    """The values `insert` would send for a new instance (auto_now_add set now), database-ready,
+    to be written later by `insert_prepared_unless_exists` (the ingest spool)."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in _written_fields(type(obj))]
+
+
+def insert_prepared_unless_exists(model: type[Model], columns: list[str], rows: list, conflict: str) -> None:
+    """INSERT rows of `prepared_row` values (in `columns` order) as they are, timestamps too,
+    skipping any whose `conflict` field (unique) is already taken. One statement per row."""
+    sql = (f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({_column(model, conflict)}) DO NOTHING")
+    with _cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def insert_unless_exists(obj: Model, conflict: tuple[str, ...]) -> int | None:
     """INSERT a new instance unless a row with the same values of the `conflict` fields (a
     unique constraint) exists: its new primary key, or None. One statement, no savepoint."""
     model = type(obj)
     key = ("insert_unless", model, connection.vendor, conflict)
     if key not in _STATEMENTS:
-        _check(model)
-        meta = model._meta
-        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        meta, fields = model._meta, _written_fields(model)
         unique = ", ".join(_q(meta.get_field(name).column) for name in conflict)
         sql = (f"INSERT INTO {_q(meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "  # noqa: S608
                f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({unique}) DO NOTHING "
@@ -639,6 +661,45 @@ def tsquery_matches(table: str, expression: str, query: str, limit: int) -> list
         cursor.execute(f"SELECT id FROM {_q(table)} WHERE {expression} @@ to_tsquery('simple', %s) "  # noqa: S608
                        "ORDER BY id DESC LIMIT %s", [query, limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+# -- the ingest spool (tickets/ingest_spool.py: a SQLite file of its own, sqlite3 connections) ---
+
+def _spool_columns(columns: list[str]) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
+
+
+def spool_create(db, columns: list[str]) -> None:
+    """The spool's one table: an id giving the order, then `prepared_row`'s columns untyped
+    (SQLite keeps each value as the ORM prepared it). A column the model gained since the file
+    was made is added (a spool from before an upgrade keeps its rows). WAL and synchronous=NORMAL
+    as the main database: a commit survives a crash of the process."""
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"CREATE TABLE IF NOT EXISTS spooled (id INTEGER PRIMARY KEY AUTOINCREMENT, {_spool_columns(columns)})")
+    present = {row[1] for row in db.execute("PRAGMA table_info(spooled)")}
+    for column in columns:
+        if column not in present:
+            db.execute(f"ALTER TABLE spooled ADD COLUMN {_spool_columns([column])}")
+
+
+def spool_append(db, columns: list[str], values: list) -> None:
+    db.execute(f"INSERT INTO spooled ({_spool_columns(columns)}) "  # noqa: S608
+               f"VALUES ({', '.join('?' * len(columns))})", values)
+
+
+def spool_oldest(db, columns: list[str], limit: int) -> list[tuple]:
+    """Up to `limit` spooled rows, oldest first: (id, *values in `columns` order)."""
+    return db.execute(f"SELECT id, {_spool_columns(columns)} FROM spooled ORDER BY id LIMIT ?",  # noqa: S608
+                      (limit,)).fetchall()
+
+
+def spool_delete_upto(db, last_id: int) -> None:
+    db.execute("DELETE FROM spooled WHERE id <= ?", (last_id,))
+
+
+def spool_count(db) -> int:
+    return db.execute("SELECT count(*) FROM spooled").fetchone()[0]
 
 
 def sqlite_schema_names(using: str = "default") -> set[str]:

@@ -15,7 +15,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets import sql
+from tickets import ingest_spool, sql
 from tickets.channels import (
     DeliveryUpdate,
     InboundMessage,
@@ -41,12 +41,21 @@ def receive_request(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, 
     return payload, process_request(payload, raw)
 
 
-def accept_request(adapter_key: str, raw: RawRequest) -> tuple[InboundPayload, list]:
+def accept_request(adapter_key: str, raw: RawRequest, *, spool: bool = True) -> tuple[InboundPayload, list]:
     """HELPDESK_WEBHOOK_INGEST=worker: store an already *verified* request and check that it
     parses, and leave the writing to an ingest worker (`write_queued`); the provider gets its
     answer once the payload is committed. Bad input is still refused here (PayloadError: a 4xx,
     the payload kept with its error); a batch over the limit is quarantined (no items). The
-    returned items are parsed, not written."""
+    returned items are parsed, not written. With the ingest spool (SQLite, HELPDESK_INGEST_SPOOL)
+    the request is kept there and the returned payload is not saved yet (no pk): `spool=False`
+    for a caller that needs the row now."""
+    if spool and ingest_spool.enabled():
+        try:
+            items = _checked(get_adapter(adapter_key), raw)  # bad input is kept in the database, with its error
+        except Exception as exc:
+            payload = _store(adapter_key, raw)
+            return payload, _failed(payload, exc)
+        return ingest_spool.spool(adapter_key, raw) or _store(adapter_key, raw, state=InboundPayload.State.QUEUED), items
     payload = _store(adapter_key, raw, state=InboundPayload.State.QUEUED)  # its own commit, flushed
     try:
         items = _checked(get_adapter(adapter_key), raw)  # sanitising is the worker's

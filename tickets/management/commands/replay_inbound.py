@@ -3,7 +3,7 @@ Ingest is idempotent, so replaying a payload that half-succeeded stores nothing 
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tickets import services
+from tickets import ingest_spool, services
 from tickets.models import InboundPayload
 
 
@@ -20,6 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, ids, adapter, let_through, **options):
         if let_through and not ids:
             raise CommandError("--let-through needs the ids of the payloads you have checked.")
+        if ingest_spool.enabled():
+            ingest_spool.move_all()  # answered webhooks still in the spool are queued payloads too
         payloads = InboundPayload.objects.order_by("pk")
         if ids:
             payloads = payloads.filter(pk__in=ids)
