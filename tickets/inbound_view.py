@@ -49,4 +49,5 @@ class InboundWebhookView(View):
     def received(self, payload, items) -> None:
         """A subclass's follow-up once the request is stored and processed: `payload` is the
         stored InboundPayload, `items` what processing made of it (no need to query it again);
-        with HELPDESK_WEBHOOK_INGEST=worker, what parsing made of it, written later by a worker."""
+        with HELPDESK_WEBHOOK_INGEST=worker, what parsing made of it, written later by a worker
+        (and with the ingest spool, `payload` is not saved yet: see needs_payload_row)."""
