@@ -36,8 +36,25 @@ def test_the_customer_match_is_answered_by_the_trigram_index(ada):
     with CaptureQueriesContext(connection) as queries:
         search.search("lovelace")
     sql = " ".join(q["sql"] for q in queries.captured_queries)
-    assert "tickets_customer_fts MATCH" in sql and "tickets_identity_fts MATCH" in sql
+    assert '"tickets_customer_fts" MATCH' in sql and '"tickets_identity_fts" MATCH' in sql
     assert "LIKE" not in sql  # no substring scan of the customer tables
+
+
+@pytest.mark.parametrize("fragment", ["capped", "pp"])  # the trigram index, and the substring scan
+def test_a_fragment_common_to_many_customers_is_matched_against_the_newest(monkeypatch, fragment):
+    monkeypatch.setattr(search, "CUSTOMER_MATCHES", 3)
+    made = [Customer.objects.create(name=f"Capped {letter}").pk for letter in "EDCBA"]  # A is the newest
+    assert _customers(fragment) == [made[4], made[3], made[2]]  # the three newest (A, B, C), by name
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="the trigram tables are SQLite's (PostgreSQL: any 20 matches)")
+def test_an_address_fragment_in_thousands_of_addresses_reads_only_the_newest():
+    for n in range(25):
+        services.ingest(inbound(f"p{n}@wide.example", "hi", sender_name=f"Wide {n:02}"))
+    with CaptureQueriesContext(connection) as queries:
+        found = search.search("wide.example").customers
+    assert [c.name for c in found] == [f"Wide {n:02}" for n in range(5, 25)]  # the 20 newest, by name
+    assert any('"tickets_identity_fts" MATCH' in q["sql"] and "LIMIT 20" in q["sql"] for q in queries.captured_queries)
 
 
 def test_an_edit_moves_the_customer_in_the_index(ada):

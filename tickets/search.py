@@ -277,11 +277,15 @@ def _run_match(table: str, text: str, limit: int, prefix: bool) -> list[int]:
         return list(model.objects.filter(found).order_by("-pk").values_list("pk", flat=True)[:limit])
 
 
+def _phrase(fragment: str) -> str:
+    """`fragment` quoted as one FTS5 string, so nothing typed is an operator."""
+    return '"' + fragment.replace('"', '""') + '"'
+
+
 def _trigram_ids(fts: str, fragment: str) -> RawSQL:
     """A subquery: rows whose indexed columns contain `fragment` (case-insensitive), answered
-    by the trigram index. Quoted as one FTS5 string, so nothing typed is an operator."""
-    phrase = '"' + fragment.replace('"', '""') + '"'
-    return RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [phrase])  # noqa: S611 - bound param
+    by the trigram index."""
+    return RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [_phrase(fragment)])  # noqa: S611 - bound param
 
 
 def _pg_trigram_ids(table: str, fragment: str) -> RawSQL:
@@ -305,6 +309,20 @@ def _fragment(model, fts: str, text: str, columns: tuple[str, ...]) -> Q:
     for column in columns:
         found |= Q(**{f"{column}__icontains": text})
     return found
+
+
+# A fragment found in thousands of customers ("example.com") is matched against its newest
+# CUSTOMER_MATCHES customers, not all of them: sorting every match by name made its cost grow
+# with the customer table (1.72x from 200k to 1M messages, bench/search_scale.py).
+CUSTOMER_MATCHES = 200
+
+
+def _newest_customers_named(text: str) -> list[int]:
+    """Ids of the newest customers with `text` in their name or organisation, newest first."""
+    if connection.vendor == "sqlite" and len(text) >= MIN_TRIGRAM:
+        return sql.fts5_matches("tickets_customer_fts", _phrase(text), CUSTOMER_MATCHES)  # stops at the limit
+    named = _fragment(Customer, "tickets_customer_fts", text, ("name", "organisation"))
+    return list(Customer.objects.filter(named).order_by("-pk").values_list("pk", flat=True)[:CUSTOMER_MATCHES])
 
 
 def _indexed(condition: Q, fragment: str) -> Q:
@@ -376,15 +394,20 @@ def search(text: str, limit: int = 20, user=None) -> Results:
     if not text:
         return results
     number = text.lstrip("#")
-    found = _fragment(Identity, "tickets_identity_fts", text, ("address", "display_name"))
+    if connection.vendor == "sqlite" and len(text) >= MIN_TRIGRAM:
+        # The newest `limit` matches, the index read stopping there: a subquery of them all
+        # ("example.com" is in every address) grew with the identity table.
+        found = Q(pk__in=sql.fts5_matches("tickets_identity_fts", _phrase(text), limit))
+    else:
+        found = _fragment(Identity, "tickets_identity_fts", text, ("address", "display_name"))
     phone = phone_lookup(text)
     if phone is not None:
         found |= phone
     customer_ids = set(Identity.objects.filter(found).values_list("customer_id", flat=True)[:limit])
+    customer_ids.update(_newest_customers_named(text))
     customer_scope = visible_customers(user) if user is not None else Q()
-    named = _fragment(Customer, "tickets_customer_fts", text, ("name", "organisation"))
     results.customers = list(
-        Customer.objects.filter(Q(pk__in=customer_ids) | named, customer_scope, merged_into__isnull=True)
+        Customer.objects.filter(customer_scope, pk__in=customer_ids, merged_into__isnull=True)
         .prefetch_related("identities").order_by("name", "pk")[:limit]
     )
     ticket_ids = _matching_ids("tickets_ticket", text, limit)
