@@ -311,9 +311,9 @@ def _fragment(model, fts: str, text: str, columns: tuple[str, ...]) -> Q:
     return found
 
 
-# A fragment found in thousands of customers ("example.com") is matched against its newest
-# CUSTOMER_MATCHES customers, not all of them: sorting every match by name made its cost grow
-# with the customer table (1.72x from 200k to 1M messages, bench/search_scale.py).
+# A fragment found in thousands of customers is matched against its newest CUSTOMER_MATCHES
+# customers, not all of them: a subquery of every match, sorted by name, grew with the customer
+# table (bench/search_scale.py: "example.com" 1.66-1.72x from 200k to 1M messages).
 CUSTOMER_MATCHES = 200
 
 
