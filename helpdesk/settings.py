@@ -355,8 +355,11 @@ if HELPDESK_WEBHOOK_INGEST not in ("inline", "worker"):
     HELPDESK_WEBHOOK_INGEST = "inline"
 # SQLite only: a file where HELPDESK_WEBHOOK_INGEST=worker keeps what it answered, so the server's
 # insert does not wait for the ingest worker's write lock (tickets/ingest_spool.py); empty: the
-# queue is in the database.
+# queue is in the database. A relative path is in VAR_DIR, so that a server and a worker started
+# from different directories share one spool.
 HELPDESK_INGEST_SPOOL = env("HELPDESK_INGEST_SPOOL", "").strip()
+if HELPDESK_INGEST_SPOOL:
+    HELPDESK_INGEST_SPOOL = str(VAR_DIR / HELPDESK_INGEST_SPOOL)  # an absolute path stays as it is
 if HELPDESK_INGEST_SPOOL and not _IS_SQLITE:
     logging.getLogger("helpdesk.settings").warning(
         "HELPDESK_INGEST_SPOOL is for SQLite; on this database the queue stays in the database")

@@ -209,3 +209,12 @@ def test_the_setting_is_ignored_on_postgresql():
                           DATABASE_URL="postgres://postgres@127.0.0.1:5432/never_connected")
     assert result.stdout.strip() == "''"
     assert "HELPDESK_INGEST_SPOOL is for SQLite; on this database the queue stays in the database" in result.stderr
+
+
+def test_a_relative_spool_path_is_in_the_var_directory(tmp_path):
+    """A server and a worker started from different directories must share one spool."""
+    shared = {"HELPDESK_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    assert read_setting("HELPDESK_INGEST_SPOOL", HELPDESK_INGEST_SPOOL="spool.sqlite3",
+                        **shared).stdout.strip() == repr(str(tmp_path / "spool.sqlite3"))
+    assert read_setting("HELPDESK_INGEST_SPOOL", HELPDESK_INGEST_SPOOL="/srv/spool.sqlite3",
+                        **shared).stdout.strip() == "'/srv/spool.sqlite3'"
