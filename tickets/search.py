@@ -277,6 +277,11 @@ def _run_match(table: str, text: str, limit: int, prefix: bool) -> list[int]:
         return list(model.objects.filter(found).order_by("-pk").values_list("pk", flat=True)[:limit])
 
 
+def _sqlite_trigram(fragment: str) -> bool:
+    """SQLite's FTS5 trigram tables can answer this fragment (three characters or more)."""
+    return connection.vendor == "sqlite" and len(fragment) >= MIN_TRIGRAM
+
+
 def _phrase(fragment: str) -> str:
     """`fragment` quoted as one FTS5 string, so nothing typed is an operator."""
     return '"' + fragment.replace('"', '""') + '"'
@@ -301,7 +306,7 @@ def _pg_trigram_ids(table: str, fragment: str) -> RawSQL:
 def _fragment(model, fts: str, text: str, columns: tuple[str, ...]) -> Q:
     """Rows of `model` with `text` inside one of `columns`: from the trigram index (SQLite's FTS5
     table, PostgreSQL's pg_trgm), a substring scan for fragments under three characters."""
-    if connection.vendor == "sqlite" and len(text) >= MIN_TRIGRAM:
+    if _sqlite_trigram(text):
         return Q(pk__in=_trigram_ids(fts, text))
     if connection.vendor == "postgresql" and len(text) >= MIN_TRIGRAM:
         return Q(pk__in=_pg_trigram_ids(model._meta.db_table, text))
@@ -319,7 +324,7 @@ CUSTOMER_MATCHES = 200
 
 def _newest_customers_named(text: str) -> list[int]:
     """Ids of the newest customers with `text` in their name or organisation, newest first."""
-    if connection.vendor == "sqlite" and len(text) >= MIN_TRIGRAM:
+    if _sqlite_trigram(text):
         return sql.fts5_matches("tickets_customer_fts", _phrase(text), CUSTOMER_MATCHES)  # stops at the limit
     named = _fragment(Customer, "tickets_customer_fts", text, ("name", "organisation"))
     return list(Customer.objects.filter(named).order_by("-pk").values_list("pk", flat=True)[:CUSTOMER_MATCHES])
@@ -394,7 +399,7 @@ def search(text: str, limit: int = 20, user=None) -> Results:
     if not text:
         return results
     number = text.lstrip("#")
-    if connection.vendor == "sqlite" and len(text) >= MIN_TRIGRAM:
+    if _sqlite_trigram(text):
         # The newest `limit` matches, the index read stopping there: a subquery of them all
         # ("example.com" is in every address) grew with the identity table.
         found = Q(pk__in=sql.fts5_matches("tickets_identity_fts", _phrase(text), limit))

@@ -26,7 +26,7 @@ against its ORM equivalent on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 from django.db import connection, transaction
 from django.db.models import Model
@@ -142,6 +142,7 @@ def _convert(row, readers) -> list:
     return values
 
 
+@cache  # per model: prepared_row runs it on every spooled webhook
 def _written_fields(model: type[Model]) -> list:
     _check(model)
     meta = model._meta
